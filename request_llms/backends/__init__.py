@@ -1,0 +1,1 @@
+"""Backends: each turns (ModelSpec, messages, options, cancel) into an iterator of text deltas."""

@@ -1,0 +1,185 @@
+"""Ollama's native API: /api/chat as an NDJSON stream, num_ctx and keep_alive, /api/tags, /api/show, /api/ps."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    BackendUnreachable,
+    ContextTooLong,
+    LLMError,
+    ModelNotFound,
+    ServerError,
+    StreamError,
+)
+from ..model_spec import ModelSpec
+from ..transport import Cancelled, client_for, get_json, iter_lines, open_stream
+from .base import CancelToken, ChatOptions, Event, Usage
+
+
+def build_payload(
+    spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, num_ctx: int, keep_alive: str
+) -> dict[str, Any]:
+    """The /api/chat request body (pure, no I/O)."""
+    model_options: dict[str, Any] = {"num_ctx": num_ctx}
+    if options.temperature is not None:
+        model_options["temperature"] = options.temperature
+    if options.top_p is not None:
+        model_options["top_p"] = options.top_p
+    if options.max_tokens is not None:
+        model_options["num_predict"] = options.max_tokens
+    payload: dict[str, Any] = {"model": spec.model, "messages": messages, "stream": True, "options": model_options}
+    if spec.keep_alive or keep_alive:
+        payload["keep_alive"] = spec.keep_alive or keep_alive
+    return payload
+
+
+def parse_line(line: str) -> Event | None:
+    """One NDJSON line of /api/chat: a text delta, the final Usage, or None for nothing to show."""
+    try:
+        chunk = json.loads(line)
+    except json.JSONDecodeError:
+        raise StreamError(
+            f"Ollama sent a line that is not JSON: {line[:120]!r}; the text so far is kept.",
+            f"Ollama 返回了无法解析的数据：{line[:120]!r}；已保留收到的部分。",
+        ) from None
+    if not isinstance(chunk, dict):
+        raise StreamError(f"Ollama sent an unexpected line: {line[:120]!r}.", f"Ollama 返回了意外的数据：{line[:120]!r}。")
+    if "error" in chunk:
+        raise StreamError(f"Ollama reported an error mid-answer: {chunk['error']}", f"Ollama 在回答中途报错：{chunk['error']}")
+    if chunk.get("done"):
+        eval_count, eval_ns = chunk.get("eval_count"), chunk.get("eval_duration")
+        return Usage(
+            prompt_tokens=chunk.get("prompt_eval_count"),
+            completion_tokens=eval_count,
+            finish_reason=chunk.get("done_reason") or "stop",
+            server_tokens_per_s=eval_count / (eval_ns / 1e9) if eval_count and eval_ns else None,
+            load_seconds=chunk["load_duration"] / 1e9 if chunk.get("load_duration") else None,
+        )
+    return (chunk.get("message") or {}).get("content") or None
+
+
+class OllamaBackend:
+    """Talks to one Ollama server at OLLAMA_API_BASE."""
+
+    def __init__(self, config) -> None:
+        self.base = config["OLLAMA_API_BASE"].rstrip("/")
+        self.default_ctx = config["OLLAMA_NUM_CTX"]
+        self.keep_alive = config["OLLAMA_KEEP_ALIVE"]
+        self.retries = config["MAX_RETRY"]
+        self.client = client_for(self.base, config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
+        self._context_lengths: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+
+    def unreachable(self) -> LLMError:
+        return BackendUnreachable(
+            f"Ollama is not running at {self.base}: start it with `ollama serve`, or set OLLAMA_API_BASE.",
+            f"无法连接 {self.base} 上的 Ollama：请运行 `ollama serve`，或设置 OLLAMA_API_BASE。",
+        )
+
+    def status_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
+        try:
+            message = json.loads(body).get("error", body)
+        except (json.JSONDecodeError, AttributeError):
+            message = body
+        if status == 404:
+            return ModelNotFound(
+                f"Ollama has no model {spec.model}: run `ollama pull {spec.model}` (or `ollama list` to see what it has).",
+                f"Ollama 中没有模型 {spec.model}：请运行 `ollama pull {spec.model}`（`ollama list` 可查看已有模型）。",
+            )
+        if status == 400 and "context" in str(message).lower():
+            return ContextTooLong(f"Ollama: {message}", f"Ollama：{message}")
+        return ServerError(
+            f"Ollama answered {status}: {str(message)[:300]}",
+            f"Ollama 返回错误 {status}：{str(message)[:300]}",
+        )
+
+    def num_ctx(self, spec: ModelSpec) -> int:
+        """The context window to ask for: the identifier's, else OLLAMA_NUM_CTX capped at the model's own."""
+        if spec.num_ctx or spec.max_token:
+            return spec.num_ctx or spec.max_token
+        native = self.model_context_length(spec.model)
+        return min(self.default_ctx, native) if native else self.default_ctx
+
+    def context_budget(self, spec: ModelSpec) -> int | None:
+        return self.num_ctx(spec)
+
+    def model_context_length(self, model: str) -> int | None:
+        """The model's trained context length from /api/show, cached; None when it cannot be read."""
+        with self._lock:
+            if model in self._context_lengths:
+                return self._context_lengths[model]
+        try:
+            info = get_json(self.client, f"{self.base}/api/show", timeout=5.0, payload={"model": model})
+            lengths = [v for k, v in (info.get("model_info") or {}).items() if k.endswith(".context_length")]
+            length = int(lengths[0]) if lengths else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        with self._lock:
+            self._context_lengths[model] = length
+        return length
+
+    def stream(
+        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+    ) -> Iterator[Event]:
+        url = f"{self.base}/api/chat"
+        payload = build_payload(spec, messages, options, self.num_ctx(spec), self.keep_alive)
+        try:
+            with open_stream(
+                self.client,
+                "POST",
+                url,
+                json=payload,
+                headers={},
+                cancel=cancel,
+                unreachable=self.unreachable,
+                status_error=lambda status, body: self.status_error(spec, status, body),
+                retries=self.retries,
+            ) as response:
+                for line in iter_lines(response, cancel, url):
+                    if line.strip():
+                        event = parse_line(line)
+                        if event is not None:
+                            yield event
+        except Cancelled:
+            return
+
+    def list_models(self, timeout: float = 2.0) -> list[str]:
+        """Names of the models Ollama has (/api/tags); raises httpx errors when it cannot be reached."""
+        tags = get_json(self.client, f"{self.base}/api/tags", timeout=timeout)
+        return [m["name"] for m in tags.get("models", [])]
+
+    def running(self, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """Loaded models with their memory (/api/ps): name, size, size_vram in bytes."""
+        return get_json(self.client, f"{self.base}/api/ps", timeout=timeout).get("models", [])
+
+    def pull(self, model: str) -> Iterator[tuple[str, int, int]]:
+        """Download a model through Ollama (/api/pull), yielding (status, bytes done, bytes total)."""
+        url = f"{self.base}/api/pull"
+        spec = ModelSpec("ollama", "ollama", model, f"ollama-{model}")
+        with open_stream(
+            self.client,
+            "POST",
+            url,
+            json={"model": model, "stream": True},
+            headers={},
+            cancel=CancelToken(),
+            unreachable=self.unreachable,
+            status_error=lambda status, body: self.status_error(spec, status, body),
+            retries=0,
+        ) as response:
+            for line in iter_lines(response, CancelToken(), url):
+                if not line.strip():
+                    continue
+                chunk = json.loads(line)
+                if "error" in chunk:
+                    raise ServerError(
+                        f"Ollama could not download {model}: {chunk['error']}. Check the Ollama server's network or proxy, then run `ollama pull {model}` again.",
+                        f"Ollama 无法下载 {model}：{chunk['error']}。请检查 Ollama 服务所在机器的网络或代理，然后重新运行 `ollama pull {model}`。",
+                    )
+                yield chunk.get("status", ""), chunk.get("completed") or 0, chunk.get("total") or 0

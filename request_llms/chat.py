@@ -1,0 +1,102 @@
+"""The call everything else uses: `chat(model, prompt, history, system)` -> a ChatStream of text deltas.
+
+ChatStream times the answer (time to first token, tokens per second), keeps the text so far, and
+puts it into any error that cuts the answer short, so nothing that arrived is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from .backends.base import CancelToken, ChatOptions, Event, Usage
+from .config_loader import get_config
+from .errors import LLMError
+from .messages import Prompt, build_messages, estimate_tokens
+from .model_spec import ModelSpec, parse_model
+from .registry import backend_for
+
+ANSWER_RESERVE = 1024  # tokens kept free for the answer when none is asked for (at most a quarter of the budget)
+
+
+class ChatStream:
+    """An answer arriving: iterate for text deltas; afterwards read text, usage and timings."""
+
+    def __init__(self, spec: ModelSpec, events: Iterator[Event], prompt: Prompt, cancel: CancelToken) -> None:
+        self.spec = spec
+        self.prompt = prompt
+        self.cancel = cancel
+        self.usage: Usage | None = None
+        self.started = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.ended_at: float | None = None
+        self._parts: list[str] = []
+        self._events = events
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for event in self._events:
+                if isinstance(event, Usage):
+                    self.usage = event
+                    continue
+                if self.first_token_at is None:
+                    self.first_token_at = time.perf_counter()
+                self._parts.append(event)
+                yield event
+        except LLMError as exc:
+            exc.partial = exc.partial or self.text
+            raise
+        finally:
+            self.ended_at = time.perf_counter()
+
+    def close(self) -> None:
+        """Stop reading and close the connection (the generator's cleanup runs now)."""
+        self._events.close()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started
+
+    @property
+    def completion_tokens(self) -> int:
+        """The server's count where it gave one, else our estimate."""
+        if self.usage and self.usage.completion_tokens is not None:
+            return self.usage.completion_tokens
+        return estimate_tokens(self.text)
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed after the first token, as seen by the caller."""
+        if self.first_token_at is None or self.ended_at is None or self.completion_tokens < 2:
+            return None
+        span = self.ended_at - self.first_token_at
+        return (self.completion_tokens - 1) / span if span > 0 else None
+
+
+def chat(
+    model: str | ModelSpec,
+    prompt: str,
+    history: Sequence[str] = (),
+    system: str = "",
+    options: ChatOptions | None = None,
+    cancel: CancelToken | None = None,
+    config=None,
+) -> ChatStream:
+    """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration."""
+    config = config or get_config()
+    spec = model if isinstance(model, ModelSpec) else parse_model(model)
+    options = (options or ChatOptions()).over(spec)
+    cancel = cancel or CancelToken()
+    backend = backend_for(spec, config)
+    budget = backend.context_budget(spec)
+    reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
+    built = build_messages(prompt, history, system, budget, reserve)
+    return ChatStream(spec, backend.stream(spec, built.messages, options, cancel), built, cancel)

@@ -1,0 +1,147 @@
+"""The command line: list models, ask one, run the deployment check, pull weights.
+
+Exit codes: 0 done; 2 bad input or configuration; 3 a backend that cannot serve; 130 after Ctrl-C,
+once the backend has stopped. Failures print one or two lines with the fix to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .backends.base import CancelToken, ChatOptions
+from .config_loader import Config, load_config
+from .errors import LLMError
+
+INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m request_llms", description="LocalScholar 本地学术助手: models from the command line."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="every usable model identifier and whether it answers now")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    ask = sub.add_parser("ask", help="stream one answer to stdout")
+    ask.add_argument("model", help="a model identifier, e.g. ollama-qwen2.5:7b")
+    ask.add_argument("prompt", help="the question; - reads it from stdin")
+    ask.add_argument("--system", default="", help="system prompt")
+    ask.add_argument("--max-tokens", type=int, default=None, help="longest answer in tokens")
+    ask.add_argument("--temperature", type=float, default=None, help="sampling temperature, 0 to 2")
+    check = sub.add_parser("check", help="deployment check: answers, context, instructions, speed, memory")
+    check.add_argument("model")
+    check.add_argument("--json", action="store_true", help="print the figures as JSON")
+    check.add_argument("--concurrency", type=int, default=4, help="parallel requests in the burst test")
+    pull = sub.add_parser("pull", help="download a model's weights (Ollama pull)")
+    pull.add_argument("model")
+    return parser
+
+
+def _lang() -> str:
+    locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    return "zh" if locale.lower().startswith("zh") else "en"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    lang = _lang()
+    try:
+        config = load_config()
+        lang = config.lang
+        for en, zh in config.warnings:
+            print(zh if lang == "zh" else en, file=sys.stderr)
+        return COMMANDS[args.command](args, config)
+    except LLMError as exc:
+        print(exc.text(lang), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\n已停止。" if lang == "zh" else "\nStopped.", file=sys.stderr)
+        return INTERRUPTED
+
+
+def cmd_list(args, config: Config) -> int:
+    from .registry import list_models
+
+    entries = list_models(config)
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
+        return 0
+    mark = {True: "yes", False: "no", None: "—"}
+    rows = [("model", "backend", "reachable", "detail")] + [
+        (e.identifier, e.backend, mark[e.reachable], e.detail) for e in entries
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    return 0
+
+
+def cmd_ask(args, config: Config) -> int:
+    from .chat import chat
+    from .model_spec import parse_model
+
+    spec = parse_model(args.model)
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    cancel = CancelToken()
+    stream = chat(
+        spec,
+        prompt,
+        system=args.system,
+        options=ChatOptions(args.temperature, None, args.max_tokens),
+        cancel=cancel,
+        config=config,
+    )
+    if notice := stream.prompt.notice(config.lang):
+        print(notice, file=sys.stderr)
+    try:
+        for delta in stream:
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        cancel.cancel()
+        stream.close()
+        sys.stdout.write("\n")
+        raise
+    except LLMError as exc:
+        if exc.partial:
+            sys.stdout.write("\n")
+        raise
+    sys.stdout.write("\n")
+    if stream.usage and stream.usage.finish_reason == "length":
+        zh = "（回答达到长度上限，已截断；可调大 --max-tokens。）"
+        print(
+            zh if config.lang == "zh" else "(The answer reached its length limit; raise --max-tokens for more.)", file=sys.stderr
+        )
+    return 0
+
+
+def cmd_check(args, config: Config) -> int:
+    from .deploy_check import format_report, run_check
+    from .model_spec import parse_model
+
+    report = run_check(parse_model(args.model), config, concurrency=args.concurrency)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else format_report(report, config.lang))
+    return 0
+
+
+def cmd_pull(args, config: Config) -> int:
+    from .model_spec import OLLAMA, parse_model
+    from .registry import backend_for
+
+    spec = parse_model(args.model)
+    if spec.kind != OLLAMA:
+        raise LLMError(
+            f"`pull` fetches Ollama models in this version; {spec.base} is served by its own server, which loads its weights itself.",
+            f"本版本的 `pull` 只用于 Ollama 模型；{spec.base} 由其服务自行加载权重。",
+        )
+    for status, done, total in backend_for(spec, config).pull(spec.model):
+        bar = f" {done / total:6.1%}" if total else ""
+        print(f"\r{status[:60]:60}{bar}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "ask": cmd_ask, "check": cmd_check, "pull": cmd_pull}

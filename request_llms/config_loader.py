@@ -1,0 +1,229 @@
+"""Reads LocalScholar's settings: config.py defaults, then config_private.py, then environment variables.
+
+config_private.py is read as data (plain `KEY = value` lines), never run, and environment values
+are parsed by the key's type (JSON for lists and dicts), never evaluated. A bad value stops with one
+line per key naming the value and the fix; an unknown key gets a warning with the closest known key.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import json
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, LLMError
+from .model_spec import QUANTS, parse_model, parse_models
+
+ROOT = Path(__file__).resolve().parent.parent
+PRIVATE_ENV = "LOCALSCHOLAR_CONFIG"  # names another config_private.py (tests, several setups)
+
+
+class Config(Mapping[str, Any]):
+    """The settings in force: a read-only mapping, plus the warnings found while reading them."""
+
+    def __init__(self, values: dict[str, Any], warnings: list[tuple[str, str]]) -> None:
+        self._values = values
+        self.warnings = warnings
+        self.runtime: dict = {}  # objects built once from these settings (backends)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def lang(self) -> str:
+        """The language of messages: zh or en."""
+        lang = self._values["LANGUAGE"]
+        if lang == "auto":
+            locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+            return "zh" if locale.lower().startswith("zh") else "en"
+        return lang
+
+
+def defaults(root: Path = ROOT) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("_localscholar_defaults", root / "config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {k: v for k, v in vars(module).items() if k.isupper()}
+
+
+def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read the `KEY = value` lines of a config_private.py without running it."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"{path.name} line {exc.lineno}: Python syntax error ({exc.msg}); fix that line.",
+            f"{path.name} 第 {exc.lineno} 行有语法错误（{exc.msg}），请修改该行。",
+        ) from None
+    values, skipped = {}, []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if not targets:
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+                skipped.append(f"line {node.lineno}")
+            continue
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                skipped.append(f"line {node.lineno}")
+                continue
+            try:
+                values[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ConfigError(
+                    f"{path.name} line {node.lineno}: {target.id} must be a plain value (text, number, list, dict); "
+                    "put computed values in an environment variable instead.",
+                    f"{path.name} 第 {node.lineno} 行：{target.id} 只能写普通的值（文本、数字、列表、字典），需要计算的值请改用环境变量。",
+                ) from None
+    return values, skipped
+
+
+def _from_env(key: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, (list, dict)):
+            return json.loads(raw)
+    except (ValueError, json.JSONDecodeError):
+        kind = "JSON" if isinstance(default, (list, dict)) else type(default).__name__
+        raise ConfigError(
+            f"Environment variable {key}={raw!r} is not valid {kind}; example: {key}={json.dumps(default)}",
+            f"环境变量 {key}={raw!r} 不是有效的 {kind}；示例：{key}={json.dumps(default, ensure_ascii=False)}",
+        ) from None
+    return raw
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+
+
+def _url(value: str) -> bool:
+    return bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", value))
+
+
+# Checks beyond the type: key -> (test, what a good value looks like)
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "LOCAL_MODEL_DEVICE": (lambda v: re.fullmatch(r"cuda(:\d+)?|cpu|mps|auto", v), "cuda, cuda:N, cpu, mps or auto"),
+    "LOCAL_MODEL_QUANT": (lambda v: v.upper() in QUANTS, "FP16, INT8 or INT4"),
+    "WEB_PORT": (lambda v: 0 < v < 65536, "a port from 1 to 65535"),
+    "OLLAMA_API_BASE": (_url, "a URL such as http://localhost:11434"),
+    "VLLM_API_BASE": (lambda v: v == "" or _url(v), 'a URL such as http://localhost:8000/v1, or ""'),
+    "PROXIES": (
+        lambda v: v == "" or re.fullmatch(r"(https?|socks5h?)://\S+", v),
+        'a proxy URL such as http://127.0.0.1:7890, or ""',
+    ),
+    "OLLAMA_NUM_CTX": (lambda v: v > 0, "a positive number of tokens"),
+    "CONNECT_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
+    "READ_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
+    "MAX_RETRY": (lambda v: 0 <= v <= 10, "a number from 0 to 10"),
+    "LANGUAGE": (lambda v: v in ("zh", "en", "auto"), "zh, en or auto"),
+    "API_URL_REDIRECT": (
+        lambda v: all(isinstance(k, str) and isinstance(u, str) and _url(k) and _url(u) for k, u in v.items()),
+        'a dict of URL -> URL, e.g. {"https://api.openai.com/v1/chat/completions": "http://localhost:8000/v1/chat/completions"}',
+    ),
+    "LOCAL_SERVER_URLS": (
+        lambda v: all(isinstance(u, str) and _url(u) for u in v.values()),
+        'a dict of preset -> URL, e.g. {"lmstudio": "http://localhost:1234/v1"}',
+    ),
+    "LOCAL_MODEL_PATHS": (
+        lambda v: all(isinstance(p, str) for p in v.values()),
+        'a dict of name -> folder, e.g. {"mymodel": "/data/mymodel"}',
+    ),
+    "AUTHENTICATION": (
+        lambda v: all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(s, str) and s for s in p) for p in v),
+        'a list of [user, password] pairs, e.g. [["alice", "a-long-password"]]',
+    ),
+    "AVAIL_LLM_MODELS": (lambda v: all(isinstance(m, str) for m in v), "a list of model identifiers"),
+}
+
+
+def _check(key: str, value: Any, default: Any) -> tuple[str, str] | None:
+    """None if the value is good, else what is wrong, in English and Chinese."""
+    if not _type_ok(value, default):
+        kind = type(default).__name__
+        return (
+            f"{key} = {value!r} should be {kind}, like the default {default!r}",
+            f"{key} = {value!r} 类型应为 {kind}，与默认值 {default!r} 相同",
+        )
+    test, good = _CHECKS.get(key, (None, ""))
+    if test and not test(value):
+        return f"{key} = {value!r} is not valid: use {good}", f"{key} = {value!r} 无效，应为：{good}"
+    return None
+
+
+def _check_models(values: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    for key, text in [("LLM_MODEL", values["LLM_MODEL"])] + [("AVAIL_LLM_MODELS", m) for m in values["AVAIL_LLM_MODELS"]]:
+        try:
+            (parse_model if key == "LLM_MODEL" else parse_models)(text)
+        except LLMError as exc:
+            problems.append((f"{key}: {exc.en}", f"{key}：{exc.zh}"))
+    return problems
+
+
+def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, private: Path | None = None) -> Config:
+    """Read the settings; raise ConfigError listing every bad key, one line each."""
+    environ = os.environ if environ is None else environ
+    values = defaults(root)
+    base = dict(values)
+    warnings: list[tuple[str, str]] = []
+    private = private or Path(environ.get(PRIVATE_ENV) or root / "config_private.py")
+    if private.exists():
+        found, skipped = read_private(private)
+        for key, value in found.items():
+            if key in base:
+                values[key] = value
+                continue
+            close = difflib.get_close_matches(key, list(base), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            hint_zh = f"；是不是 {close[0]}？" if close else ""
+            warnings.append(
+                (f"{private.name}: unknown key {key}, ignored{hint}", f"{private.name}：未知配置项 {key}，已忽略{hint_zh}")
+            )
+        for where in skipped:
+            warnings.append(
+                (f"{private.name} {where}: not a KEY = value line, ignored", f"{private.name} {where}：不是“键 = 值”形式，已忽略")
+            )
+    for key in base:
+        if key in environ:
+            values[key] = _from_env(key, environ[key], base[key])
+    problems = [p for key in base if (p := _check(key, values[key], base[key]))]
+    if not any(p[0].startswith(("LLM_MODEL ", "AVAIL_LLM_MODELS ")) for p in problems):
+        problems += _check_models(values)
+    if problems:
+        raise ConfigError(
+            "Configuration error:\n" + "\n".join(f"  {en}" for en, _ in problems),
+            "配置有误：\n" + "\n".join(f"  {zh}" for _, zh in problems),
+        )
+    values["LOCAL_MODEL_QUANT"] = values["LOCAL_MODEL_QUANT"].upper()
+    if values["LLM_MODEL"] not in values["AVAIL_LLM_MODELS"]:
+        values["AVAIL_LLM_MODELS"] = [values["LLM_MODEL"], *values["AVAIL_LLM_MODELS"]]
+    return Config(values, warnings)
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """The settings of this process, read once."""
+    return load_config()

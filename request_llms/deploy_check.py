@@ -1,0 +1,183 @@
+"""The deployment check (部署验证): can this model answer, keep context and follow an instruction, and how fast.
+
+`run_check` asks three small questions and a short burst of parallel ones, and gathers time to first
+token, tokens per second, the server's own figures and the serving process's memory where they can be read.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from .backends.base import ChatOptions
+from .chat import chat
+from .errors import LLMError
+from .model_spec import OLLAMA, OPENAI_COMPAT, ModelSpec
+from .procinfo import server_memory
+from .registry import backend_for
+from .transport import is_local
+
+
+@dataclass
+class Probe:
+    """One question of the check and what came back."""
+
+    name: str
+    passed: bool
+    answer: str = ""
+    error: str = ""
+    time_to_first_token: float | None = None
+    tokens_per_second: float | None = None
+    completion_tokens: int | None = None
+    server_tokens_per_second: float | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    model: str
+    probes: list[Probe] = field(default_factory=list)
+    concurrency: dict = field(default_factory=dict)
+    memory: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# (name, history, prompt, test of the answer)
+QUESTIONS = (
+    ("simple question", (), "What is the capital of France? Answer in one word.", lambda a: "paris" in a.lower()),
+    (
+        "two-turn context",
+        ("My name is Lin and my favourite number is 42. Please remember it.", "Nice to meet you, Lin. I will remember 42."),
+        "What is my favourite number? Answer with the number only.",
+        lambda a: "42" in a,
+    ),
+    (
+        "instruction following",
+        (),
+        "Reply with exactly the word OK in capital letters and nothing else.",
+        lambda a: a.strip().strip(".!。").upper() == "OK",
+    ),
+)
+OPTIONS = ChatOptions(temperature=0.0, max_tokens=64)
+
+
+def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict: bool = False) -> Probe:
+    """Ask one question; a failure becomes a failed Probe, or is raised when `strict`."""
+    started = time.perf_counter()
+    try:
+        stream = chat(spec, prompt, history=history, options=OPTIONS, config=config)
+        answer = "".join(stream)
+    except LLMError as exc:
+        if strict:
+            raise
+        return Probe(name, False, exc.partial, exc.text(config.lang), seconds=time.perf_counter() - started)
+    usage = stream.usage
+    return Probe(
+        name,
+        bool(test(answer)),
+        answer.strip(),
+        time_to_first_token=stream.time_to_first_token,
+        tokens_per_second=stream.tokens_per_second,
+        completion_tokens=stream.completion_tokens,
+        server_tokens_per_second=usage.server_tokens_per_s if usage else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _memory(spec: ModelSpec, config) -> dict:
+    backend = backend_for(spec, config)
+    if spec.kind == OLLAMA:
+        try:
+            for model in backend.running():
+                if model.get("name") in (spec.model, spec.model + ":latest"):
+                    return {"source": "ollama /api/ps", "bytes": model.get("size"), "gpu_bytes": model.get("size_vram")}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return {}
+        return {}
+    if spec.kind == OPENAI_COMPAT:
+        from .backends.openai_compat import resolve_endpoint
+
+        url = urlsplit(resolve_endpoint(spec, config).base_url)
+        if is_local(url.geturl()) and url.hostname in ("127.0.0.1", "localhost", "::1"):
+            found = server_memory(url.port or 80)
+            if found:
+                return {"source": f"process {found[0]} and its children (RSS)", "bytes": found[1]}
+    return {}
+
+
+def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
+    """Run the check; raises the backend's error only if the model cannot answer at all."""
+    report = Report(spec.text)
+    # The first question doubles as the reachability test: a dead server stops the check with its one line.
+    report.probes.append(_ask(spec, config, *QUESTIONS[0], strict=True))
+    report.probes += [_ask(spec, config, *question) for question in QUESTIONS[1:]]
+    if concurrency > 1:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            probes = list(pool.map(lambda i: _ask(spec, config, f"parallel {i + 1}", *QUESTIONS[0][1:]), range(concurrency)))
+        wall = time.perf_counter() - started
+        tokens = sum(p.completion_tokens or 0 for p in probes)
+        report.concurrency = {
+            "requests": concurrency,
+            "answered": sum(1 for p in probes if not p.error),
+            "wall_seconds": wall,
+            "total_tokens_per_second": tokens / wall if wall > 0 else None,
+            "time_to_first_token": [p.time_to_first_token for p in probes],
+            "errors": [p.error for p in probes if p.error],
+        }
+    report.memory = _memory(spec, config)
+    return report
+
+
+def _num(value: float | None, unit: str = "", digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def format_report(report: Report, lang: str = "en") -> str:
+    zh = lang == "zh"
+    lines = [f"{'部署验证' if zh else 'Deployment check'}: {report.model}", ""]
+    head = (
+        ("项目", "结果", "首字延迟", "速度 tok/s", "服务端 tok/s", "回答")
+        if zh
+        else ("check", "result", "first token", "tok/s", "server tok/s", "answer")
+    )
+    rows = [head]
+    for p in report.probes:
+        verdict = ("通过" if zh else "pass") if p.passed else ("未通过" if zh else "FAIL")
+        shown = p.error or p.answer.replace("\n", " ")
+        rows.append(
+            (
+                p.name,
+                verdict,
+                _num(p.time_to_first_token, " s"),
+                _num(p.tokens_per_second, "", 1),
+                _num(p.server_tokens_per_second, "", 1),
+                shown[:60],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines += ["  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)) for row in rows]
+    c = report.concurrency
+    if c:
+        lines += [
+            "",
+            (
+                f"并发测试：{c['answered']}/{c['requests']} 个请求成功，用时 {_num(c['wall_seconds'], ' s')}，合计 {_num(c['total_tokens_per_second'], ' tok/s', 1)}"
+            )
+            if zh
+            else (
+                f"Concurrency: {c['answered']}/{c['requests']} answered in {_num(c['wall_seconds'], ' s')}, {_num(c['total_tokens_per_second'], ' tok/s', 1)} in total"
+            ),
+        ]
+        lines += [f"  {e}" for e in c["errors"][:2]]
+    m = report.memory
+    if m.get("bytes"):
+        gpu = f", GPU {m['gpu_bytes'] / 2**20:.0f} MiB" if m.get("gpu_bytes") else ""
+        lines += ["", f"{'内存' if zh else 'Memory'}: {m['bytes'] / 2**20:.0f} MiB{gpu} ({m['source']})"]
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""The one place that turns (system prompt, history, new prompt) into chat messages that fit the model.
+
+History is GPT Academic's flat list [question 1, answer 1, question 2, answer 2, ...]. When it does
+not fit the context budget, the oldest turns are dropped and `Prompt.notice` says so; a prompt that
+cannot fit even alone raises ContextTooLong with both sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .errors import ContextTooLong
+
+MESSAGE_OVERHEAD = 4  # tokens a chat template adds around each message
+
+
+def _is_wide(ch: str) -> bool:
+    code = ord(ch)
+    return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately high estimate when no tokenizer is at hand: a CJK character is one token,
+    other text one token per three characters (real tokenizers give about four)."""
+    wide = sum(1 for ch in text if _is_wide(ch))
+    return wide + math.ceil((len(text) - wide) / 3)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Messages ready to send, and what was left out to make them fit."""
+
+    messages: list[dict[str, str]]
+    tokens: int
+    budget: int
+    dropped_turns: int
+
+    def notice(self, lang: str = "zh") -> str:
+        if not self.dropped_turns:
+            return ""
+        if lang == "zh":
+            return f"上下文超出模型的 {self.budget} token 预算，已省略最早的 {self.dropped_turns} 轮对话。"
+        return f"The conversation exceeded the model's {self.budget}-token budget; the oldest {self.dropped_turns} turn(s) were left out."
+
+
+def _pairs(history: Sequence[str]) -> list[tuple[str, str]]:
+    return [(history[i], history[i + 1]) for i in range(0, len(history) - 1, 2)]
+
+
+def build_messages(
+    prompt: str,
+    history: Sequence[str] = (),
+    system: str = "",
+    budget: int | None = None,
+    reserve: int = 0,
+    count: Callable[[str], int] = estimate_tokens,
+) -> Prompt:
+    """Messages for `prompt` after `history`, trimmed from the oldest turn to fit `budget - reserve` tokens.
+
+    `reserve` is kept free for the answer; `count` is the model's own token counter where one exists.
+    """
+    head = [{"role": "system", "content": system}] if system else []
+    tail = [{"role": "user", "content": prompt}]
+    used = sum(count(m["content"]) + MESSAGE_OVERHEAD for m in head + tail)
+    turns = _pairs(history)
+    limit = math.inf if budget is None else budget - reserve
+    if used > limit:
+        raise ContextTooLong(
+            f"The prompt is about {used} tokens, but the model's context budget is {budget} tokens "
+            f"({reserve} kept for the answer): shorten the text, or raise max_token in the model's brackets.",
+            f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
+            "请缩短文本，或在模型标识括号中调大 max_token。",
+        )
+    kept: list[dict[str, str]] = []
+    for question, answer in reversed(turns):
+        cost = count(question) + count(answer) + 2 * MESSAGE_OVERHEAD
+        if used + cost > limit:
+            break
+        used += cost
+        kept[:0] = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    return Prompt(head + kept + tail, used, budget or 0, len(turns) - len(kept) // 2)

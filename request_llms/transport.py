@@ -1,0 +1,184 @@
+"""HTTP for every backend: shared clients, timeouts, retries that can help, and cancel that closes the socket.
+
+Local servers are reached directly (a system proxy must never stand between the user and
+127.0.0.1); cloud APIs go through PROXIES or the environment's proxy. Cancelling shuts the
+connection down from any thread, also while waiting for the first byte, so the server stops
+generating at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import httpx
+
+from .backends.base import CancelToken
+from .errors import BackendTimeout, LLMError, StreamCut
+
+RETRY_STATUSES = {429, 502, 503, 504}
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+class Cancelled(Exception):
+    """The request was cancelled; the caller ends its stream quietly."""
+
+
+def is_local(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host in ("localhost", "") or host.endswith(".local"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def client_for(url: str, connect_timeout: float, read_timeout: float, proxy: str = "") -> httpx.Client:
+    """One shared client per (direct or proxied, timeouts); local servers never go through a proxy."""
+    local = is_local(url)
+    key = (local, connect_timeout, read_timeout, "" if local else proxy)
+    with _clients_lock:
+        if key not in _clients:
+            timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
+            if local:
+                # A fresh connection per request: connecting on loopback costs well under a millisecond,
+                # and it lets cancel reach the socket before the first byte arrives.
+                _clients[key] = httpx.Client(timeout=timeout, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
+            else:
+                _clients[key] = httpx.Client(timeout=timeout, proxy=proxy or None, trust_env=not proxy)
+        return _clients[key]
+
+
+def _shutdown(stream: object) -> None:
+    sock = getattr(stream, "get_extra_info", lambda _name: None)("socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+@contextmanager
+def open_stream(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    json: object,
+    headers: dict[str, str],
+    cancel: CancelToken,
+    unreachable: Callable[[], LLMError],
+    status_error: Callable[[int, str], LLMError],
+    retries: int,
+) -> Iterator[httpx.Response]:
+    """Send a streaming request and yield the open response; raise typed errors, `Cancelled` on cancel."""
+    for attempt in range(retries + 1):
+        if cancel.is_set():
+            raise Cancelled
+        sockets: list[object] = []
+
+        def trace(event: str, info: dict, sockets: list[object] = sockets) -> None:
+            if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+                sockets.append(info["return_value"])
+                if cancel.is_set():
+                    _shutdown(info["return_value"])
+
+        unregister = cancel.on_cancel(lambda sockets=sockets: [_shutdown(s) for s in sockets])
+        try:
+            request = client.build_request(method, url, json=json, headers=headers, extensions={"trace": trace})
+            response = client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol):
+            unregister()
+            if cancel.is_set():
+                raise Cancelled from None
+            raise unreachable() from None
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            unregister()
+            if cancel.is_set():
+                raise Cancelled from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise _timeout(url) from None
+            raise StreamCut(
+                f"The server at {url} closed the connection before answering ({type(exc).__name__}); try again.",
+                f"{url} 的服务在回答前断开了连接（{type(exc).__name__}），请重试。",
+            ) from None
+        try:
+            if response.status_code >= 400:
+                body = _read_body(response)
+                if response.status_code in RETRY_STATUSES and attempt < retries:
+                    time.sleep(_backoff(response, attempt))
+                    continue
+                raise status_error(response.status_code, body)
+            network = response.extensions.get("network_stream")
+            if network is not None and network not in sockets:
+                sockets.append(network)
+                if cancel.is_set():
+                    _shutdown(network)
+            yield response
+            return
+        finally:
+            unregister()
+            response.close()
+
+
+def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Iterator[str]:
+    """The response's lines as they arrive; a cut connection raises StreamCut, a cancel raises Cancelled."""
+    try:
+        yield from response.iter_lines()
+    except httpx.TimeoutException:
+        if cancel.is_set():
+            raise Cancelled from None
+        raise _timeout(url) from None
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        if cancel.is_set():
+            raise Cancelled from None
+        raise StreamCut(
+            f"The connection to {url} broke in the middle of the answer ({type(exc).__name__}); the text so far is kept.",
+            f"与 {url} 的连接在回答中途断开（{type(exc).__name__}），已保留收到的部分。",
+        ) from None
+    if cancel.is_set():
+        raise Cancelled
+
+
+def _timeout(url: str) -> BackendTimeout:
+    return BackendTimeout(
+        f"The server at {url} stopped answering (read timeout); raise READ_TIMEOUT if the model is slow to load.",
+        f"{url} 的服务长时间无响应（读取超时）；若模型加载较慢，可调大 READ_TIMEOUT。",
+    )
+
+
+def _read_body(response: httpx.Response) -> str:
+    try:
+        return response.read()[:4000].decode("utf-8", "replace")
+    except httpx.HTTPError:
+        return ""
+
+
+def _backoff(response: httpx.Response, attempt: int) -> float:
+    try:
+        return min(float(response.headers.get("retry-after", "")), 10.0)
+    except ValueError:
+        return 0.5 * 3**attempt
+
+
+def get_json(
+    client: httpx.Client, url: str, headers: dict[str, str] | None = None, timeout: float | None = None, payload: object = None
+) -> object:
+    """A small GET (or POST when `payload` is given) that returns JSON; raises httpx errors for the caller to judge."""
+    kwargs = {"headers": headers or {}}
+    if timeout is not None:
+        kwargs["timeout"] = httpx.Timeout(timeout, connect=min(timeout, 1.0))
+    if payload is None:
+        response = client.get(url, **kwargs)
+    else:
+        response = client.post(url, json=payload, **kwargs)
+    response.raise_for_status()
+    return response.json()
