@@ -1,0 +1,1 @@
+"""LocalScholar's test suite."""
