@@ -100,3 +100,11 @@ def chat(
     reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
     built = build_messages(prompt, history, system, budget, reserve)
     return ChatStream(spec, backend.stream(spec, built.messages, options, cancel), built, cancel)
+
+
+def complete(model: str | ModelSpec, prompt: str, **kwargs) -> ChatStream:
+    """Ask and wait for the whole answer (the non-streaming call); read `.text` and `.usage` from the result."""
+    stream = chat(model, prompt, **kwargs)
+    for _ in stream:
+        pass
+    return stream
