@@ -12,6 +12,7 @@ import os
 import sys
 
 from .backends.base import CancelToken, ChatOptions
+from .chat import chat, complete
 from .config_loader import Config, load_config
 from .errors import LLMError
 
@@ -80,20 +81,15 @@ def cmd_list(args, config: Config) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
-    from .chat import chat
-    from .model_spec import parse_model
+    from .model_spec import parse_models
 
-    spec = parse_model(args.model)
+    specs = parse_models(args.model)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    options = ChatOptions(args.temperature, None, args.max_tokens)
+    if len(specs) > 1:
+        return _ask_several(specs, prompt, args.system, options, config)
     cancel = CancelToken()
-    stream = chat(
-        spec,
-        prompt,
-        system=args.system,
-        options=ChatOptions(args.temperature, None, args.max_tokens),
-        cancel=cancel,
-        config=config,
-    )
+    stream = chat(specs[0], prompt, system=args.system, options=options, cancel=cancel, config=config)
     if notice := stream.prompt.notice(config.lang):
         print(notice, file=sys.stderr)
     try:
@@ -116,6 +112,34 @@ def cmd_ask(args, config: Config) -> int:
             zh if config.lang == "zh" else "(The answer reached its length limit; raise --max-tokens for more.)", file=sys.stderr
         )
     return 0
+
+
+def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: Config) -> int:
+    """A multi-model query: all models at once; each answer printed whole under its name, in the order given."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cancel = CancelToken()
+
+    def answer(spec):
+        try:
+            return complete(spec, prompt, system=system, options=options, cancel=cancel, config=config), None
+        except LLMError as exc:
+            return None, exc
+
+    worst = 0
+    with ThreadPoolExecutor(max_workers=len(specs)) as pool:
+        try:
+            for spec, (stream, error) in zip(specs, pool.map(answer, specs), strict=True):
+                print(f"── {spec.text} ──")
+                if error is not None:
+                    print(error.partial, error.text(config.lang), sep="\n" if error.partial else "")
+                    worst = max(worst, error.exit_code)
+                else:
+                    print(stream.text)
+        except KeyboardInterrupt:
+            cancel.cancel()
+            raise
+    return worst
 
 
 def cmd_check(args, config: Config) -> int:

@@ -170,3 +170,16 @@ def test_ask_for_an_http_model_imports_no_torch_transformers_or_gradio(tmp_path)
     env = cli_env(tmp_path, OLLAMA_API_BASE=f"http://127.0.0.1:{free_port()}")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ask_several_models_at_once_prints_each_answer_under_its_name(tmp_path, llama_server, ollama_server):
+    env = cli_env(
+        tmp_path,
+        OLLAMA_API_BASE=ollama_server.base_url,
+        LOCAL_SERVER_URLS=json.dumps({"llamacpp": f"{llama_server.base_url}/v1"}),
+    )
+    done = cli(env, "ask", "llamacpp-gemma-270m&ollama-gemma3:270m&ollama-missing:1b", QUESTION, "--max-tokens", "8")
+    assert done.returncode == 3  # one of the three cannot serve
+    out = done.stdout
+    assert out.index("── llamacpp-gemma-270m ──") < out.index("── ollama-gemma3:270m ──") < out.index("── ollama-missing:1b ──")
+    assert "ollama pull missing:1b" in out
