@@ -1,0 +1,1 @@
+"""Real LLM servers for the test suite: cached provisioning, start/stop helpers and pytest fixtures."""
