@@ -34,7 +34,9 @@ def delta(text: str) -> bytes:
 
 def plain(status: int, body: dict, headers: str = "") -> bytes:
     data = json.dumps(body).encode()
-    return f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n{headers}\r\n".encode() + data
+    return (
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n{headers}\r\n".encode() + data
+    )
 
 
 class FaultyServer:

@@ -47,7 +47,9 @@ def test_ollama_cut_mid_answer_keeps_the_partial_text(tmp_path):
 
 
 def test_ollama_error_line_mid_answer_is_reported(tmp_path):
-    lines = chunked(b'{"message": {"content": "Hi"}, "done": false}\n') + chunked(b'{"error": "llama runner process has terminated"}\n')
+    lines = chunked(b'{"message": {"content": "Hi"}, "done": false}\n') + chunked(
+        b'{"error": "llama runner process has terminated"}\n'
+    )
     with FaultyServer([stream_head("application/x-ndjson"), lines, CUT]) as server:
         stream = chat("ollama-m(num_ctx=512)", "hi", config=make_config(tmp_path, OLLAMA_API_BASE=server.url))
         with pytest.raises(StreamError, match="runner process has terminated") as caught:
@@ -57,7 +59,13 @@ def test_ollama_error_line_mid_answer_is_reported(tmp_path):
 
 def test_a_rate_limit_is_retried_then_succeeds(tmp_path):
     limited = [plain(429, {"error": {"message": "slow down"}}, "Retry-After: 0\r\n")]
-    ok = [stream_head("text/event-stream"), delta("ok"), sse({"choices": [{"delta": {}, "finish_reason": "stop"}]}), sse("[DONE]"), chunked(b"")]
+    ok = [
+        stream_head("text/event-stream"),
+        delta("ok"),
+        sse({"choices": [{"delta": {}, "finish_reason": "stop"}]}),
+        sse("[DONE]"),
+        chunked(b""),
+    ]
     with FaultyServer(limited, ok) as server:
         assert "".join(chat("openai-compat-m(max_token=4096)", "hi", config=compat_config(tmp_path, server))) == "ok"
         assert len(server.requests) == 2
@@ -65,9 +73,8 @@ def test_a_rate_limit_is_retried_then_succeeds(tmp_path):
 
 def test_a_rate_limit_that_persists_is_one_clear_line(tmp_path):
     limited = [plain(429, {"error": {"message": "slow down"}}, "Retry-After: 0\r\n")]
-    with FaultyServer(limited, limited, limited) as server:
-        with pytest.raises(RateLimited, match="slow down"):
-            list(chat("openai-compat-m(max_token=4096)", "hi", config=compat_config(tmp_path, server)))
+    with FaultyServer(limited, limited, limited) as server, pytest.raises(RateLimited, match="slow down"):
+        list(chat("openai-compat-m(max_token=4096)", "hi", config=compat_config(tmp_path, server)))
 
 
 def test_a_stream_that_ends_without_finishing_is_reported_as_cut(tmp_path):

@@ -20,7 +20,7 @@ def feed(lines):
 
 
 def test_sse_events_end_at_blank_lines_and_comments_are_skipped():
-    events = feed([": keep-alive", "data: {\"a\": 1}", "", "event: error", "data: {\"error\": \"x\"}", "", "data: [DONE]", ""])
+    events = feed([": keep-alive", 'data: {"a": 1}', "", "event: error", 'data: {"error": "x"}', "", "data: [DONE]", ""])
     assert events == [("message", '{"a": 1}'), ("error", '{"error": "x"}'), ("message", "[DONE]")]
 
 
@@ -31,7 +31,9 @@ def test_a_role_only_first_chunk_gives_no_text():
 
 def test_text_then_finish_then_usage():
     assert parse_chunk(json.dumps({"choices": [{"delta": {"content": "Hel"}}]})) == ["Hel"]
-    finish = parse_chunk(json.dumps({"choices": [{"delta": {}, "finish_reason": "length"}], "timings": {"predicted_per_second": 30.5}}))
+    finish = parse_chunk(
+        json.dumps({"choices": [{"delta": {}, "finish_reason": "length"}], "timings": {"predicted_per_second": 30.5}})
+    )
     assert finish == [Usage(finish_reason="length", server_tokens_per_s=30.5)]
     usage = parse_chunk(json.dumps({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 34}}))
     assert usage == [Usage(prompt_tokens=12, completion_tokens=34)]
@@ -57,7 +59,9 @@ def test_ollama_lines_give_text_then_the_servers_counts():
         '{"message": {"content": ""}, "done": true, "done_reason": "stop", "eval_count": 50, '
         '"eval_duration": 2000000000, "prompt_eval_count": 20, "load_duration": 1500000000}'
     )
-    assert final == Usage(prompt_tokens=20, completion_tokens=50, finish_reason="stop", server_tokens_per_s=25.0, load_seconds=1.5)
+    assert final == Usage(
+        prompt_tokens=20, completion_tokens=50, finish_reason="stop", server_tokens_per_s=25.0, load_seconds=1.5
+    )
     with pytest.raises(StreamError, match="out of memory"):
         parse_line('{"error": "out of memory"}')
 
