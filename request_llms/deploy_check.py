@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .backends.base import ChatOptions
+from .backends.openai_compat import resolve_endpoint
 from .chat import chat
 from .errors import LLMError
 from .model_spec import OLLAMA, OPENAI_COMPAT, ModelSpec
@@ -101,8 +102,6 @@ def _memory(spec: ModelSpec, config) -> dict:
             return {}
         return {}
     if spec.kind == OPENAI_COMPAT:
-        from .backends.openai_compat import resolve_endpoint
-
         url = urlsplit(resolve_endpoint(spec, config).base_url)
         if is_local(url.geturl()) and url.hostname in ("127.0.0.1", "localhost", "::1"):
             found = server_memory(url.port or 80)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -114,7 +113,8 @@ def open_stream(
             if response.status_code >= 400:
                 body = _read_body(response)
                 if response.status_code in RETRY_STATUSES and attempt < retries:
-                    time.sleep(_backoff(response, attempt))
+                    if cancel.wait(_backoff(response, attempt)):
+                        raise Cancelled
                     continue
                 raise status_error(response.status_code, body)
             network = response.extensions.get("network_stream")
@@ -132,7 +132,10 @@ def open_stream(
 def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Iterator[str]:
     """The response's lines as they arrive; a cut connection raises StreamCut, a cancel raises Cancelled."""
     try:
-        yield from response.iter_lines()
+        for line in response.iter_lines():
+            if cancel.is_set():  # lines already buffered are not shown after Stop
+                raise Cancelled
+            yield line
     except httpx.TimeoutException:
         if cancel.is_set():
             raise Cancelled from None
