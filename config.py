@@ -38,6 +38,12 @@ QWEN_LOCAL_MODEL_PATH = ""  # folder holding Qwen2 / Qwen2.5 / Qwen3 weights
 LOCAL_MODEL_PATHS = {}  # local-NAME -> folder of any Hugging Face chat model, e.g. {"mymodel": "/data/models/mymodel"}
 LOCAL_MODEL_DEVICE = "auto"  # cuda, cuda:N, cpu, mps, or auto (a GPU if there is one)
 LOCAL_MODEL_QUANT = "FP16"  # FP16, INT8 or INT4
+LOCAL_MODEL_LORA_PATH = ""  # folder of a LoRA adapter (peft) applied to native models; "" = none
+LOCAL_MODEL_IDLE_TIMEOUT = 0  # seconds a native model may sit unused before it is unloaded; 0 = keep it loaded
+LOCAL_MODEL_LOAD_TIMEOUT = 900  # seconds to wait for a native model to load (first use of the built-in model converts it)
+LOCAL_MODEL_THREADS = 0  # CPU threads per native model worker; 0 = as many as torch picks
+LOCAL_MODEL_CACHE = ""  # folder for the prepared built-in model; "" = ~/.cache/localscholar
+MODEL_DOWNLOAD_SOURCE = "modelscope"  # where `pull` fetches native weights: modelscope (reachable in China) or huggingface
 
 # ---- Network ------------------------------------------------------------------------------
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a server to accept the connection

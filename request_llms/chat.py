@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
-from .backends.base import CancelToken, ChatOptions, Event, Usage
+from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
 from .errors import LLMError
 from .messages import Prompt, build_messages, estimate_tokens
@@ -27,6 +27,7 @@ class ChatStream:
         self.prompt = prompt
         self.cancel = cancel
         self.usage: Usage | None = None
+        self.status: Status | None = None  # the latest progress before the answer
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
         self.ended_at: float | None = None
@@ -34,10 +35,20 @@ class ChatStream:
         self._events = events
 
     def __iter__(self) -> Iterator[str]:
+        for event in self.events():
+            if isinstance(event, str):
+                yield event
+
+    def events(self) -> Iterator[str | Status]:
+        """Text deltas, and the Status of a native model loading or a request waiting its turn (for pages)."""
         try:
             for event in self._events:
                 if isinstance(event, Usage):
                     self.usage = event
+                    continue
+                if isinstance(event, Status):
+                    self.status = event
+                    yield event
                     continue
                 if self.first_token_at is None:
                     self.first_token_at = time.perf_counter()

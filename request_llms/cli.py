@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from .backends.base import CancelToken, ChatOptions
+from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat, complete
 from .config_loader import Config, load_config
 from .errors import LLMError
@@ -93,8 +93,11 @@ def cmd_ask(args, config: Config) -> int:
     if notice := stream.prompt.notice(config.lang):
         print(notice, file=sys.stderr)
     try:
-        for delta in stream:
-            sys.stdout.write(delta)
+        for event in stream.events():
+            if isinstance(event, Status):
+                print(event.text(config.lang), file=sys.stderr, flush=True)
+                continue
+            sys.stdout.write(event)
             sys.stdout.flush()
     except KeyboardInterrupt:
         cancel.cancel()

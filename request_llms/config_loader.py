@@ -139,6 +139,10 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "READ_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
     "MAX_RETRY": (lambda v: 0 <= v <= 10, "a number from 0 to 10"),
     "LANGUAGE": (lambda v: v in ("zh", "en", "auto"), "zh, en or auto"),
+    "LOCAL_MODEL_IDLE_TIMEOUT": (lambda v: v >= 0, "0 (off) or a number of seconds"),
+    "LOCAL_MODEL_LOAD_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
+    "LOCAL_MODEL_THREADS": (lambda v: v >= 0, "0 (automatic) or a number of threads"),
+    "MODEL_DOWNLOAD_SOURCE": (lambda v: v in ("modelscope", "huggingface"), "modelscope or huggingface"),
     "API_URL_REDIRECT": (
         lambda v: all(isinstance(k, str) and isinstance(u, str) and _url(k) and _url(u) for k, u in v.items()),
         'a dict of URL -> URL, e.g. {"https://api.openai.com/v1/chat/completions": "http://localhost:8000/v1/chat/completions"}',

@@ -87,3 +87,27 @@ class StreamError(LLMError):
 
 class StreamCut(LLMError):
     """The connection ended before the answer did; `partial` holds what arrived."""
+
+
+class WeightsMissing(LLMError):
+    """A native model's folder is not there, or holds no model."""
+
+
+class NoGPU(LLMError):
+    """A GPU device was asked for, and there is none."""
+
+
+class OutOfMemory(LLMError):
+    """The model or the answer did not fit in memory."""
+
+
+class DependencyMissing(LLMError):
+    """A Python package a native model needs is not installed."""
+
+
+class WorkerCrashed(LLMError):
+    """A native model's worker process died; the next request starts a fresh one."""
+
+
+class ModelLoadFailed(LLMError):
+    """A native model could not be loaded for another reason, given in the message."""

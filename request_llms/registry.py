@@ -9,14 +9,15 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from .backends.base import Backend
-from .backends.native import NativeBackend
+from .backends.local import LocalBackend
 from .backends.ollama import OllamaBackend
 from .backends.openai_compat import Endpoint, OpenAICompatBackend, resolve_endpoint
 from .errors import LLMError, ModelNotAllowed
 from .model_spec import CLOUD, NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec, parse_model, parse_models
+from .native_plan import resolve_plan
 from .providers import LOCAL_SERVERS, NATIVE_MODELS
 
-_BACKEND_TYPES = {OLLAMA: OllamaBackend, OPENAI_COMPAT: OpenAICompatBackend, CLOUD: OpenAICompatBackend, NATIVE: NativeBackend}
+_BACKEND_TYPES = {OLLAMA: OllamaBackend, OPENAI_COMPAT: OpenAICompatBackend, CLOUD: OpenAICompatBackend, NATIVE: LocalBackend}
 _lock = threading.Lock()
 
 
@@ -84,9 +85,12 @@ def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str,
     if "&" in text:
         return ModelEntry(text, "multi", "configured", None, "several models at once")
     if spec.kind == NATIVE:
-        return ModelEntry(
-            text, "native", "configured", False, f"{NATIVE_MODELS.get(spec.base, spec.base)}: not available in this version yet"
-        )
+        label = NATIVE_MODELS.get(spec.base, spec.base)
+        try:
+            plan = resolve_plan(spec, config)
+        except LLMError as exc:
+            return ModelEntry(text, "native", "configured", False, exc.en)
+        return ModelEntry(text, "native", "configured", True, f"{label}: {plan.folder or 'built in, prepared on first use'}")
     if spec.kind == CLOUD:
         endpoint = resolve_endpoint(spec, config)
         detail = endpoint.label if endpoint.api_key else f"{endpoint.label}: no key, set {endpoint.key_setting}"

@@ -38,6 +38,20 @@ class Usage:
     load_seconds: float | None = None  # time the server spent loading the model for this request
 
 
+@dataclass(frozen=True)
+class Status:
+    """Progress before the answer: a native model loading, or a request waiting its turn."""
+
+    kind: str  # "loading" or "queued"
+    en: str
+    zh: str
+    percent: float | None = None  # loading progress, 0 to 100
+    position: int | None = None  # requests ahead of this one
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
 class CancelToken:
     """Set once to stop a request; callbacks run at once, from whichever thread cancels."""
 
@@ -74,7 +88,7 @@ class CancelToken:
                 self._callbacks.remove(callback)
 
 
-Event = str | Usage  # a text delta, or the usage figures at the end
+Event = str | Usage | Status  # a text delta, the usage figures at the end, or progress before the answer
 
 
 class Backend(Protocol):
@@ -83,7 +97,7 @@ class Backend(Protocol):
     def stream(
         self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
     ) -> Iterator[Event]:
-        """Yield text deltas as they arrive, then at most one Usage; end quietly when cancelled."""
+        """Yield Status while waiting, text deltas as they arrive, then at most one Usage; end quietly when cancelled."""
         ...
 
     def context_budget(self, spec: ModelSpec) -> int | None:

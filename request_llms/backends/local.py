@@ -1,0 +1,289 @@
+"""Native models, parent side: one worker process per loaded model, requests in order, cancel, restart.
+
+The worker is started with `spawn` (torch never enters this process). Requests to one model queue
+in order and each caller learns its place; text deltas come back tagged with the request id; a cancel
+stops `generate` within a token or two; a worker that dies is noticed at once (its pipe closes) and
+the next request starts a fresh one. An idle model is unloaded after LOCAL_MODEL_IDLE_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import errors
+from ..model_spec import ModelSpec
+from ..native_plan import BUILTIN, LoadPlan, resolve_plan
+from .base import CancelToken, ChatOptions, Event, Status, Usage
+
+POLL = 0.1  # seconds between checks of cancel and worker health while waiting
+BUILTIN_CONTEXT = 32768
+_ids = itertools.count(1)
+
+
+def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
+    if exitcode is not None and exitcode < 0:
+        how = signal.Signals(-exitcode).name
+        hint_en = " (often the system running out of memory: try INT8 or INT4)" if how == "SIGKILL" else ""
+        hint_zh = "（常见原因是系统内存不足，可尝试 INT8 或 INT4）" if how == "SIGKILL" else ""
+        how_en, how_zh = f"killed by {how}{hint_en}", f"被 {how} 终止{hint_zh}"
+    else:
+        how_en = how_zh = f"exit code {exitcode}"
+    return errors.WorkerCrashed(
+        f"The worker running {name} stopped unexpectedly ({how_en}); the next request starts it again.",
+        f"运行 {name} 的工作进程意外退出（{how_zh}）；下次请求会自动重启。",
+    )
+
+
+def _typed(kind: str, en: str, zh: str) -> errors.LLMError:
+    cls = getattr(errors, kind, None)
+    cls = cls if isinstance(cls, type) and issubclass(cls, errors.LLMError) else errors.ServerError
+    return cls(en, zh)
+
+
+class Worker:
+    """One worker process holding one model."""
+
+    def __init__(self, plan: LoadPlan) -> None:
+        from ..local_worker.main import serve  # the module imports no torch; the worker does, after spawn
+
+        context = multiprocessing.get_context("spawn")
+        self.plan = plan
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child, plan), daemon=True, name=f"localscholar-{plan.name}")
+        self.process.start()
+        child.close()
+        self.info: dict = {}
+        self.failure: errors.LLMError | None = None
+        self.loaded = threading.Event()
+        self.load_progress: tuple[str, float] = ("starting", 0.0)
+        self.inboxes: dict[str, queue.Queue] = {}
+        self.turns: deque[str] = deque()
+        self.turn_changed = threading.Condition()
+        self.send_lock = threading.Lock()
+        self.last_used = time.monotonic()
+        threading.Thread(target=self._read, daemon=True, name=f"worker-{plan.name}").start()
+
+    @property
+    def alive(self) -> bool:
+        return self.failure is None and self.process.is_alive()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            kind = message[0]
+            if kind == "progress":
+                self.load_progress = (message[1], float(message[2]))
+            elif kind == "ready":
+                self.info = message[1]
+                self.loaded.set()
+            elif kind == "load_error":
+                self.failure = _typed(*message[1:])
+                self.loaded.set()
+            elif message[1] in self.inboxes:
+                self.inboxes[message[1]].put(message)
+        self.process.join(timeout=5)
+        if self.failure is None:
+            self.failure = _crashed(self.plan.name, self.process.exitcode)
+        self.loaded.set()
+        for inbox in list(self.inboxes.values()):
+            inbox.put(("dead",))
+        with self.turn_changed:
+            self.turn_changed.notify_all()
+
+    def send(self, *message) -> None:
+        with self.send_lock:
+            try:
+                self.conn.send(message)
+            except (OSError, ValueError):
+                pass  # the reader reports the death
+
+    def stop(self) -> None:
+        self.send("stop")
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+    def wait_loaded(self, cancel: CancelToken, timeout: float) -> Iterator[Status]:
+        deadline = time.monotonic() + timeout
+        shown = None
+        while not self.loaded.wait(POLL):
+            if cancel.is_set():
+                return
+            if time.monotonic() > deadline:
+                self.process.kill()
+                raise errors.ModelLoadFailed(
+                    f"{self.plan.name} did not finish loading in {timeout:.0f} s: raise LOCAL_MODEL_LOAD_TIMEOUT, or use a smaller model.",
+                    f"{self.plan.name} 在 {timeout:.0f} 秒内未加载完成：请调大 LOCAL_MODEL_LOAD_TIMEOUT，或换用更小的模型。",
+                )
+            if self.load_progress != shown:
+                shown = self.load_progress
+                stage, percent = shown
+                yield Status(
+                    "loading",
+                    f"Loading {self.plan.name}: {stage} {percent:.0f}%",
+                    f"正在加载模型 {self.plan.name}：{stage} {percent:.0f}%",
+                    percent=percent,
+                )
+        if self.failure is not None:
+            raise self.failure
+
+    def wait_turn(self, request_id: str, cancel: CancelToken) -> Iterator[Status]:
+        with self.turn_changed:
+            self.turns.append(request_id)
+        shown = None
+        while True:
+            with self.turn_changed:
+                if self.turns[0] == request_id or cancel.is_set() or self.failure is not None:
+                    return
+                ahead = self.turns.index(request_id)
+                if ahead == shown:
+                    self.turn_changed.wait(POLL)
+                    continue
+            shown = ahead
+            yield Status(
+                "queued",
+                f"Waiting for {self.plan.name}: {ahead} request(s) ahead",
+                f"排队中：前面还有 {ahead} 个请求",
+                position=ahead,
+            )
+
+    def release_turn(self, request_id: str) -> None:
+        with self.turn_changed:
+            if request_id in self.turns:
+                self.turns.remove(request_id)
+            self.turn_changed.notify_all()
+        self.last_used = time.monotonic()
+
+
+class LocalBackend:
+    """Runs native models in worker processes, one per (model, device, quantisation, adapter)."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.workers: dict[LoadPlan, Worker] = {}
+        self.lock = threading.Lock()
+        atexit.register(self.shutdown)  # let workers end cleanly rather than be killed with the process
+        if config["LOCAL_MODEL_IDLE_TIMEOUT"]:
+            threading.Thread(target=self._unload_idle, daemon=True, name="native-idle").start()
+
+    def worker(self, plan: LoadPlan) -> Worker:
+        with self.lock:
+            worker = self.workers.get(plan)
+            if worker is None or not worker.alive and worker.loaded.is_set():
+                worker = self.workers[plan] = Worker(plan)
+            return worker
+
+    def _unload_idle(self) -> None:
+        limit = self.config["LOCAL_MODEL_IDLE_TIMEOUT"]
+        while True:
+            time.sleep(min(limit, 5))
+            with self.lock:
+                idle = [p for p, w in self.workers.items() if not w.turns and time.monotonic() - w.last_used > limit]
+                stopping = [self.workers.pop(p) for p in idle]
+            for worker in stopping:
+                worker.stop()
+
+    def shutdown(self) -> None:
+        with self.lock:
+            workers, self.workers = list(self.workers.values()), {}
+        for worker in workers:
+            worker.stop()
+
+    def context_budget(self, spec: ModelSpec) -> int | None:
+        if spec.max_token:
+            return spec.max_token
+        if spec.base == BUILTIN:
+            return BUILTIN_CONTEXT
+        try:
+            folder = Path(resolve_plan(spec, self.config).folder)
+            model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (errors.LLMError, OSError, ValueError):
+            return None
+        for key in ("max_position_embeddings", "seq_length", "max_sequence_length"):
+            if isinstance(model_config.get(key), int):
+                return model_config[key]
+        return None
+
+    def stream(
+        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+    ) -> Iterator[Event]:
+        plan = resolve_plan(spec, self.config)
+        worker = self.worker(plan)
+        yield from worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"])
+        if cancel.is_set():
+            return
+        request_id = f"r{next(_ids)}"
+        inbox: queue.Queue = queue.Queue()
+        worker.inboxes[request_id] = inbox
+        try:
+            yield from worker.wait_turn(request_id, cancel)
+            if cancel.is_set():
+                return
+            if worker.failure is not None:
+                raise worker.failure
+            worker.send("generate", request_id, messages, asdict(options))
+            yield from self._answer(worker, request_id, inbox, cancel)
+        finally:
+            worker.inboxes.pop(request_id, None)
+            worker.release_turn(request_id)
+
+    def _answer(self, worker: Worker, request_id: str, inbox: queue.Queue, cancel: CancelToken) -> Iterator[Event]:
+        finished = False
+        try:
+            while True:
+                try:
+                    message = inbox.get(timeout=POLL)
+                except queue.Empty:
+                    if not worker.process.is_alive() and worker.failure is not None:
+                        raise worker.failure from None
+                    if cancel.is_set():
+                        break
+                    continue
+                kind = message[0]
+                if kind == "delta":
+                    if cancel.is_set():
+                        break
+                    yield message[2]
+                elif kind == "done":
+                    finished = True
+                    usage = message[2]
+                    yield Usage(
+                        usage["prompt_tokens"], usage["completion_tokens"], usage["finish_reason"], usage["server_tokens_per_s"]
+                    )
+                    return
+                elif kind == "error":
+                    finished = True
+                    raise _typed(*message[2:])
+                elif kind == "dead":
+                    finished = True
+                    raise worker.failure
+        finally:
+            if not finished:
+                self._stop_request(worker, request_id, inbox)
+
+    @staticmethod
+    def _stop_request(worker: Worker, request_id: str, inbox: queue.Queue) -> None:
+        """Cancel in the worker and wait until it has stopped generating, so the next request starts clean."""
+        worker.send("cancel", request_id)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if inbox.get(timeout=POLL)[0] in ("done", "error", "dead"):
+                    return
+            except queue.Empty:
+                if not worker.process.is_alive():
+                    return

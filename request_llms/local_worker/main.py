@@ -1,0 +1,88 @@
+"""The worker process's entry point: load the model, then answer requests one at a time.
+
+Messages from the parent: ("generate", id, messages, options), ("cancel", id), ("stop",).
+Messages to the parent: ("progress", stage, percent), ("ready", info), ("load_error", kind, en, zh),
+("delta", id, text), ("done", id, usage), ("error", id, kind, en, zh).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+
+def serve(conn, plan) -> None:
+    # Before torch is imported: idle threads must not spin on two busy cores, and nothing may be fetched from a hub.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # the parent shows progress; no bars or warnings on the terminal
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from .failures import WorkerFailure
+    from .generation import generate
+    from .loading import load
+
+    send_lock = threading.Lock()
+
+    def send(*message) -> None:
+        with send_lock:
+            conn.send(message)
+
+    try:
+        loaded = load(plan, lambda stage, percent: send("progress", stage, percent))
+    except WorkerFailure as failure:
+        send("load_error", failure.kind, failure.en, failure.zh)
+        return
+    except Exception as exc:  # anything else a model folder can throw while loading
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        send("load_error", "ModelLoadFailed", f"{plan.name} could not be loaded: {first}", f"无法加载 {plan.name}：{first}")
+        return
+    send("ready", loaded.info)
+
+    jobs: queue.Queue = queue.Queue()
+    cancels: dict[str, threading.Event] = {}
+
+    def read() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                jobs.put(None)
+                return
+            if message[0] == "generate":
+                cancels[message[1]] = threading.Event()
+                jobs.put(message)
+            elif message[0] == "cancel" and message[1] in cancels:
+                cancels[message[1]].set()
+            elif message[0] == "stop":
+                jobs.put(None)
+                return
+
+    threading.Thread(target=read, daemon=True, name="worker-reader").start()
+    while (job := jobs.get()) is not None:
+        _, request_id, messages, options = job
+        try:
+            usage = generate(
+                loaded,
+                messages,
+                options,
+                cancels[request_id],
+                lambda text, request_id=request_id: send("delta", request_id, text),
+                plan.completion_style,
+            )
+            send("done", request_id, usage)
+        except WorkerFailure as failure:
+            send("error", request_id, failure.kind, failure.en, failure.zh)
+        except Exception as exc:  # a failure inside generate: report it, keep serving
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+            send(
+                "error",
+                request_id,
+                "ServerError",
+                f"{plan.name} failed while answering: {first}",
+                f"{plan.name} 回答时出错：{first}",
+            )
+        finally:
+            cancels.pop(request_id, None)
