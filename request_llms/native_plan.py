@@ -93,4 +93,24 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
             f"No model weights at {path} ({setting}): check the path, or run `python -m request_llms pull {spec.base}`.",
             f"{path} 中没有模型权重（{setting}）：请检查路径，或运行 `python -m request_llms pull {spec.base}`。",
         )
-    return LoadPlan(spec.base, str(path), remote_code=_needs_remote_code(spec, path), completion_style=False, **common)
+    remote_code = _needs_remote_code(spec, path)
+    if remote_code:
+        _check_remote_code(spec, path)
+    return LoadPlan(spec.base, str(path), remote_code=remote_code, completion_style=False, **common)
+
+
+def _check_remote_code(spec: ModelSpec, folder: Path) -> None:
+    """A model that runs its own Python code must carry that code in its folder: nothing is fetched from a hub."""
+    try:
+        auto_map = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("auto_map") or {}
+    except (OSError, ValueError):
+        auto_map = {}
+    refs = [ref for value in auto_map.values() for ref in (value if isinstance(value, list) else [value]) if ref]
+    missing = sorted({ref.split(".")[0] + ".py" for ref in refs if "--" in ref or not (folder / (ref.split(".")[0] + ".py")).is_file()})
+    if not auto_map or missing:
+        what = ", ".join(missing) or "auto_map in config.json"
+        raise WeightsMissing(
+            f"{spec.base} runs the model's own code, but {folder} lacks {what}: download the complete model folder "
+            f"(`python -m request_llms pull {spec.base}`).",
+            f"{spec.base} 需要模型自带的代码，但 {folder} 中缺少 {what}：请下载完整的模型文件夹（`python -m request_llms pull {spec.base}`）。",
+        )

@@ -1,0 +1,139 @@
+"""A newcomer with nothing configured: the built-in Gemma 3 270M answers offline, in a worker process
+that streams, stops when asked, survives being killed, and keeps requests in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from request_llms.backends.base import CancelToken, ChatOptions, Status
+from request_llms.chat import chat, complete
+from request_llms.errors import ConfigError, NoGPU, WorkerCrashed
+from request_llms.registry import backend_for
+from tests.helpers import make_config
+from tests.servers.provision import cache_root
+
+MODEL = "builtin-gemma3-270m"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUESTION = "Question: What is the capital of France?\nAnswer:"
+STORY = "Write a very long story about a cat who travels around the world."
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    config = make_config(tmp_path_factory.mktemp("native"), LOCAL_MODEL_CACHE=str(cache_root() / "localscholar-cache"))
+    yield config
+    backend_for(chat_spec(), config).shutdown()
+
+
+def chat_spec():
+    from request_llms.model_spec import parse_model
+
+    return parse_model(MODEL)
+
+
+def test_the_builtin_model_answers_on_topic_with_loading_progress(config):
+    stream = chat(MODEL, QUESTION, options=ChatOptions(temperature=0, max_tokens=12), config=config)
+    events = list(stream.events())
+    statuses = [e for e in events if isinstance(e, Status)]
+    assert statuses and statuses[0].kind == "loading" and "正在加载模型" in statuses[0].zh
+    assert "Paris" in stream.text
+    assert stream.usage.prompt_tokens > 5 and stream.usage.completion_tokens <= 12
+
+
+def test_a_plain_question_gets_the_completion_form_and_stays_on_topic(config):
+    assert (
+        "Tokyo"
+        in complete(MODEL, "What is the capital of Japan?", options=ChatOptions(temperature=0, max_tokens=10), config=config).text
+    )
+
+
+def test_cancel_stops_generation_within_a_token_or_two(config):
+    cancel = CancelToken()
+    stream = chat(MODEL, STORY, options=ChatOptions(max_tokens=400), cancel=cancel, config=config)
+    received = []
+    for delta in stream:
+        received.append(delta)
+        if len(received) == 3:
+            cancelled_at = time.perf_counter()
+            cancel.cancel()
+    stopped_after = time.perf_counter() - cancelled_at
+    assert len(received) == 3 and stream.cancelled
+    assert stopped_after < 2.0  # the worker finished its current token and stopped
+    assert "Paris" in complete(MODEL, QUESTION, options=ChatOptions(temperature=0, max_tokens=8), config=config).text
+
+
+def test_a_killed_worker_is_a_typed_error_at_once_and_the_next_request_restarts_it(config):
+    worker = next(iter(backend_for(chat_spec(), config).workers.values()))
+    stream = chat(MODEL, STORY, options=ChatOptions(max_tokens=400), config=config)
+    with pytest.raises(WorkerCrashed) as caught:
+        for i, _ in enumerate(stream):
+            if i == 2:
+                killed_at = time.perf_counter()
+                os.kill(worker.process.pid, signal.SIGKILL)
+    assert time.perf_counter() - killed_at < 2.0
+    assert "SIGKILL" in caught.value.en and caught.value.partial
+    assert "Paris" in complete(MODEL, QUESTION, options=ChatOptions(temperature=0, max_tokens=8), config=config).text
+
+
+def test_two_requests_at_once_are_answered_in_order_and_the_second_learns_its_place(config):
+    results: dict[str, object] = {}
+
+    def ask(name: str, prompt: str) -> None:
+        stream = chat(MODEL, prompt, options=ChatOptions(temperature=0, max_tokens=30), config=config)
+        events = list(stream.events())
+        results[name] = (stream, [e for e in events if isinstance(e, Status)], time.perf_counter())
+
+    first = threading.Thread(target=ask, args=("first", STORY))
+    first.start()
+    time.sleep(0.3)
+    second = threading.Thread(target=ask, args=("second", QUESTION))
+    second.start()
+    first.join(120)
+    second.join(120)
+    assert results["first"][0].text and "Paris" in results["second"][0].text
+    assert results["first"][2] < results["second"][2]
+    assert any(s.kind == "queued" and s.position == 1 for s in results["second"][1])
+
+
+def test_a_gpu_asked_for_on_a_machine_without_one_says_use_cpu(config):
+    with pytest.raises(NoGPU) as caught:
+        list(chat(f"{MODEL}(device=cuda)", QUESTION, config=config))
+    assert '"cpu"' in caught.value.en and caught.value.exit_code == 3
+
+
+def test_int8_or_int4_on_mps_is_refused_before_loading(config):
+    with pytest.raises(ConfigError, match="mps"):
+        list(chat(f"{MODEL}(device=mps, quant=INT4)", QUESTION, config=config))
+
+
+@pytest.mark.parametrize("quant", ["FP16", "INT8", "INT4"])
+def test_every_quantisation_loads_and_answers_on_cpu(config, quant):
+    stream = complete(
+        f"{MODEL}(quant={quant}, device=cpu)", QUESTION, options=ChatOptions(temperature=0, max_tokens=8), config=config
+    )
+    assert stream.text.strip()
+    worker = backend_for(chat_spec(), config).workers
+    info = next(w.info for p, w in worker.items() if p.quant == quant)
+    assert info["device"] == "cpu" and info["quant"] == quant
+
+
+def test_the_command_line_process_never_imports_torch_for_a_native_model(config):
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['request_llms', 'ask', '{MODEL}', 'Question: 2+2?\\nAnswer:', '--max-tokens', '4']\n"
+        "try:\n    runpy.run_module('request_llms', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'gradio') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "LOCAL_MODEL_CACHE": config["LOCAL_MODEL_CACHE"], "LOCALSCHOLAR_CONFIG": os.devnull}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) >= 2 and lines[0].strip(), done.stderr[-1000:]  # the answer arrived
+    assert lines[-1] == "[]"
