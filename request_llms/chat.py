@@ -30,6 +30,7 @@ class ChatStream:
         self.status: Status | None = None  # the latest progress before the answer
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
+        self.answer_started: float | None = None  # when loading or queueing ended, if there was any
         self.ended_at: float | None = None
         self._parts: list[str] = []
         self._events = events
@@ -48,6 +49,7 @@ class ChatStream:
                     continue
                 if isinstance(event, Status):
                     self.status = event
+                    self.answer_started = time.perf_counter()
                     yield event
                     continue
                 if self.first_token_at is None:
@@ -74,7 +76,13 @@ class ChatStream:
 
     @property
     def time_to_first_token(self) -> float | None:
-        return None if self.first_token_at is None else self.first_token_at - self.started
+        """From the request (or the end of loading and queueing) to the first text."""
+        return None if self.first_token_at is None else self.first_token_at - (self.answer_started or self.started)
+
+    @property
+    def wait_seconds(self) -> float:
+        """Time spent loading a native model or waiting in its queue before the answer began."""
+        return (self.answer_started - self.started) if self.answer_started else 0.0
 
     @property
     def completion_tokens(self) -> int:

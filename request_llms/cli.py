@@ -14,7 +14,7 @@ import sys
 from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat, complete
 from .config_loader import Config, load_config
-from .errors import LLMError
+from .errors import ConfigError, LLMError
 
 INTERRUPTED = 130
 
@@ -36,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("model")
     check.add_argument("--json", action="store_true", help="print the figures as JSON")
     check.add_argument("--concurrency", type=int, default=4, help="parallel requests in the burst test")
-    pull = sub.add_parser("pull", help="download a model's weights (Ollama pull)")
+    pull = sub.add_parser("pull", help="download a model's weights (Ollama pull, or ModelScope / Hugging Face for native models)")
     pull.add_argument("model")
+    pull.add_argument("--repo", default=None, help="the hub repository to download (ORG/NAME); needed for local-NAME")
     return parser
 
 
@@ -155,14 +156,25 @@ def cmd_check(args, config: Config) -> int:
 
 
 def cmd_pull(args, config: Config) -> int:
-    from .model_spec import OLLAMA, parse_model
+    from .model_spec import NATIVE, OLLAMA, parse_model
     from .registry import backend_for
 
     spec = parse_model(args.model)
+    if spec.kind == NATIVE:
+        from .weights import pull_native
+
+        folder, setting = pull_native(spec, config, args.repo)
+        zh = f"已下载到 {folder}。请在 config_private.py 中设置 {setting} 指向该文件夹（如尚未设置）。"
+        print(
+            zh
+            if config.lang == "zh"
+            else f"Downloaded to {folder}. Point {setting} at it in config_private.py (if it does not already)."
+        )
+        return 0
     if spec.kind != OLLAMA:
-        raise LLMError(
-            f"`pull` fetches Ollama models in this version; {spec.base} is served by its own server, which loads its weights itself.",
-            f"本版本的 `pull` 只用于 Ollama 模型；{spec.base} 由其服务自行加载权重。",
+        raise ConfigError(
+            f"{spec.base} is served by its own server, which loads its weights itself: nothing to pull here.",
+            f"{spec.base} 由其服务自行加载权重，这里无需下载。",
         )
     for status, done, total in backend_for(spec, config).pull(spec.model):
         bar = f" {done / total:6.1%}" if total else ""

@@ -17,8 +17,9 @@ from .backends.base import ChatOptions
 from .backends.openai_compat import resolve_endpoint
 from .chat import chat
 from .errors import LLMError
-from .model_spec import OLLAMA, OPENAI_COMPAT, ModelSpec
-from .procinfo import server_memory
+from .model_spec import NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec
+from .native_plan import resolve_plan
+from .procinfo import process_rss, server_memory
 from .registry import backend_for
 from .transport import is_local
 
@@ -101,6 +102,19 @@ def _memory(spec: ModelSpec, config) -> dict:
         except (httpx.HTTPError, ValueError, AttributeError):
             return {}
         return {}
+    if spec.kind == NATIVE:
+        worker = backend.workers.get(resolve_plan(spec, config))
+        if worker is None or not worker.info:
+            return {}
+        info = worker.info
+        return {
+            "source": f"worker process {info['pid']} (RSS)",
+            "bytes": process_rss(info["pid"]),
+            "gpu_bytes": info.get("gpu_bytes") or None,
+            "load_seconds": info.get("load_seconds"),
+            "device": info.get("device"),
+            "dtype": info.get("dtype"),
+        }
     if spec.kind == OPENAI_COMPAT:
         url = urlsplit(resolve_endpoint(spec, config).base_url)
         if is_local(url.geturl()) and url.hostname in ("127.0.0.1", "localhost", "::1"):
@@ -179,4 +193,6 @@ def format_report(report: Report, lang: str = "en") -> str:
     if m.get("bytes"):
         gpu = f", GPU {m['gpu_bytes'] / 2**20:.0f} MiB" if m.get("gpu_bytes") else ""
         lines += ["", f"{'内存' if zh else 'Memory'}: {m['bytes'] / 2**20:.0f} MiB{gpu} ({m['source']})"]
+    if m.get("load_seconds") is not None:
+        lines += [f"{'加载用时' if zh else 'Load time'}: {m['load_seconds']:.1f} s ({m['device']}, {m['dtype']})"]
     return "\n".join(lines)

@@ -106,7 +106,9 @@ def _check_remote_code(spec: ModelSpec, folder: Path) -> None:
     except (OSError, ValueError):
         auto_map = {}
     refs = [ref for value in auto_map.values() for ref in (value if isinstance(value, list) else [value]) if ref]
-    missing = sorted({ref.split(".")[0] + ".py" for ref in refs if "--" in ref or not (folder / (ref.split(".")[0] + ".py")).is_file()})
+    missing = sorted(
+        {ref.split(".")[0] + ".py" for ref in refs if "--" in ref or not (folder / (ref.split(".")[0] + ".py")).is_file()}
+    )
     if not auto_map or missing:
         what = ", ".join(missing) or "auto_map in config.json"
         raise WeightsMissing(

@@ -52,7 +52,8 @@ def _children(pid: int) -> list[int]:
     return family
 
 
-def _rss(pid: int) -> int:
+def process_rss(pid: int) -> int:
+    """Resident bytes of one process (0 when it cannot be read)."""
     try:
         for line in (PROC / str(pid) / "status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -68,4 +69,4 @@ def server_memory(port: int) -> tuple[int, int] | None:
     pid = _pid_with_socket(inodes) if inodes else None
     if pid is None:
         return None
-    return pid, sum(_rss(p) for p in _children(pid))
+    return pid, sum(process_rss(p) for p in _children(pid))

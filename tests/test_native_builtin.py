@@ -3,6 +3,7 @@ that streams, stops when asked, survives being killed, and keeps requests in ord
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -137,3 +138,57 @@ def test_the_command_line_process_never_imports_torch_for_a_native_model(config)
     lines = done.stdout.strip().splitlines()
     assert len(lines) >= 2 and lines[0].strip(), done.stderr[-1000:]  # the answer arrived
     assert lines[-1] == "[]"
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "request_llms", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_the_default_model_answers_the_readme_question_from_the_command_line(config):
+    env = {**os.environ, "LOCAL_MODEL_CACHE": config["LOCAL_MODEL_CACHE"], "LOCALSCHOLAR_CONFIG": os.devnull}
+    done = cli(env, "ask", config["LLM_MODEL"], QUESTION, "--temperature", "0", "--max-tokens", "16")
+    assert done.returncode == 0 and "Paris" in done.stdout
+    assert "Loading builtin-gemma3-270m" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_check_reports_the_workers_memory_and_load_time(config):
+    env = {**os.environ, "LOCAL_MODEL_CACHE": config["LOCAL_MODEL_CACHE"], "LOCALSCHOLAR_CONFIG": os.devnull}
+    done = cli(env, "check", MODEL, "--json", "--concurrency", "2")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["probes"][0]["passed"]  # "Paris"
+    assert report["memory"]["bytes"] > 200 * 2**20 and report["memory"]["load_seconds"] > 0
+    assert report["concurrency"]["answered"] == 2
+
+
+def test_pull_offline_fails_fast_with_the_fix(tmp_path):
+    env = {**os.environ, "LOCALSCHOLAR_CONFIG": os.devnull, "CHATGLM_LOCAL_MODEL_PATH": str(tmp_path / "glm")}
+    started = time.monotonic()
+    done = cli(env, "pull", "chatglm4", timeout=60)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 3 and "Cannot reach ModelScope" in done.stderr and "MODEL_DOWNLOAD_SOURCE" in done.stderr
+
+
+def test_pull_reports_what_the_hub_said(tmp_path):
+    # A plain local web server with no models stands in for a hub mirror (HF_ENDPOINT), so the real download code runs.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "0"], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline().split("port ")[1].split(" ")[0])
+        env = {
+            **os.environ,
+            "LOCALSCHOLAR_CONFIG": os.devnull,
+            "MODEL_DOWNLOAD_SOURCE": "huggingface",
+            "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+            "QWEN_LOCAL_MODEL_PATH": str(tmp_path / "qwen"),
+            "HF_HUB_ETAG_TIMEOUT": "5",
+        }
+        done = cli(env, "pull", "qwen-local", timeout=120)
+    finally:
+        server.terminate()
+        server.wait()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Downloading Qwen/Qwen2.5-7B-Instruct from Hugging Face failed" in done.stderr and "Traceback" not in done.stderr
