@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from request_llms.backends.base import CancelToken
+from request_llms.backends.base import CancelToken, Status
 from request_llms.chat import chat
 from request_llms.errors import LLMError
 from request_llms.registry import check_allowed, list_models
@@ -45,7 +45,10 @@ def build_app(config) -> gr.Blocks:
             (spec,) = check_allowed(model_id, config, discovered)
             stream = chat(spec, text, history=history, system=system, cancel=token, config=config)
             notice = stream.prompt.notice(lang)
-            for _ in stream:
+            for event in stream.events():
+                if isinstance(event, Status):
+                    yield messages, history, token, event.text(lang), ""
+                    continue
                 messages[-1]["content"] = stream.text
                 yield messages, history, token, notice, ""
         except LLMError as exc:
