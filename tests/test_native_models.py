@@ -150,3 +150,13 @@ def test_remote_code_missing_from_the_folder_is_refused_before_loading(folders, 
     (broken / "modeling_tinychat.py").unlink()
     with pytest.raises(WeightsMissing, match="modeling_tinychat.py"):
         complete("chatglm3", "hi", config=configs(CHATGLM_LOCAL_MODEL_PATH=str(broken)))
+
+
+def test_an_idle_model_is_unloaded_and_comes_back_on_the_next_request(folders, configs):
+    config = configs(QWEN_LOCAL_MODEL_PATH=str(folders["qwen2"]), LOCAL_MODEL_IDLE_TIMEOUT="2")
+    complete("qwen-local", "hi", options=OPTIONS, config=config)
+    backend = backend_for(parse_model("qwen-local"), config)
+    (worker,) = backend.workers.values()
+    worker.process.join(timeout=20)
+    assert not worker.process.is_alive() and not backend.workers
+    assert complete("qwen-local", "hi", options=OPTIONS, config=config).usage.completion_tokens >= 1

@@ -89,6 +89,7 @@ class Worker:
                 self.load_progress = (message[1], float(message[2]))
             elif kind == "ready":
                 self.info = message[1]
+                self.last_used = time.monotonic()
                 self.loaded.set()
             elif kind == "load_error":
                 self.failure = _typed(*message[1:])
@@ -185,6 +186,7 @@ class LocalBackend:
             worker = self.workers.get(plan)
             if worker is None or not worker.alive and worker.loaded.is_set():
                 worker = self.workers[plan] = Worker(plan)
+            worker.last_used = time.monotonic()  # not idle while a request is on its way
             return worker
 
     def _unload_idle(self) -> None:
@@ -192,8 +194,12 @@ class LocalBackend:
         while True:
             time.sleep(min(limit, 5))
             with self.lock:
-                idle = [p for p, w in self.workers.items() if not w.turns and time.monotonic() - w.last_used > limit]
-                stopping = [self.workers.pop(p) for p in idle]
+                idle = [
+                    plan
+                    for plan, w in self.workers.items()
+                    if w.loaded.is_set() and not w.turns and time.monotonic() - w.last_used > limit
+                ]
+                stopping = [self.workers.pop(plan) for plan in idle]
             for worker in stopping:
                 worker.stop()
 
