@@ -22,9 +22,9 @@ ANSWER_RESERVE = 1024  # tokens kept free for the answer when none is asked for 
 class ChatStream:
     """An answer arriving: iterate for text deltas; afterwards read text, usage and timings."""
 
-    def __init__(self, spec: ModelSpec, events: Iterator[Event], prompt: Prompt, cancel: CancelToken) -> None:
+    def __init__(self, spec: ModelSpec, events: Iterator[Event], cancel: CancelToken) -> None:
         self.spec = spec
-        self.prompt = prompt
+        self.prompt: Prompt | None = None  # the messages as sent, set when the request goes out
         self.cancel = cancel
         self.usage: Usage | None = None
         self.status: Status | None = None  # the latest progress before the answer
@@ -109,16 +109,25 @@ def chat(
     cancel: CancelToken | None = None,
     config=None,
 ) -> ChatStream:
-    """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration."""
+    """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
+
+    The context budget is looked up (and cached) and the messages are built on first iteration too, so
+    the caller's clock includes them and a prompt that cannot fit raises ContextTooLong from the loop.
+    """
     config = config or get_config()
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
     options = (options or ChatOptions()).over(spec)
     cancel = cancel or CancelToken()
     backend = backend_for(spec, config)
-    budget = backend.context_budget(spec)
-    reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
-    built = build_messages(prompt, history, system, budget, reserve)
-    return ChatStream(spec, backend.stream(spec, built.messages, options, cancel), built, cancel)
+
+    def run() -> Iterator[Event]:
+        budget = backend.context_budget(spec)
+        reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
+        stream.prompt = build_messages(prompt, history, system, budget, reserve)
+        yield from backend.stream(spec, stream.prompt.messages, options, cancel)
+
+    stream = ChatStream(spec, run(), cancel)
+    return stream
 
 
 def complete(model: str | ModelSpec, prompt: str, **kwargs) -> ChatStream:

@@ -91,8 +91,6 @@ def cmd_ask(args, config: Config) -> int:
         return _ask_several(specs, prompt, args.system, options, config)
     cancel = CancelToken()
     stream = chat(specs[0], prompt, system=args.system, options=options, cancel=cancel, config=config)
-    if notice := stream.prompt.notice(config.lang):
-        print(notice, file=sys.stderr)
     try:
         for event in stream.events():
             if isinstance(event, Status):
@@ -110,6 +108,8 @@ def cmd_ask(args, config: Config) -> int:
             sys.stdout.write("\n")
         raise
     sys.stdout.write("\n")
+    if notice := stream.prompt.notice(config.lang):
+        print(notice, file=sys.stderr)
     if stream.usage and stream.usage.finish_reason == "length":
         zh = "（回答达到长度上限，已截断；可调大 --max-tokens。）"
         print(

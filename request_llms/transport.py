@@ -43,14 +43,21 @@ def is_local(url: str) -> bool:
 def client_for(url: str, connect_timeout: float, read_timeout: float, proxy: str = "") -> httpx.Client:
     """One shared client per (direct or proxied, timeouts); local servers never go through a proxy."""
     local = is_local(url)
-    key = (local, connect_timeout, read_timeout, "" if local else proxy)
+    plain_http = url.startswith("http://")
+    key = (local, plain_http, connect_timeout, read_timeout, "" if local else proxy)
     with _clients_lock:
         if key not in _clients:
             timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
             if local:
                 # A fresh connection per request: connecting on loopback costs well under a millisecond,
-                # and it lets cancel reach the socket before the first byte arrives.
-                _clients[key] = httpx.Client(timeout=timeout, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
+                # and it lets cancel reach the socket before the first byte arrives. Plain http needs no
+                # TLS context (loading the CA bundle costs ~60 ms).
+                _clients[key] = httpx.Client(
+                    timeout=timeout,
+                    trust_env=False,
+                    limits=httpx.Limits(max_keepalive_connections=0),
+                    verify=not plain_http,
+                )
             else:
                 _clients[key] = httpx.Client(timeout=timeout, proxy=proxy or None, trust_env=not proxy)
         return _clients[key]

@@ -122,7 +122,8 @@ def test_every_quantisation_loads_and_answers_on_cpu(config, quant):
     assert stream.text.strip()
     worker = backend_for(chat_spec(), config).workers
     info = next(w.info for p, w in worker.items() if p.quant == quant)
-    assert info["device"] == "cpu" and info["quant"] == quant
+    methods = {"FP16": "bfloat16", "INT8": "dynamic int8 (Linear layers)", "INT4": "bitsandbytes 4-bit NF4"}
+    assert info["device"] == "cpu" and info["quant"] == quant and info["method"] == methods[quant]
 
 
 def test_the_command_line_process_never_imports_torch_for_a_native_model(config):

@@ -115,7 +115,7 @@ def test_chatglm3_and_chatglm_run_the_folders_own_code_with_its_own_quantize(fol
     answer = complete(name, "hi", history=HISTORY, system=SYSTEM, options=OPTIONS, config=config)
     assert answer.usage.completion_tokens >= 1
     worker = next(iter(backend_for(parse_model(name), config).workers.values()))
-    assert worker.info["quant"] == "INT4"
+    assert worker.info["quant"] == "INT4" and worker.info["method"] == "the model's own quantize(4)"
 
 
 def test_qwen_local_and_a_generic_folder_load_the_same_weights(folders, configs):

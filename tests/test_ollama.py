@@ -59,13 +59,13 @@ def test_max_token_sets_num_ctx_and_old_turns_are_trimmed_with_a_notice(config):
         item for i in range(12) for item in (f"Tell me fact number {i} about Paris. " * 6, f"Fact {i}: Paris is old. " * 6)
     ]
     stream = chat(f"{MODEL}(max_token=512)", QUESTION, history=history, options=ChatOptions(max_tokens=16), config=config)
-    assert stream.prompt.dropped_turns > 0 and "oldest" in stream.prompt.notice("en")
     assert "".join(stream)
+    assert stream.prompt.dropped_turns > 0 and "oldest" in stream.prompt.notice("en")
     # Ollama's count of what it read stays inside the window we asked for.
     assert stream.usage.prompt_tokens <= 512 - 16
 
 
 def test_a_prompt_too_long_for_the_window_is_refused_before_sending(config):
     with pytest.raises(ContextTooLong) as caught:
-        chat(f"{MODEL}(num_ctx=256)", "Paris " * 2000, config=config)
+        list(chat(f"{MODEL}(num_ctx=256)", "Paris " * 2000, config=config))
     assert "256" in caught.value.en

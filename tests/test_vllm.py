@@ -37,7 +37,7 @@ def test_vllm_max_model_len_becomes_the_context_budget(config):
     entries = {e.identifier: e for e in list_models(config)}
     assert entries["vllm-gemma-270m"].context == 2048
     with pytest.raises(ContextTooLong) as caught:
-        chat("vllm-gemma-270m", "Paris " * 5000, config=config)
+        list(chat("vllm-gemma-270m", "Paris " * 5000, config=config))
     assert "2048" in caught.value.en
 
 

@@ -23,7 +23,7 @@ def _figures(stream) -> str:
         parts.append(f"首字 first token {stream.time_to_first_token:.2f} s")
     if stream.tokens_per_second:
         parts.append(f"{stream.tokens_per_second:.1f} tok/s")
-    if stream.prompt.budget:
+    if stream.prompt and stream.prompt.budget:
         parts.append(f"上下文 context {stream.prompt.tokens}/{stream.prompt.budget}")
     return " · ".join(parts)
 
@@ -44,13 +44,12 @@ def build_app(config) -> gr.Blocks:
         try:
             (spec,) = check_allowed(model_id, config, discovered)
             stream = chat(spec, text, history=history, system=system, cancel=token, config=config)
-            notice = stream.prompt.notice(lang)
             for event in stream.events():
                 if isinstance(event, Status):
                     yield messages, history, token, event.text(lang), ""
                     continue
                 messages[-1]["content"] = stream.text
-                yield messages, history, token, notice, ""
+                yield messages, history, token, stream.prompt.notice(lang), ""
         except LLMError as exc:
             messages[-1]["content"] = (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.text(lang)}"
             yield messages, [*history, text, exc.partial], None, "", ""

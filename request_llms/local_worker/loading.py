@@ -83,7 +83,8 @@ def _bnb_config(quant: str, device: str):
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
 
 
-def _from_pretrained(plan: LoadPlan, folder: Path, device: str):
+def _from_pretrained(plan: LoadPlan, folder: Path, device: str) -> tuple[object, str]:
+    """The model on its device with the plan's quantisation, and how that quantisation was done."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -99,11 +100,14 @@ def _from_pretrained(plan: LoadPlan, folder: Path, device: str):
     model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
     if "device_map" not in kwargs:
         model = model.to(device)
+    bits = 8 if plan.quant == "INT8" else 4
     if uses_own_quantize and hasattr(model, "quantize"):
-        model = model.quantize(8 if plan.quant == "INT8" else 4)
-    elif plan.quant == "INT8" and device == "cpu":
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return model
+        return model.quantize(bits), f"the model's own quantize({bits})"
+    if plan.quant == "INT8" and device == "cpu":
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8), "dynamic int8 (Linear layers)"
+    if plan.quant == "FP16" or uses_own_quantize:
+        return model, str(kwargs["dtype"]).removeprefix("torch.")
+    return model, "bitsandbytes 8-bit" if plan.quant == "INT8" else "bitsandbytes 4-bit NF4"
 
 
 def _attach_lora(model, lora: str):
@@ -143,7 +147,8 @@ def load(plan: LoadPlan, progress: Progress) -> Loaded:
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=plan.remote_code, local_files_only=True)
         progress("loading weights", 70)
-        model = _attach_lora(_from_pretrained(plan, folder, device), plan.lora)
+        model, method = _from_pretrained(plan, folder, device)
+        model = _attach_lora(model, plan.lora)
     except torch.cuda.OutOfMemoryError:
         raise out_of_memory(plan.name, device) from None
     except (OSError, ValueError) as exc:
@@ -154,6 +159,7 @@ def load(plan: LoadPlan, progress: Progress) -> Loaded:
     info = {
         "device": device,
         "quant": plan.quant,
+        "method": method,
         "dtype": dtype,
         "notice": notice,
         "load_seconds": time.perf_counter() - started,
