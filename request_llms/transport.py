@@ -9,6 +9,7 @@ generating at once.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .backends.base import CancelToken
-from .errors import BackendTimeout, LLMError, StreamCut
+from .errors import BackendTimeout, LLMError, StreamCut, StreamError
 
 RETRY_STATUSES = {429, 502, 503, 504}
 _clients: dict[tuple, httpx.Client] = {}
@@ -192,3 +193,17 @@ def get_json(
         response = client.post(url, json=payload, **kwargs)
     response.raise_for_status()
     return response.json()
+
+
+def json_chunk(text: str, who_en: str, who_zh: str) -> dict:
+    """One JSON object of a stream; anything else is a StreamError that keeps the text so far."""
+    try:
+        chunk = json.loads(text)
+    except json.JSONDecodeError:
+        chunk = None
+    if not isinstance(chunk, dict):
+        raise StreamError(
+            f"{who_en} sent a chunk that is not a JSON object: {text[:120]!r}; the text so far is kept.",
+            f"{who_zh}返回了无法解析的数据块：{text[:120]!r}；已保留收到的部分。",
+        )
+    return chunk

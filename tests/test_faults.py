@@ -25,7 +25,7 @@ def test_a_malformed_chunk_keeps_the_text_so_far_and_says_what_came(tmp_path):
         with pytest.raises(StreamError) as caught:
             list(stream)
     assert caught.value.partial == "Hello wor"
-    assert "not JSON" in caught.value.en and "已保留" in caught.value.zh
+    assert "not a JSON object" in caught.value.en and "已保留" in caught.value.zh
 
 
 def test_a_connection_cut_mid_answer_keeps_the_partial_text(tmp_path):

@@ -49,7 +49,7 @@ def test_an_error_chunk_mid_stream_is_a_stream_error(data, event):
 
 
 def test_a_malformed_chunk_is_a_stream_error_not_a_traceback():
-    with pytest.raises(StreamError, match="not JSON"):
+    with pytest.raises(StreamError, match="not a JSON object"):
         parse_chunk("{half a chunk")
 
 

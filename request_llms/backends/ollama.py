@@ -18,7 +18,7 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
-from ..transport import Cancelled, client_for, get_json, iter_lines, open_stream
+from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
 from .base import CancelToken, ChatOptions, Event, Usage
 
 
@@ -41,15 +41,7 @@ def build_payload(
 
 def parse_line(line: str) -> Event | None:
     """One NDJSON line of /api/chat: a text delta, the final Usage, or None for nothing to show."""
-    try:
-        chunk = json.loads(line)
-    except json.JSONDecodeError:
-        raise StreamError(
-            f"Ollama sent a line that is not JSON: {line[:120]!r}; the text so far is kept.",
-            f"Ollama 返回了无法解析的数据：{line[:120]!r}；已保留收到的部分。",
-        ) from None
-    if not isinstance(chunk, dict):
-        raise StreamError(f"Ollama sent an unexpected line: {line[:120]!r}.", f"Ollama 返回了意外的数据：{line[:120]!r}。")
+    chunk = json_chunk(line, "Ollama", "Ollama ")
     if "error" in chunk:
         raise StreamError(f"Ollama reported an error mid-answer: {chunk['error']}", f"Ollama 在回答中途报错：{chunk['error']}")
     if chunk.get("done"):

@@ -28,7 +28,7 @@ from ..errors import (
 )
 from ..model_spec import CLOUD, ModelSpec
 from ..providers import CLOUD_VENDORS, LOCAL_SERVERS
-from ..transport import Cancelled, client_for, get_json, iter_lines, open_stream
+from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
 from .base import CancelToken, ChatOptions, Event, Usage
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
@@ -127,15 +127,7 @@ def _error_text(error: Any) -> str:
 
 def parse_chunk(data: str, event: str = "message") -> list[Event]:
     """One SSE data payload of a chat stream: text deltas and, where present, Usage."""
-    try:
-        chunk = json.loads(data)
-    except json.JSONDecodeError:
-        raise StreamError(
-            f"The server sent a chunk that is not JSON: {data[:120]!r}; the text so far is kept.",
-            f"服务返回了无法解析的数据块：{data[:120]!r}；已保留收到的部分。",
-        ) from None
-    if not isinstance(chunk, dict):
-        raise StreamError(f"The server sent an unexpected chunk: {data[:120]!r}.", f"服务返回了意外的数据块：{data[:120]!r}。")
+    chunk = json_chunk(data, "The server", "服务")
     if event == "error" or "error" in chunk:
         message = _error_text(chunk.get("error", chunk))
         raise StreamError(f"The server reported an error mid-answer: {message}", f"服务在回答中途报错：{message}")
