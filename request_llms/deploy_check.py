@@ -66,7 +66,7 @@ QUESTIONS = (
         lambda a: a.strip().strip(".!。").upper() == "OK",
     ),
 )
-OPTIONS = ChatOptions(temperature=0.0, max_tokens=64)
+OPTIONS = ChatOptions(temperature=0.0, max_tokens=32)
 
 
 def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict: bool = False) -> Probe:
