@@ -165,7 +165,16 @@ def test_check_reports_the_workers_memory_and_load_time(config):
 
 
 def test_pull_offline_fails_fast_with_the_fix(tmp_path):
-    env = {**os.environ, "LOCALSCHOLAR_CONFIG": os.devnull, "CHATGLM_LOCAL_MODEL_PATH": str(tmp_path / "glm")}
+    # A closed local port stands in for the hub, so the test means "no network" on any machine.
+    from tests.servers.running import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    env = {
+        **os.environ,
+        "LOCALSCHOLAR_CONFIG": os.devnull,
+        "CHATGLM_LOCAL_MODEL_PATH": str(tmp_path / "glm"),
+        "MODELSCOPE_DOMAIN": closed,
+    }
     started = time.monotonic()
     done = cli(env, "pull", "chatglm4", timeout=60)
     assert time.monotonic() - started < 30
