@@ -101,6 +101,9 @@ def test_two_requests_at_once_are_answered_in_order_and_the_second_learns_its_pl
     assert results["first"][0].text and "Paris" in results["second"][0].text
     assert results["first"][2] < results["second"][2]
     assert any(s.kind == "queued" and s.position == 1 for s in results["second"][1])
+    assert results["second"][1][-1].kind == "running"
+    second = results["second"][0]
+    assert second.wait_seconds > 1.0 and second.time_to_first_token < second.wait_seconds  # queueing is not counted as TTFT
 
 
 def test_a_gpu_asked_for_on_a_machine_without_one_says_use_cpu(config):

@@ -42,7 +42,7 @@ class Usage:
 class Status:
     """Progress before the answer: a native model loading, or a request waiting its turn."""
 
-    kind: str  # "loading" or "queued"
+    kind: str  # "loading", "queued", or "running" once the wait is over
     en: str
     zh: str
     percent: float | None = None  # loading progress, 0 to 100

@@ -229,18 +229,25 @@ class LocalBackend:
     ) -> Iterator[Event]:
         plan = resolve_plan(spec, self.config)
         worker = self.worker(plan)
-        yield from worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"])
+        waited = False
+        for status in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
+            waited = True
+            yield status
         if cancel.is_set():
             return
         request_id = f"r{next(_ids)}"
         inbox: queue.Queue = queue.Queue()
         worker.inboxes[request_id] = inbox
         try:
-            yield from worker.wait_turn(request_id, cancel)
+            for status in worker.wait_turn(request_id, cancel):
+                waited = True
+                yield status
             if cancel.is_set():
                 return
             if worker.failure is not None:
                 raise worker.failure
+            if waited:  # the wait is over: the answer's own clock starts here
+                yield Status("running", f"{plan.name} is answering", f"{plan.name} 正在回答")
             worker.send("generate", request_id, messages, asdict(options))
             yield from self._answer(worker, request_id, inbox, cancel)
         finally:
