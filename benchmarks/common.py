@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 import os
+import random
+import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BOOTSTRAP_ROUNDS = 2000
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -45,3 +48,18 @@ def machine() -> str:
     """Date, CPU count and load, for the head of a report."""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return f"{now}; {os.cpu_count()} CPUs; load average {load()} (1/5/15 min); Python {sys.version.split()[0]}"
+
+
+def interval(ours: Sequence[float], plain: Sequence[float], compare: Callable[[float, float], float]) -> tuple[float, float]:
+    """A 95% bootstrap interval of compare(median of ours, median of plain)."""
+    rng = random.Random(0)
+    values = sorted(
+        compare(statistics.median(rng.choices(ours, k=len(ours))), statistics.median(rng.choices(plain, k=len(plain))))
+        for _ in range(BOOTSTRAP_ROUNDS)
+    )
+    return values[int(0.025 * BOOTSTRAP_ROUNDS)], values[int(0.975 * BOOTSTRAP_ROUNDS) - 1]
+
+
+def verdict(met: bool, clearly_missed: bool) -> str:
+    """ok; MISSED when the whole interval is on the wrong side of the goal; noise when only the median is."""
+    return "ok" if met else "MISSED" if clearly_missed else "noise"

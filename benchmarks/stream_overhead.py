@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import load, machine, table
+from common import BOOTSTRAP_ROUNDS, interval, load, machine, table, verdict
 
 from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat
@@ -46,7 +45,6 @@ PROMPT = "Count from 1 to 1000, separated by commas: 1, 2, 3, 4, 5,"
 TTFT_GOAL_MS = 5.0
 RATIO_GOAL = 0.98
 DIAGNOSTIC_RUNS = 30
-BOOTSTRAP_ROUNDS = 2000
 
 
 @dataclass
@@ -313,20 +311,6 @@ def bench_ollama(args: argparse.Namespace, private: Path) -> Result:
 
 
 BENCHES = {"llama-server": bench_llama_server, "ollama": bench_ollama}
-
-
-def interval(ours: list[float], plain: list[float], compare: Callable[[float, float], float]) -> tuple[float, float]:
-    """A 95% bootstrap interval of compare(median of ours, median of plain)."""
-    rng = random.Random(0)
-    values = sorted(
-        compare(statistics.median(rng.choices(ours, k=len(ours))), statistics.median(rng.choices(plain, k=len(plain))))
-        for _ in range(BOOTSTRAP_ROUNDS)
-    )
-    return values[int(0.025 * BOOTSTRAP_ROUNDS)], values[int(0.975 * BOOTSTRAP_ROUNDS) - 1]
-
-
-def verdict(met: bool, clearly_missed: bool) -> str:
-    return "ok" if met else "MISSED" if clearly_missed else "noise"
 
 
 def spread(runs: list[Run], value: Callable[[Run], float], scale: float = 1.0) -> str:

@@ -34,8 +34,8 @@ _ids = itertools.count(1)
 def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
     if exitcode is not None and exitcode < 0:
         how = signal.Signals(-exitcode).name
-        hint_en = " (often the system running out of memory: try INT8 or INT4)" if how == "SIGKILL" else ""
-        hint_zh = "（常见原因是系统内存不足，可尝试 INT8 或 INT4）" if how == "SIGKILL" else ""
+        hint_en = " (often the system running out of memory: try a smaller model, or INT4 on a GPU)" if how == "SIGKILL" else ""
+        hint_zh = "（常见原因是系统内存不足：可换更小的模型，或在 GPU 上用 INT4）" if how == "SIGKILL" else ""
         how_en, how_zh = f"killed by {how}{hint_en}", f"被 {how} 终止{hint_zh}"
     else:
         how_en = how_zh = f"exit code {exitcode}"
