@@ -157,6 +157,6 @@ def test_an_idle_model_is_unloaded_and_comes_back_on_the_next_request(folders, c
     complete("qwen-local", "hi", options=OPTIONS, config=config)
     backend = backend_for(parse_model("qwen-local"), config)
     (worker,) = backend.workers.values()
-    worker.process.join(timeout=20)
+    assert worker.exited.wait(20)
     assert not worker.process.is_alive() and not backend.workers
     assert complete("qwen-local", "hi", options=OPTIONS, config=config).usage.completion_tokens >= 1

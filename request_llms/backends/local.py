@@ -72,6 +72,7 @@ class Worker:
         self.turn_changed = threading.Condition()
         self.send_lock = threading.Lock()
         self.last_used = time.monotonic()
+        self.exited = threading.Event()  # set by the reader once the process is gone
         threading.Thread(target=self._read, daemon=True, name=f"worker-{plan.name}").start()
 
     @property
@@ -100,6 +101,7 @@ class Worker:
         if self.failure is None:
             self.failure = _crashed(self.plan.name, self.process.exitcode)
         self.loaded.set()
+        self.exited.set()
         for inbox in list(self.inboxes.values()):
             inbox.put(("dead",))
         with self.turn_changed:
@@ -113,10 +115,11 @@ class Worker:
                 pass  # the reader reports the death
 
     def stop(self) -> None:
+        """Ask the worker to exit; kill it if it has not within 5 s. Only the reader thread joins the process."""
         self.send("stop")
-        self.process.join(timeout=5)
-        if self.process.is_alive():
+        if not self.exited.wait(5):
             self.process.kill()
+            self.exited.wait(5)
 
     def wait_loaded(self, cancel: CancelToken, timeout: float) -> Iterator[Status]:
         deadline = time.monotonic() + timeout
