@@ -49,8 +49,13 @@ MODEL_DOWNLOAD_SOURCE = "modelscope"  # where `pull` fetches native weights: mod
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a server to accept the connection
 READ_TIMEOUT = 300.0  # seconds to wait for the next piece of an answer (a cold model load can be slow)
 MAX_RETRY = 2  # retries for transient failures (rate limit, 502/503/504) before any text has arrived
+PARALLEL_REQUESTS = {}  # requests sent to one server at once, the rest wait in order; keys: a provider (ollama, vllm, llamacpp, openai, ...) or local / cloud; defaults {"ollama": 4, "llamacpp": 4, "local": 16, "cloud": 8}
 
 # ---- Web page -----------------------------------------------------------------------------
 WEB_PORT = 7860  # port of the web page
 AUTHENTICATION = []  # sign-in pairs, e.g. [["alice", "a-long-password"]]; empty = no sign-in (keep the page on 127.0.0.1)
-LANGUAGE = "auto"  # zh, en, or auto (from the system locale)
+LANGUAGE = "auto"  # zh or en; auto = the page opens in Chinese, command-line messages follow the system locale
+AUTO_OPEN_BROWSER = False  # open the page in a browser when main.py starts (--open / --no-browser override it)
+DATA_DIR = "data"  # conversations (SQLite) and uploaded files, kept per user; a relative path is under the LocalScholar folder
+MAX_UPLOAD_MB = 50  # largest file a user may upload, in MB
+CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}

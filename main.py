@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from request_llms.config_loader import load_config
+from request_llms.config_loader import ROOT, load_config
 from request_llms.errors import LLMError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="LocalScholar 本地学术助手: the web page.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=None, help="port (default WEB_PORT)")
-    parser.add_argument("--open", action="store_true", help="open the page in a browser")
+    browser = parser.add_mutually_exclusive_group()
+    browser.add_argument("--open", action="store_true", default=None, help="open the page in a browser (AUTO_OPEN_BROWSER)")
+    browser.add_argument("--no-browser", dest="open", action="store_false", help="do not open a browser")
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -32,11 +34,40 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from webui.app import build_app
+    from webui.app import CSS, HEAD, build_app
+    from webui.store import data_dir
 
     app = build_app(config)
     auth = [tuple(pair) for pair in config["AUTHENTICATION"]] or None
-    app.queue().launch(server_name=args.host, server_port=args.port or config["WEB_PORT"], auth=auth, inbrowser=args.open)
+    port = args.port or config["WEB_PORT"]
+    try:
+        app.queue(default_concurrency_limit=None).launch(
+            prevent_thread_lock=True,
+            quiet=True,
+            server_name=args.host,
+            server_port=port,
+            auth=auth,
+            auth_message="LocalScholar 本地学术助手：请登录 / please sign in",
+            inbrowser=config["AUTO_OPEN_BROWSER"] if args.open is None else args.open,
+            max_threads=200,
+            max_file_size=f"{config['MAX_UPLOAD_MB']}mb",
+            blocked_paths=[str(data_dir(config)), str(ROOT / "config_private.py")],
+            footer_links=["settings"],
+            css=CSS,
+            head=HEAD,
+        )
+    except OSError:
+        print(
+            f"Cannot listen on {args.host}:{port}: another program uses the port; try --port {port + 1}.\n"
+            f"无法在 {args.host}:{port} 上监听：端口已被占用，可改用 --port {port + 1}。",
+            file=sys.stderr,
+        )
+        return 3
+    print(f"LocalScholar 本地学术助手: {app.local_url}", flush=True)
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
 from .errors import LLMError
+from .limits import gate_for
 from .messages import Prompt, build_messages, estimate_tokens
 from .model_spec import ModelSpec, parse_model
 from .registry import backend_for
@@ -111,6 +112,8 @@ def chat(
 ) -> ChatStream:
     """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
 
+    Requests to one server beyond its PARALLEL_REQUESTS wait their turn, yielding queued Status events.
+
     The context budget is looked up (and cached) and the messages are built on first iteration too, so
     the caller's clock includes them and a prompt that cannot fit raises ContextTooLong from the loop.
     """
@@ -121,10 +124,17 @@ def chat(
     backend = backend_for(spec, config)
 
     def run() -> Iterator[Event]:
-        budget = backend.context_budget(spec)
-        reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
-        stream.prompt = build_messages(prompt, history, system, budget, reserve)
-        yield from backend.stream(spec, stream.prompt.messages, options, cancel)
+        gate = gate_for(spec, config)
+        if gate is not None and not (yield from gate.wait_turn(cancel, spec.base)):
+            return
+        try:
+            budget = backend.context_budget(spec)
+            reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
+            stream.prompt = build_messages(prompt, history, system, budget, reserve)
+            yield from backend.stream(spec, stream.prompt.messages, options, cancel)
+        finally:
+            if gate is not None:
+                gate.leave()
 
     stream = ChatStream(spec, run(), cancel)
     return stream

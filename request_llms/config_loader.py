@@ -159,6 +159,22 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         lambda v: all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(s, str) and s for s in p) for p in v),
         'a list of [user, password] pairs, e.g. [["alice", "a-long-password"]]',
     ),
+    "PARALLEL_REQUESTS": (
+        lambda v: all(isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool) and n > 0 for k, n in v.items()),
+        'a dict of provider -> positive number, e.g. {"ollama": 2, "vllm": 32}',
+    ),
+    "MAX_UPLOAD_MB": (lambda v: v > 0, "a positive number of MB"),
+    "DATA_DIR": (lambda v: v.strip() != "", 'a folder, e.g. "data"'),
+    "CUSTOM_FUNCTIONS": (
+        lambda v: all(
+            isinstance(k, str)
+            and isinstance(f, dict)
+            and set(f) <= {"prefix", "suffix"}
+            and all(isinstance(t, str) for t in f.values())
+            for k, f in v.items()
+        ),
+        'a dict of name -> {"prefix": "...", "suffix": "..."}',
+    ),
     "AVAIL_LLM_MODELS": (lambda v: all(isinstance(m, str) for m in v), "a list of model identifiers"),
 }
 

@@ -1,89 +1,223 @@
-"""The chat page: model dropdown, prompt box, streaming answer, Stop that really stops the server.
+"""The page: chat on the left; model, basic functions, uploads, settings and conversations on the right; a compare tab.
 
 Element ids are a contract (DESIGN.md): model-select, user-input, submit-btn, stop-btn, chatbot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import gradio as gr
 
-from request_llms.backends.base import CancelToken, Status
-from request_llms.chat import chat
-from request_llms.errors import LLMError
-from request_llms.registry import check_allowed, list_models
+from request_llms.model_spec import split_models
 
-TITLE = "LocalScholar 本地学术助手"
+from .functions import all_functions
+from .handlers import MAX_COMPARE, Handlers
+from .i18n import STRINGS, t
+from .store import page_secret
+
+LATEX = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "$", "right": "$", "display": False},
+    {"left": "\\(", "right": "\\)", "display": False},
+    {"left": "\\[", "right": "\\]", "display": True},
+]
+CSS = """
+#chatbot { min-height: 480px; }
+#status { min-height: 1.6em; font-size: 0.9em; opacity: 0.85; }
+.fn-btn { min-width: 0 !important; }
+"""
+# Enter sends and Shift+Enter starts a new line in the prompt box (Gradio's multi-line box does the reverse).
+# Keys that finish an input method's composition (Chinese, Japanese) are left alone.
+HEAD = """
+<script>
+document.addEventListener("keydown", (e) => {
+  const box = e.target;
+  if (e.key !== "Enter" || e.isComposing || e.keyCode === 229) return;
+  if (!(box instanceof HTMLTextAreaElement) || !box.closest("#user-input")) return;
+  e.stopPropagation();
+  if (e.shiftKey) return;
+  e.preventDefault();
+  document.querySelector("#submit-btn").click();
+}, true);
+</script>
+"""
 
 
-def _figures(stream) -> str:
-    parts = []
-    if stream.time_to_first_token is not None:
-        parts.append(f"首字 first token {stream.time_to_first_token:.2f} s")
-    if stream.tokens_per_second:
-        parts.append(f"{stream.tokens_per_second:.1f} tok/s")
-    if stream.prompt and stream.prompt.budget:
-        parts.append(f"上下文 context {stream.prompt.tokens}/{stream.prompt.budget}")
-    return " · ".join(parts)
+def page_language(config) -> str:
+    return "en" if config["LANGUAGE"] == "en" else "zh"
+
+
+class _Labels:
+    """Components whose words change with the language switch.
+
+    Each attribute names a key of STRINGS, or gives the (zh, en) pair itself.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[gr.blocks.Block, dict[str, str | tuple[str, str]]]] = []
+
+    def add(self, component, **attributes: str | tuple[str, str]):
+        self.items.append((component, attributes))
+        return component
+
+    def updates(self, lang: str) -> list:
+        def word(key: str | tuple[str, str]) -> str:
+            pair = STRINGS[key] if isinstance(key, str) else key
+            return pair[0] if lang == "zh" else pair[1]
+
+        return [gr.update(**{attr: word(key) for attr, key in attributes.items()}) for _, attributes in self.items]
 
 
 def build_app(config) -> gr.Blocks:
-    lang = "en" if config["LANGUAGE"] == "en" else "zh"
-    entries = list_models(config)
-    discovered = {e.identifier for e in entries if e.source == "discovered"}
-    choices = [(f"{e.identifier}{'' if e.reachable is not False else '  ⚠'}", e.identifier) for e in entries]
+    lang0 = page_language(config)
+    handlers = Handlers(config)
+    labels = _Labels()
+    secret = page_secret(config)
 
-    def respond(text: str, model_id: str, system: str, messages: list, history: list) -> Iterator[tuple]:
-        if not text.strip():
-            yield messages, history, None, "", text
-            return
-        messages = [*messages, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
-        token = CancelToken()
-        yield messages, history, token, "", ""
-        try:
-            (spec,) = check_allowed(model_id, config, discovered)
-            stream = chat(spec, text, history=history, system=system, cancel=token, config=config)
-            for event in stream.events():
-                if isinstance(event, Status):
-                    yield messages, history, token, event.text(lang), ""
-                    continue
-                messages[-1]["content"] = stream.text
-                yield messages, history, token, stream.prompt.notice(lang), ""
-        except LLMError as exc:
-            messages[-1]["content"] = (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.text(lang)}"
-            yield messages, [*history, text, exc.partial], None, "", ""
-            return
-        stopped = " · 已停止 stopped" if stream.cancelled else ""
-        yield messages, [*history, text, stream.text], None, _figures(stream) + stopped, ""
+    def L(key: str) -> str:
+        return t(key, lang0)
 
-    def stop(token: CancelToken | None) -> None:
-        if token is not None:
-            token.cancel()
-
-    with gr.Blocks(title=TITLE) as app:
-        gr.Markdown(f"## {TITLE}")
+    with gr.Blocks(title=STRINGS["title"][0]) as app:
+        browser_id = gr.BrowserState(None, storage_key="localscholar-id", secret=secret)
+        saved_lang = gr.BrowserState(lang0, storage_key="localscholar-lang", secret=secret)
+        conv = gr.State(None)
         with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chatbot", height=520, label="对话 Chat")
-                user_input = gr.Textbox(
-                    elem_id="user-input",
-                    lines=3,
-                    show_label=False,
-                    placeholder="输入问题，Enter 发送，Shift+Enter 换行 / Ask; Enter sends",
+            labels.add(gr.Markdown(f"## {L('title')}", elem_id="title"), value=tuple(f"## {w}" for w in STRINGS["title"]))
+            lang = gr.Radio([("中文", "zh"), ("English", "en")], value=lang0, show_label=False, elem_id="lang-select")
+        with gr.Tabs():
+            with labels.add(gr.Tab(L("chat"), id="chat"), label="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = labels.add(
+                            gr.Chatbot(
+                                elem_id="chatbot",
+                                label=L("chat"),
+                                height=560,
+                                latex_delimiters=LATEX,
+                                buttons=["copy", "copy_all"],
+                                feedback_options=None,
+                            ),
+                            label="chat",
+                        )
+                        user_input = labels.add(
+                            gr.Textbox(
+                                elem_id="user-input", lines=3, max_lines=12, label=L("input"), placeholder=L("placeholder")
+                            ),
+                            label="input",
+                            placeholder="placeholder",
+                        )
+                        with gr.Row():
+                            submit = labels.add(gr.Button(L("submit"), elem_id="submit-btn", variant="primary"), value="submit")
+                            stop = labels.add(gr.Button(L("stop"), elem_id="stop-btn", variant="stop"), value="stop")
+                            retry = labels.add(gr.Button(L("retry"), elem_id="retry-btn"), value="retry")
+                            new = labels.add(gr.Button(L("new_chat"), elem_id="new-chat-btn"), value="new_chat")
+                        status = gr.Markdown(elem_id="status")
+                    with gr.Column(scale=2):
+                        with gr.Row():
+                            model = labels.add(
+                                gr.Dropdown(
+                                    handlers.catalog.choices(lang0),
+                                    value=config["LLM_MODEL"],
+                                    label=L("model"),
+                                    elem_id="model-select",
+                                    scale=4,
+                                ),
+                                label="model",
+                            )
+                            refresh = labels.add(gr.Button(L("refresh"), elem_id="refresh-models", scale=1), value="refresh")
+                        with labels.add(gr.Accordion(L("functions"), open=True), label="functions"):
+                            buttons = {}
+                            with gr.Row():
+                                for function in all_functions(config):
+                                    buttons[function.key] = labels.add(
+                                        gr.Button(
+                                            function.label(lang0), size="sm", elem_id=f"fn-{function.key}", elem_classes="fn-btn"
+                                        ),
+                                        value=(function.zh, function.en),
+                                    )
+                        with labels.add(gr.Accordion(L("upload"), open=False), label="upload"):
+                            files = gr.File(file_count="multiple", elem_id="file-upload", show_label=False)
+                            upload_note = gr.Markdown(elem_id="upload-note")
+                        with labels.add(gr.Accordion(L("settings"), open=False), label="settings"):
+                            temperature = labels.add(
+                                gr.Slider(0, 2, value=0.7, step=0.05, label=L("temperature")), label="temperature"
+                            )
+                            top_p = labels.add(gr.Slider(0.05, 1, value=1.0, step=0.05, label=L("top_p")), label="top_p")
+                            max_length = labels.add(
+                                gr.Slider(0, 8192, value=0, step=64, label=L("max_length")), label="max_length"
+                            )
+                            system = labels.add(gr.Textbox(lines=3, label=L("system"), elem_id="system-prompt"), label="system")
+                        with labels.add(gr.Accordion(L("history"), open=True), label="history"):
+                            history_list = labels.add(
+                                gr.Dropdown([], label=L("history"), elem_id="history-list", interactive=True), label="history"
+                            )
+                            with gr.Row():
+                                delete = labels.add(gr.Button(L("delete"), size="sm", elem_id="delete-chat"), value="delete")
+                                export = labels.add(gr.Button(L("export"), size="sm", elem_id="export-chat"), value="export")
+                            exported = gr.File(visible=True, elem_id="export-file", show_label=False, interactive=False)
+            with labels.add(gr.Tab(L("compare"), id="compare"), label="compare"):
+                compare_models = labels.add(
+                    gr.Dropdown(
+                        handlers.catalog.choices(lang0),
+                        multiselect=True,
+                        max_choices=MAX_COMPARE,
+                        allow_custom_value=True,
+                        label=L("compare_models"),
+                        elem_id="compare-models",
+                    ),
+                    label="compare_models",
+                )
+                compare_input = labels.add(
+                    gr.Textbox(lines=3, label=L("compare_input"), elem_id="compare-input"), label="compare_input"
                 )
                 with gr.Row():
-                    submit = gr.Button("提交 Submit", elem_id="submit-btn", variant="primary")
-                    stop_btn = gr.Button("停止 Stop", elem_id="stop-btn")
-                status = gr.Markdown(elem_id="status")
-            with gr.Column(scale=1):
-                model = gr.Dropdown(choices, value=config["LLM_MODEL"], elem_id="model-select", label="模型 Model")
-                system = gr.Textbox(label="系统提示 System prompt", lines=3)
-        history = gr.State([])
-        token = gr.State(None)
-        outputs = [chatbot, history, token, status, user_input]
-        inputs = [user_input, model, system, chatbot, history]
-        sent = submit.click(respond, inputs, outputs)
-        entered = user_input.submit(respond, inputs, outputs)
-        stop_btn.click(stop, [token], None, cancels=[sent, entered])
+                    compare_send = labels.add(
+                        gr.Button(L("compare_send"), variant="primary", elem_id="compare-btn"), value="compare_send"
+                    )
+                    compare_stop = labels.add(gr.Button(L("stop"), variant="stop", elem_id="compare-stop-btn"), value="stop")
+                compare_note = gr.Markdown(elem_id="compare-note")
+                with gr.Row():
+                    answers, facts = [], []
+                    for i in range(MAX_COMPARE):
+                        with gr.Column(min_width=240):
+                            answers.append(gr.Markdown(visible=False, elem_id=f"compare-answer-{i}", latex_delimiters=LATEX))
+                            facts.append(gr.Markdown(visible=False, elem_id=f"compare-figures-{i}"))
+
+        # ---- wiring ----
+        settings = [temperature, top_p, max_length, system]
+        chat_outputs = [chatbot, conv, status, user_input, history_list]
+        ask_inputs = [user_input, model, *settings, conv, browser_id, lang]
+        submit.click(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
+        user_input.submit(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
+        for key, button in buttons.items():
+            button.click(handlers.run_function(key), ask_inputs, chat_outputs, concurrency_limit=None)
+        retry.click(handlers.retry, [model, *settings, conv, browser_id, lang], chat_outputs, concurrency_limit=None)
+        stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
+        compare_stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
+        new.click(handlers.new_chat, [browser_id], [conv, chatbot, status, history_list])
+        refresh.click(handlers.refresh_models, [lang], [model])
+        refresh.click(handlers.refresh_models, [lang], [compare_models])
+        history_list.input(handlers.open_conversation, [history_list, browser_id], [conv, chatbot, model])
+        delete.click(handlers.delete_conversation, [history_list, conv, browser_id], [conv, chatbot, history_list])
+        export.click(handlers.export, [conv, browser_id], [exported])
+        files.upload(handlers.upload, [files, browser_id, lang], [upload_note])
+        compare_send.click(
+            handlers.compare,
+            [compare_models, compare_input, *settings, lang],
+            [compare_note, *answers, *facts],
+            concurrency_limit=None,
+        )
+        model.input(_open_compare, [model], [compare_models])
+
+        labelled = [component for component, _ in labels.items]
+        lang.change(lambda code: [*labels.updates(code), code], [lang], [*labelled, saved_lang])
+        app.load(handlers.on_load, [browser_id, saved_lang], [browser_id, conv, chatbot, history_list, model]).then(
+            lambda code: code, [saved_lang], [lang]
+        )
     return app
+
+
+def _open_compare(model_id: str):
+    """An `A&B` identifier picked in the dropdown also fills the compare tab with its models."""
+    if model_id and "&" in model_id:
+        return gr.Dropdown(value=split_models(model_id)[:MAX_COMPARE])
+    return gr.skip()

@@ -1,0 +1,120 @@
+"""How many requests go to one server at once; the rest wait their turn in order, with their position.
+
+One gate per server (an Ollama URL, an OpenAI-compatible URL, a cloud vendor). Native models have no
+gate here: their worker keeps its own queue. Sizes come from PARALLEL_REQUESTS, by provider name
+(`ollama`, `vllm`, `llamacpp`, `openai`, ...), then by kind (`local`, `cloud`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Generator
+
+from .backends.base import CancelToken, Status
+from .backends.openai_compat import resolve_endpoint
+from .model_spec import CLOUD, NATIVE, OLLAMA, ModelSpec
+
+DEFAULT_PARALLEL = {"ollama": 4, "llamacpp": 4, "local": 16, "cloud": 8}
+_POLL = 0.5  # seconds between checks of the cancel token while waiting
+
+
+class Gate:
+    """A first-come, first-served limit of `size` requests at once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._active = 0
+        self._waiting: deque[object] = deque()
+        self._cond = threading.Condition()
+
+    def wait_turn(self, cancel: CancelToken, label: str) -> Generator[Status, None, bool]:
+        """Yield a queued Status whenever the position changes; return True once this request may go.
+
+        Returns False if cancelled while waiting. After True the caller must call `leave()`.
+        """
+        ticket = object()
+        with self._cond:
+            if self._active < self.size and not self._waiting:
+                self._active += 1
+                return True
+            self._waiting.append(ticket)
+        unhook = cancel.on_cancel(self._wake)
+        shown = None
+        try:
+            while True:
+                with self._cond:
+                    if cancel.is_set():
+                        self._waiting.remove(ticket)
+                        self._cond.notify_all()
+                        return False
+                    position = self._waiting.index(ticket)
+                    if position == 0 and self._active < self.size:
+                        self._waiting.popleft()
+                        self._active += 1
+                        self._cond.notify_all()
+                        break
+                    ahead = position + self._active
+                    if ahead == shown:
+                        self._cond.wait(_POLL)
+                        continue
+                shown = ahead
+                yield Status(
+                    "queued",
+                    f"Waiting for {label}: {ahead} request(s) ahead",
+                    f"等待 {label}：前面还有 {ahead} 个请求",
+                    position=ahead,
+                )
+        except BaseException:
+            with self._cond:
+                if ticket in self._waiting:
+                    self._waiting.remove(ticket)
+                    self._cond.notify_all()
+            raise
+        finally:
+            unhook()
+        yield Status("running", f"{label} is answering", f"{label} 正在回答")
+        return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+
+_gates: dict[tuple[str, int], Gate] = {}
+_lock = threading.Lock()
+
+
+def parallel_for(spec: ModelSpec, config) -> int | None:
+    """Requests allowed at once to the server of `spec`; None means no gate (native workers queue themselves)."""
+    if spec.kind == NATIVE:
+        return None
+    kind = "cloud" if spec.kind == CLOUD else "local"
+    limits = {**DEFAULT_PARALLEL, **config["PARALLEL_REQUESTS"]}
+    return int(limits.get(spec.provider) or limits.get(kind) or DEFAULT_PARALLEL[kind])
+
+
+def server_of(spec: ModelSpec, config) -> str:
+    """What one gate covers: the Ollama URL, the OpenAI-compatible server's URL, or the cloud vendor."""
+    if spec.kind == OLLAMA:
+        return config["OLLAMA_API_BASE"]
+    if spec.kind == CLOUD:
+        return spec.provider
+    return resolve_endpoint(spec, config).base_url
+
+
+def gate_for(spec: ModelSpec, config) -> Gate | None:
+    """The gate of the server of `spec`, shared by every request in this process; None for native models."""
+    size = parallel_for(spec, config)
+    if size is None:
+        return None
+    key = (server_of(spec, config), size)
+    with _lock:
+        if key not in _gates:
+            _gates[key] = Gate(size)
+        return _gates[key]

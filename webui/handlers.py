@@ -1,0 +1,241 @@
+"""What the page's buttons do: answer, stop, retry, functions, conversations, uploads, compare.
+
+Every handler works out the user from the request (signed-in name or the browser's id) and touches only
+that user's conversations and files. Answers stream through `request_llms.chat`; Stop cancels the
+backend through the session's CancelTokens, so the server stops generating and the partial answer stays.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from request_llms.backends.base import CancelToken, ChatOptions, Status
+from request_llms.chat import chat
+from request_llms.errors import LLMError
+
+from .compare import internal_error, lanes_markdown, run_lanes
+from .figures import figures
+from .functions import all_functions
+from .i18n import t
+from .models import Catalog
+from .store import Conversation, open_store, user_dir, user_of
+
+MAX_COMPARE = 4
+
+
+def _options(temperature: float, top_p: float, max_length: float) -> ChatOptions:
+    return ChatOptions(temperature=float(temperature), top_p=float(top_p), max_tokens=int(max_length) or None)
+
+
+class Handlers:
+    """The page's behaviour, shared by every browser; per-user state lives in the store and in gr.State."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.catalog = Catalog(config)
+        self.store = open_store(config)
+        self.functions = {f.key: f for f in all_functions(config)}
+        self._active: dict[str, set[CancelToken]] = {}
+        self._lock = threading.Lock()
+
+    # ---- cancel tokens per page session -----------------------------------------------------
+    def _begin(self, request: gr.Request | None) -> CancelToken:
+        token = CancelToken()
+        with self._lock:
+            self._active.setdefault(self._session(request), set()).add(token)
+        return token
+
+    def _end(self, request: gr.Request | None, token: CancelToken) -> None:
+        with self._lock:
+            self._active.get(self._session(request), set()).discard(token)
+
+    @staticmethod
+    def _session(request: gr.Request | None) -> str:
+        return getattr(request, "session_hash", None) or ""
+
+    def stop(self, request: gr.Request) -> None:
+        """Stop every answer this page is waiting for."""
+        with self._lock:
+            tokens = list(self._active.get(self._session(request), ()))
+        for token in tokens:
+            token.cancel()
+
+    # ---- conversations -------------------------------------------------------------------------
+    def history_choices(self, user: str) -> gr.Dropdown:
+        rows = self.store.list(user)
+        choices = [(f"{title} · {time.strftime('%m-%d %H:%M', time.localtime(updated))}", cid) for cid, title, updated in rows]
+        return gr.Dropdown(choices=choices, value=None)
+
+    def on_load(self, browser_id: str | None, lang: str, request: gr.Request):
+        """A page opens: give the browser an id if it has none, reopen its latest conversation, look at the servers."""
+        if not request.username and not (browser_id and len(browser_id) == 32):
+            browser_id = Conversation().id
+        user = user_of(request, browser_id)
+        rows = self.store.list(user, limit=1)
+        conv = (rows and self.store.load(user, rows[0][0])) or Conversation()
+        model_update = gr.Dropdown(choices=self.catalog.choices(lang))
+        if conv.model:
+            model_update = gr.Dropdown(choices=self.catalog.choices(lang), value=conv.model)
+        return browser_id, conv, conv.messages, self.history_choices(user), model_update
+
+    def refresh_models(self, lang: str) -> gr.Dropdown:
+        return gr.Dropdown(choices=self.catalog.choices(lang, refresh=True))
+
+    def new_chat(self, browser_id: str | None, request: gr.Request):
+        return Conversation(), [], "", self.history_choices(user_of(request, browser_id))
+
+    def open_conversation(self, conversation_id: str | None, browser_id: str | None, request: gr.Request):
+        user = user_of(request, browser_id)
+        conv = self.store.load(user, conversation_id) if conversation_id else None
+        if conv is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        model = conv.model if conv.model in {c[1] for c in self.catalog.choices("zh")} else gr.skip()
+        return conv, conv.messages, model
+
+    def delete_conversation(self, conversation_id: str | None, conv: Conversation, browser_id: str | None, request: gr.Request):
+        user = user_of(request, browser_id)
+        if conversation_id:
+            self.store.delete(user, conversation_id)
+        if conversation_id == conv.id:
+            conv = Conversation()
+        return conv, conv.messages, self.history_choices(user)
+
+    def export(self, conv: Conversation, browser_id: str | None, request: gr.Request) -> str | None:
+        """The conversation as a Markdown file, kept in the user's exports and handed to the page to download."""
+        if not conv.messages:
+            return None
+        name = re.sub(r"[^\w\-]+", "_", conv.title or "conversation")[:40].strip("_") or "conversation"
+        kept = user_dir(self.config, user_of(request, browser_id), "exports") / f"{name}-{conv.id[:8]}.md"
+        kept.write_text(conv.markdown(), encoding="utf-8")
+        download = Path(tempfile.mkdtemp(prefix="localscholar-")) / kept.name
+        shutil.copyfile(kept, download)
+        return str(download)
+
+    # ---- uploads -------------------------------------------------------------------------------
+    def upload(self, files: list[str] | None, browser_id: str | None, lang: str, request: gr.Request) -> str:
+        """Keep uploaded files in the user's folder, refusing any over MAX_UPLOAD_MB."""
+        folder = user_dir(self.config, user_of(request, browser_id), "uploads")
+        limit = self.config["MAX_UPLOAD_MB"]
+        saved, refused = [], []
+        for path in files or []:
+            source = Path(path)
+            if source.stat().st_size > limit * 1024 * 1024:
+                refused.append(t("too_big", lang, name=source.name, limit=limit))
+                continue
+            target = folder / (re.sub(r"[^\w.\-]+", "_", source.name).lstrip(".") or "file")
+            shutil.copyfile(source, target)
+            saved.append(target.name)
+        lines = [t("uploaded", lang, n=len(saved), names=", ".join(saved))] if saved else []
+        return "\n\n".join(lines + refused)
+
+    # ---- answering -----------------------------------------------------------------------------
+    def send(self, text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+        if not text or not text.strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        options = _options(temperature, top_p, max_length)
+        yield from self._answer(text, text, model_id, options, system, conv, browser_id, lang, request)
+
+    def run_function(self, key: str):
+        function = self.functions[key]
+
+        def run(text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+            if not text or not text.strip():
+                yield gr.skip(), gr.skip(), t("write_first", lang), gr.skip(), gr.skip()
+                return
+            shown = f"**{function.label(lang)}**\n\n{text}"
+            options = _options(temperature, top_p, max_length)
+            yield from self._answer(shown, function.build(text, lang), model_id, options, system, conv, browser_id, lang, request)
+
+        return run
+
+    def retry(self, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+        """Ask the last question again, in place of its answer."""
+        if len(conv.history) < 2 or len(conv.messages) < 2:
+            yield gr.skip(), gr.skip(), t("nothing_to_retry", lang), gr.skip(), gr.skip()
+            return
+        prompt, shown = conv.history[-2], conv.messages[-2]["content"]
+        conv.history, conv.messages = conv.history[:-2], conv.messages[:-2]
+        options = _options(temperature, top_p, max_length)
+        yield from self._answer(shown, prompt, model_id, options, system, conv, browser_id, lang, request, clear=False)
+
+    def _answer(
+        self, shown, prompt, model_id, options, system, conv, browser_id, lang, request, clear: bool = True
+    ) -> Iterator[tuple]:
+        """Stream one answer into the chat; save the conversation when it ends, however it ends."""
+        user = user_of(request, browser_id)
+        box = "" if clear else gr.skip()
+        history = list(conv.history)
+        conv.messages = [*conv.messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
+        reply = conv.messages[-1]
+        token = self._begin(request)
+        status, answer = "", ""
+        try:
+            yield conv.messages, conv, "…", box, gr.skip()
+            specs = self.catalog.allowed(model_id)
+            if len(specs) > 1:
+                for lanes in run_lanes(specs[:MAX_COMPARE], prompt, history, system, options, token, self.config, lang):
+                    reply["content"] = lanes_markdown(lanes, lang)
+                    yield conv.messages, conv, "", box, gr.skip()
+                answer = reply["content"]
+            else:
+                stream = chat(specs[0], prompt, history, system, options, token, self.config)
+                for event in stream.events():
+                    if isinstance(event, Status):
+                        status = event.text(lang)
+                    else:
+                        reply["content"] = answer = stream.text
+                        status = (stream.prompt.notice(lang) if stream.prompt else "") or t("answering", lang)
+                    yield conv.messages, conv, status, box, gr.skip()
+                status = " · ".join(p for p in (figures(stream, lang), stream.prompt.notice(lang) if stream.prompt else "") if p)
+        except LLMError as exc:
+            answer = exc.partial or answer
+            reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {exc.text(lang)}"
+            status = ""
+        except Exception as exc:
+            reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, lang)}"
+        finally:
+            self._end(request, token)
+            conv.history = [*history, prompt, answer]
+            conv.model = model_id
+            self.store.save(user, conv)
+        yield conv.messages, conv, status, box, self.history_choices(user)
+
+    # ---- the compare tab -----------------------------------------------------------------------
+    def compare(self, models, text, temperature, top_p, max_length, system, lang, request: gr.Request):
+        """Ask two to four models at once; yields each model's answer and figures, side by side."""
+        blank = [gr.Markdown(visible=False)] * (2 * MAX_COMPARE)
+        models = list(models or [])
+        if not 2 <= len(models) <= MAX_COMPARE or not (text or "").strip():
+            yield [t("need_models", lang), *blank]
+            return
+        token = self._begin(request)
+        try:
+            specs = [spec for model in models for spec in self.catalog.allowed(model)][:MAX_COMPARE]
+            options = _options(temperature, top_p, max_length)
+            for lanes in run_lanes(specs, text, [], system, options, token, self.config, lang):
+                yield ["", *self._lane_updates(lanes, lang)]
+        except LLMError as exc:
+            yield [f"⚠ {exc.text(lang)}", *blank]
+        finally:
+            self._end(request, token)
+
+    @staticmethod
+    def _lane_updates(lanes, lang: str) -> list:
+        answers, facts = [], []
+        for i in range(MAX_COMPARE):
+            if i < len(lanes):
+                answers.append(gr.Markdown(f"**{lanes[i].model}**\n\n{lanes[i].markdown(lang)}", visible=True))
+                facts.append(gr.Markdown(lanes[i].figures(lang), visible=True))
+            else:
+                answers.append(gr.Markdown(visible=False))
+                facts.append(gr.Markdown(visible=False))
+        return answers + facts

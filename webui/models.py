@@ -1,0 +1,54 @@
+"""The model dropdown: configured models and those found on local servers, each with its kind and reachability."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from request_llms.providers import LOCAL_SERVERS
+from request_llms.registry import ModelEntry, check_allowed, list_models
+
+from .i18n import t
+
+_KIND = {
+    "native": ("本地原生", "native"),
+    "ollama": ("Ollama", "Ollama"),
+    "cloud": ("云端", "cloud"),
+    "multi": ("多模型对比", "compare"),
+}
+FRESH_SECONDS = 15.0  # a page load reuses a look at the servers this recent
+
+
+class Catalog:
+    """What the dropdown offers; looks at the local servers on demand, shared by every page."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._entries: list[ModelEntry] = list_models(config, probe=False)
+        self._checked = 0.0
+        self._discovered: set[str] = set()
+
+    def entries(self, refresh: bool = False) -> list[ModelEntry]:
+        """The models, looking at the servers again when asked or when the last look is stale."""
+        with self._lock:
+            if refresh or time.monotonic() - self._checked > FRESH_SECONDS:
+                self._entries = list_models(self.config)
+                self._checked = time.monotonic()
+                self._discovered |= {e.identifier for e in self._entries if e.source == "discovered"}
+            return list(self._entries)
+
+    def choices(self, lang: str, refresh: bool = False) -> list[tuple[str, str]]:
+        return [(label(entry, lang), entry.identifier) for entry in self.entries(refresh)]
+
+    def allowed(self, identifier: str):
+        """The specs of `identifier` if this page offers it; raises ModelNotAllowed otherwise."""
+        return check_allowed(identifier, self.config, self._discovered)
+
+
+def label(entry: ModelEntry, lang: str) -> str:
+    server = LOCAL_SERVERS.get(entry.backend)
+    zh, en = _KIND.get(entry.backend) or ((server.label, server.label) if server else (entry.backend, entry.backend))
+    kind = zh if lang == "zh" else en
+    mark = f" · ⚠ {t('unreachable', lang)}" if entry.reachable is False else ""
+    return f"{entry.identifier}  [{kind}]{mark}"
