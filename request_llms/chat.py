@@ -101,6 +101,15 @@ class ChatStream:
         return (self.completion_tokens - 1) / span if span > 0 else None
 
 
+def answer_reserve(max_tokens: int | None, budget: int | None) -> int:
+    """Tokens kept free for the answer: what was asked for, but never more than half the window."""
+    if not budget:
+        return 0
+    if max_tokens:
+        return min(max_tokens, budget // 2)
+    return min(ANSWER_RESERVE, budget // 4)
+
+
 def chat(
     model: str | ModelSpec,
     prompt: str,
@@ -129,7 +138,7 @@ def chat(
             return
         try:
             budget = backend.context_budget(spec)
-            reserve = (options.max_tokens or min(ANSWER_RESERVE, budget // 4)) if budget else 0
+            reserve = answer_reserve(options.max_tokens, budget)
             stream.prompt = build_messages(prompt, history, system, budget, reserve)
             yield from backend.stream(spec, stream.prompt.messages, options, cancel)
         finally:

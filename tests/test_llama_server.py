@@ -63,12 +63,18 @@ def test_the_server_lists_its_model_and_the_list_marks_it_reachable(config):
     entries = {e.identifier: e for e in list_models(config)}
     assert entries["llamacpp-gemma-270m"].reachable is True
     assert entries["llamacpp-gemma-270m"].source == "discovered"
+    assert entries["llamacpp-gemma-270m"].context == 1024  # 4096 over 4 slots, read from /props
 
 
-def test_a_prompt_beyond_the_slot_context_is_the_context_error(config):
-    # 4096 tokens over 4 slots leaves 1024 per request; the server itself refuses the prompt.
-    with pytest.raises(ContextTooLong, match="context"):
+def test_a_prompt_beyond_the_slot_context_is_refused_before_it_is_sent(config):
+    with pytest.raises(ContextTooLong, match="1024"):
         list(chat("llamacpp-gemma-270m", "word " * 3000, config=config))
+
+
+def test_a_prompt_the_server_refuses_for_its_context_is_the_context_error(config):
+    # The identifier claims a larger window than the slot has, so the server itself refuses the prompt.
+    with pytest.raises(ContextTooLong, match="context"):
+        list(chat("llamacpp-gemma-270m(max_token=8192)", "word " * 3000, config=config))
 
 
 def test_a_server_started_with_a_key_refuses_a_wrong_one(tmp_path):

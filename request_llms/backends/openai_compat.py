@@ -184,9 +184,22 @@ class OpenAICompatBackend:
         """The models the server lists at /models, each with its context length where it gives one."""
         listing = get_json(self._client(endpoint), f"{endpoint.base_url}/models", self._headers(endpoint), timeout)
         served = {m["id"]: m.get("max_model_len") for m in listing.get("data", []) if isinstance(m, dict) and "id" in m}
+        if served and None in served.values():
+            slot_context = self._llama_cpp_context(endpoint, timeout)
+            served = {name: ctx or slot_context for name, ctx in served.items()}
         with self._lock:
             self._served[endpoint.base_url] = served
         return served
+
+    def _llama_cpp_context(self, endpoint: Endpoint, timeout: float) -> int | None:
+        """llama.cpp's server gives each slot's context at /props (n_ctx), not at /models; other servers have no /props."""
+        root = endpoint.base_url.removesuffix("/").removesuffix("/v1")
+        try:
+            props = get_json(self._client(endpoint), f"{root}/props", self._headers(endpoint), timeout)
+            n_ctx = props.get("default_generation_settings", {}).get("n_ctx")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
 
     def context_budget(self, spec: ModelSpec) -> int | None:
         if spec.max_token:

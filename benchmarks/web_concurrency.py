@@ -1,0 +1,560 @@
+"""Twenty users chatting through the web page at once: is each answered, with its own answer, and what does the page add?
+
+The script starts a real llama-server (four slots) and the web page (`python main.py`) pointed at it,
+model llamacpp-gemma-270m. Each round sends --users questions at once, each with a unique marker
+("Repeat exactly: KQZV-4821"), temperature 0, top_p 1, at most --tokens tokens, in one of two arms:
+
+- "page": one gradio_client Client per user (its own session), as a browser would: first the page's
+  load event (/on_load, which gives the browser its id and the session its conversation), then the
+  chat submit (/send: the submit button's handlers.send). The time runs from client.submit() until
+  the job is done, so it includes the Gradio queue, the handler, the streamed updates and the client
+  decoding them. Making the clients and the load event are not timed.
+- "direct": one httpx.Client per user, each POSTs the same body our backend sends (model, the user
+  message, stream, stream_options.include_usage, temperature, top_p, max_tokens) to llama-server's
+  /v1/chat/completions and reads the SSE stream to the end.
+
+Rounds come in pairs that ask the same questions (new markers for each pair), in the order page,
+direct, direct, page, page, direct ... so neither arm always goes first, after warm-up round(s).
+
+Checks (a failure makes the exit status 1): every page user gets an answer with no error mark; its
+chat holds exactly its own question and one answer; no other user's marker appears anywhere in what
+it got back (chat, status, history list); its history list holds one conversation, its own; and every
+saved conversation in the page's SQLite store holds exactly one marker. The page's output is
+searched for tracebacks, and its process for mapped torch/transformers files.
+
+Also measured: llama-server's /slots polled every 100 ms (how many slots are busy at once in each
+arm, to show whether the page lets the requests through in parallel), and the CPU time per request
+of the page process and of this script (the clients).
+
+    python benchmarks/web_concurrency.py [--users 20] [--rounds 3] [--tokens 32] [--server-threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from common import BOOTSTRAP_ROUNDS, ROOT, interval, load, machine, table
+from gradio_client import Client
+
+from tests.servers.running import RunningServer, ServerStartError, free_port, start_llama_server
+
+MODEL_ID = "llamacpp-gemma-270m"
+SEND_INPUTS = ["text", "model_id", "temperature", "top_p", "max_length", "system", "browser_id", "lang"]
+SLOT_POLL_S = 0.1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Answer:
+    """One user's request in one round."""
+
+    marker: str
+    seconds: float | None = None  # from the call to the end (None: no answer)
+    text: str = ""  # the answer's text
+    result: object = None  # page: everything the endpoint returned
+    tokens: int | None = None  # the server's count (page: as its status line shows it)
+    error: str = ""
+
+
+Watched = Callable[[], AbstractContextManager[None]]  # wraps the timed part of a round
+
+
+@dataclass
+class Round:
+    arm: str
+    answers: list[Answer]
+    wall: float  # first call to last answer
+    busy: list[int] = field(default_factory=list)  # busy slots at each poll
+    app_cpu: float = 0.0  # the page process's CPU seconds during the round
+    client_cpu: float = 0.0  # this process's CPU seconds during the round
+
+
+def make_markers(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    """Unique markers of one fixed shape (four letters, dash, four digits), so none can be part of another."""
+    markers: list[str] = []
+    while len(markers) < count:
+        marker = "".join(rng.choices(string.ascii_uppercase, k=4)) + "-" + "".join(rng.choices(string.digits, k=4))
+        if marker not in taken:
+            taken.add(marker)
+            markers.append(marker)
+    return markers
+
+
+def question(marker: str) -> str:
+    return f"Repeat exactly: {marker}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its waited-for children not counted)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def heavy_maps(pid: int) -> list[str]:
+    pattern = re.compile(r"(libtorch|/torch/|/transformers/)")
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        parts = line.split(None, 5)
+        if len(parts) == 6 and pattern.search(parts[5]):
+            found.add(parts[5])
+    return sorted(found)
+
+
+class SlotWatch:
+    """Polls llama-server's /slots in a thread and keeps how many slots were busy at each poll."""
+
+    def __init__(self, base_url: str) -> None:
+        self.url = base_url + "/slots"
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            while not self._stop.is_set():
+                try:
+                    self.samples.append(sum(bool(slot.get("is_processing")) for slot in client.get(self.url).json()))
+                except (httpx.HTTPError, ValueError):
+                    pass
+                self._stop.wait(SLOT_POLL_S)
+
+    def __enter__(self) -> SlotWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+class Page:
+    """The web page process, started on a free port with its own configuration; stopped by stop()."""
+
+    def __init__(self, folder: Path, server: RunningServer, timeout: float) -> None:
+        self.folder = folder
+        config = folder / "config_private.py"
+        config.write_text(
+            f"DATA_DIR = {str(folder / 'data')!r}\n"
+            "DISCOVER_LOCAL_MODELS = False\n"
+            f"LOCAL_SERVER_URLS = {{'llamacpp': {server.base_url + '/v1'!r}}}\n"
+            f"AVAIL_LLM_MODELS = [{MODEL_ID!r}]\n"
+            f"LLM_MODEL = {MODEL_ID!r}\n",
+            encoding="utf-8",
+        )
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log = folder / "page.log"
+        env = dict(os.environ, LOCALSCHOLAR_CONFIG=str(config), PYTHONUNBUFFERED="1")
+        with open(self.log, "wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "main.py"), "--port", str(port), "--no-browser"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise ServerStartError(f"the page exited with code {self.process.returncode}:\n{self.output()[-3000:]}")
+                try:
+                    if client.get(self.url).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ServerStartError(f"the page did not answer within {timeout:g} s:\n{self.output()[-3000:]}")
+                time.sleep(0.1)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(grace)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def find_endpoints(url: str) -> tuple[str, str]:
+    """The chat submit endpoint (handlers.send on the submit button) and the load event's, from view_api()."""
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    try:
+        named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    finally:
+        client.close()
+    sends = [name for name, info in named.items() if [p["parameter_name"] for p in info["parameters"]] == SEND_INPUTS]
+    if "/send" not in sends or "/on_load" not in named:
+        raise SystemExit(f"the page has no /send with inputs {SEND_INPUTS} or no /on_load; endpoints: {sorted(named)}")
+    return "/send", "/on_load"
+
+
+def text_of(content: object) -> str:
+    """A chat message's text: a string, or Gradio's list of {"type": "text", "text": ...} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(text_of(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text", "")) if content.get("type", "text") == "text" else json.dumps(content)
+    return str(content)
+
+
+def page_round(
+    url: str, send: str, on_load: str, markers: list[str], tokens: int, timeout: float, watched: Watched
+) -> tuple[list[Answer], float]:
+    """One page round: a Client and the load event per user (not watched), then every user's submit at once.
+
+    The submits go out one after another without waiting (client.submit returns at once); each user's
+    time runs from its submit until its job is done (a done callback notes the moment).
+    """
+    users = len(markers)
+
+    def open_session(_: int) -> tuple[Client, str]:
+        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        browser_id = client.predict(None, "en", api_name=on_load)[0]
+        return client, browser_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sessions = list(pool.map(open_session, range(users)))
+    answers = [Answer(marker) for marker in markers]
+    starts: list[float] = []
+    ends: list[float | None] = [None] * users
+    try:
+        with watched():
+            jobs = []
+            for i, (client, browser_id) in enumerate(sessions):
+                starts.append(time.perf_counter())
+                job = client.submit(question(markers[i]), MODEL_ID, 0.0, 1.0, tokens, "", browser_id, "en", api_name=send)
+                job.add_done_callback(lambda _, i=i: ends.__setitem__(i, time.perf_counter()))
+                jobs.append(job)
+            deadline = starts[0] + timeout
+            for i, job in enumerate(jobs):
+                try:
+                    answers[i].result = job.result(timeout=max(0.1, deadline - time.perf_counter()))
+                except Exception as exc:  # a failed or timed-out request: recorded and reported, never raised
+                    answers[i].error = f"{type(exc).__name__}: {exc}"[:300]
+                    job.cancel()
+            while any(ends[i] is None for i in range(users) if not answers[i].error):
+                time.sleep(0.001)  # done callbacks run just after result() wakes
+    finally:
+        for client, _ in sessions:
+            client.close()
+    for i, answer in enumerate(answers):
+        if answer.error:
+            continue
+        answer.seconds = ends[i] - starts[i]
+        chat = answer.result[0] if isinstance(answer.result, (tuple, list)) and answer.result else []
+        replies = [m for m in chat if isinstance(m, dict) and m.get("role") == "assistant"]
+        answer.text = text_of(replies[-1].get("content")) if replies else ""
+        length = re.search(r"(\d+) tok\b", str(answer.result[1]))  # the status line: "... · length 32 tok"
+        answer.tokens = int(length.group(1)) if length else None
+    wall = max((end for end in ends if end is not None), default=float("nan")) - starts[0]
+    return answers, wall
+
+
+def direct_round(
+    url: str, model: str, markers: list[str], tokens: int, timeout: float, watched: Watched
+) -> tuple[list[Answer], float]:
+    """One direct round: an httpx.Client per user, released together by a barrier, each streaming the same body as ours."""
+    users = len(markers)
+    answers = [Answer(marker) for marker in markers]
+    barrier = threading.Barrier(users + 1)
+    ends: list[float] = []
+
+    def ask(i: int, client: httpx.Client) -> None:
+        answer = answers[i]
+        body = {
+            "model": model,
+            "messages": [{"role": "user", "content": question(answer.marker)}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "max_tokens": tokens,
+        }
+        barrier.wait()
+        start = time.perf_counter()
+        parts = []
+        try:
+            with client.stream("POST", url, json=body) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    chunk = json.loads(line[len("data: ") :])
+                    for choice in chunk.get("choices") or []:
+                        parts.append(choice["delta"].get("content") or "")
+                    if chunk.get("usage"):
+                        answer.tokens = chunk["usage"]["completion_tokens"]
+            end = time.perf_counter()
+            answer.seconds, answer.text = end - start, "".join(parts)
+            ends.append(end)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            answer.error = f"{type(exc).__name__}: {exc}"[:300]
+
+    clients = [httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), trust_env=False) for _ in range(users)]
+    threads = [threading.Thread(target=ask, args=(i, clients[i]), daemon=True) for i in range(users)]
+    try:
+        for thread in threads:
+            thread.start()
+        with watched():
+            barrier.wait(timeout=30)
+            start = time.perf_counter()
+            for thread in threads:
+                thread.join(max(0.1, start + timeout + 5 - time.perf_counter()))
+        for answer in answers:
+            if answer.seconds is None and not answer.error:
+                answer.error = f"no answer within {timeout:g} s"
+    finally:
+        for client in clients:
+            client.close()
+    return answers, (max(ends) - start) if ends else float("nan")
+
+
+def check_page(answers: list[Answer], everyone: set[str]) -> list[str]:
+    """What is wrong with the page's answers of one round (empty: all good)."""
+    problems = []
+    for answer in answers:
+        who = answer.marker
+        if answer.error:
+            problems.append(f"{who}: {answer.error}")
+            continue
+        others = sorted(m for m in everyone - {who} if m in json.dumps(answer.result, ensure_ascii=False))
+        if others:
+            problems.append(f"{who}: got other users' markers {others}")
+        chat, _status, _box, history = answer.result
+        roles = [m.get("role") for m in chat]
+        if roles != ["user", "assistant"]:
+            problems.append(f"{who}: the chat has roles {roles}, not one question and one answer")
+        elif text_of(chat[0]["content"]) != question(who):
+            problems.append(f"{who}: its question shows as {text_of(chat[0]['content'])!r}")
+        if not answer.text.strip() or answer.text.lstrip().startswith("⚠"):
+            problems.append(f"{who}: the answer is {answer.text[:200]!r}")
+        choices = history.get("choices") if isinstance(history, dict) else None
+        if not choices or len(choices) != 1 or who not in str(choices[0]):
+            problems.append(f"{who}: its history list is {choices!r}")
+    return problems
+
+
+def check_store(database: Path, everyone: set[str]) -> tuple[int, list[str]]:
+    """Each saved conversation must hold exactly one marker, in its title too; returns (rows, problems)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT user, title, messages, history FROM conversations").fetchall()
+    problems, users = [], {}
+    for user, title, messages, history in rows:
+        found = {m for m in everyone if m in messages or m in history}
+        if len(found) != 1 or next(iter(found)) not in title:
+            problems.append(f"conversation of {user} titled {title!r} holds markers {sorted(found)}")
+        users.setdefault(user, 0)
+        users[user] += 1
+    problems += [f"{user} has {n} conversations, not 1" for user, n in users.items() if n != 1]
+    return len(rows), problems
+
+
+def progress(text: str) -> None:
+    print(text, end="", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def report(rounds: list[Round], args: argparse.Namespace, loads: tuple[str, str], same: tuple[int, int]) -> str:
+    rows, times = [], {}
+    for arm in ("direct", "page"):
+        mine = [r for r in rounds if r.arm == arm]
+        seconds = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
+        times[arm] = seconds
+        busy = [b for r in mine for b in r.busy]
+        requests = sum(len(r.answers) for r in mine)
+        token_counts = sorted({a.tokens for r in mine for a in r.answers if a.tokens is not None})
+        rows.append(
+            [
+                arm,
+                f"{len(seconds)}/{requests}",
+                f"{statistics.median(seconds):.2f}" if seconds else "-",
+                f"{pct(seconds, 0.1):.2f}-{pct(seconds, 0.9):.2f}" if seconds else "-",
+                f"{max(seconds):.2f}" if seconds else "-",
+                f"{statistics.median(r.wall for r in mine):.2f}",
+                f"{max(busy, default=0)}",
+                f"{statistics.mean(busy):.2f}" if busy else "-",
+                f"{sum(r.app_cpu for r in mine) / requests * 1000:.0f}",
+                f"{sum(r.client_cpu for r in mine) / requests * 1000:.0f}",
+                ",".join(map(str, token_counts)) or "-",
+            ]
+        )
+    lines = [
+        f"web_concurrency: {args.users} users at once, {args.rounds} rounds per arm after {args.warmup} warm-up round(s) each; "
+        f"at most {args.tokens} tokens, temperature 0; llama-server 4 slots, threads {args.server_threads or 'default'}",
+        machine(),
+        f"load average 1/5/15 min: {loads[0]} before the rounds -> {loads[1]} after",
+        "",
+        table(
+            [
+                "arm",
+                "answered",
+                "end-to-end s",
+                "p10-p90 s",
+                "max s",
+                "round wall s",
+                "slots busy max",
+                "slots busy mean",
+                "page CPU ms/req",
+                "client CPU ms/req",
+                "tokens",
+            ],
+            rows,
+        ),
+        "  end-to-end: median over every user of every round, from the call until the answer is complete.",
+        "  round wall: first call to last answer (median over rounds). slots busy: llama-server /slots polled every",
+        "  100 ms during the rounds. CPU: the page process's and this script's CPU time per request. tokens: the",
+        "  server's counts of answer tokens (page: from its status line).",
+    ]
+    if times["page"] and times["direct"]:
+        added = statistics.median(times["page"]) - statistics.median(times["direct"])
+        added_low, added_high = interval(times["page"], times["direct"], lambda a, b: a - b)
+        ratio = statistics.median(times["page"]) / statistics.median(times["direct"])
+        ratio_low, ratio_high = interval(times["page"], times["direct"], lambda a, b: a / b)
+        lines += [
+            "",
+            table(
+                ["measure", "value", "95% CI"],
+                [
+                    ["added per request, page - direct (s)", f"{added:+.3f}", f"{added_low:+.3f} to {added_high:+.3f}"],
+                    ["ratio page / direct", f"{ratio:.3f}", f"{ratio_low:.3f} to {ratio_high:.3f}"],
+                ],
+            ),
+            f"  medians of end-to-end times; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples).",
+        ]
+    lines.append(f"  answers the same in both arms for the same question: {same[0]}/{same[1]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20, help="users at once (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per arm (default 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up rounds per arm (default 1)")
+    parser.add_argument("--warmup-users", type=int, default=4, help="users at once in a warm-up round (default 4)")
+    parser.add_argument("--tokens", type=int, default=32, help="max_tokens / max_length of each answer (default 32)")
+    parser.add_argument("--server-threads", type=int, default=1, help="llama-server --threads; 0 = its default (default 1)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds a round may take (default 180)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the markers")
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.rounds < 1 or args.warmup < 0 or args.tokens < 1:
+        parser.error("--users, --rounds and --tokens must be at least 1, --warmup at least 0")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # llama-server inherits this process's environment
+    rng = random.Random(args.seed)
+    everyone: set[str] = set()
+    rounds: list[Round] = []
+    problems: list[str] = []
+    server = page = None
+    extra = ["--threads", str(args.server_threads)] if args.server_threads else []
+    with tempfile.TemporaryDirectory(prefix="web-concurrency-") as name:
+        folder = Path(name)
+        try:
+            progress("starting llama-server and the page ")
+            server = start_llama_server(parallel=4, ctx=4096, extra_args=extra)
+            page = Page(folder, server, timeout=120.0)
+            send, on_load = find_endpoints(page.url)
+            chat_url = server.base_url + "/v1/chat/completions"
+            arms = {
+                "page": lambda markers, watched: page_round(page.url, send, on_load, markers, args.tokens, args.timeout, watched),
+                "direct": lambda markers, watched: direct_round(
+                    chat_url, server.model, markers, args.tokens, args.timeout, watched
+                ),
+            }
+            progress("rounds ")
+            before = load()
+            same = [0, 0]
+            for number in range(args.warmup + args.rounds):
+                markers = make_markers(rng, args.users if number >= args.warmup else args.warmup_users, everyone)
+                order = ("page", "direct") if number % 2 == 0 else ("direct", "page")
+                pair = {}
+                for arm in order:
+                    seen: dict[str, object] = {}
+
+                    @contextmanager
+                    def watched(seen: dict[str, object] = seen) -> Iterator[None]:
+                        """Slots, page CPU and this script's CPU while the round's requests run."""
+                        app_cpu, client_cpu = cpu_seconds(page.process.pid), time.process_time()
+                        with SlotWatch(server.base_url) as slots:
+                            yield
+                        seen.update(
+                            busy=slots.samples,
+                            app_cpu=cpu_seconds(page.process.pid) - app_cpu,
+                            client_cpu=time.process_time() - client_cpu,
+                        )
+
+                    answers, wall = arms[arm](markers, watched)
+                    result = Round(arm, answers, wall, seen["busy"], seen["app_cpu"], seen["client_cpu"])
+                    if arm == "page":
+                        problems += check_page(answers, everyone)
+                    else:
+                        problems += [f"direct {a.marker}: {a.error}" for a in answers if a.error]
+                    pair[arm] = answers
+                    if number >= args.warmup:
+                        rounds.append(result)
+                    progress("w" if number < args.warmup else ".")
+                if number >= args.warmup:
+                    for ours, theirs in zip(pair["page"], pair["direct"], strict=True):
+                        same[0] += ours.text == theirs.text and ours.seconds is not None
+                        same[1] += 1
+            after = load()
+            stored, store_problems = check_store(folder / "data" / "conversations.sqlite3", everyone)
+            problems += store_problems
+            mapped = heavy_maps(page.process.pid)
+            if mapped:
+                problems.append(f"the page process maps {', '.join(mapped)}")
+            progress(" done\n")
+        except ServerStartError as exc:
+            progress("\n")
+            print(f"a server did not start: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            log = page.output() if page else ""
+            if page:
+                page.stop()
+            if server:
+                server.stop()
+        print(report(rounds, args, (before, after), (same[0], same[1])))
+        tracebacks = log.count("Traceback")
+        print(f"  conversations saved by the page: {stored}; tracebacks in the page's output: {tracebacks}")
+        if tracebacks:
+            problems.append("the page's output has tracebacks:\n" + log[log.index("Traceback") :][:3000])
+    for line in problems:
+        print(f"FAILED: {line}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
