@@ -79,13 +79,28 @@ Watched = Callable[[], AbstractContextManager[None]]  # wraps the timed part of 
 
 
 @dataclass
+class Watch:
+    """What happened while a round's requests ran (from the first call to the last answer or timeout)."""
+
+    seconds: float = 0.0
+    slots: list[tuple[float, int]] = field(default_factory=list)  # (seconds since the start, busy slots) at each poll
+    app_cpu: float = 0.0  # CPU seconds of the page process
+    client_cpu: float = 0.0  # of this script
+    server_cpu: float = 0.0  # of llama-server
+    machine_cpu: float = 0.0  # of the whole machine (every process, /proc/stat)
+
+    @property
+    def first_busy(self) -> float:
+        """Seconds from the start until llama-server first had a slot busy."""
+        return next((t for t, busy in self.slots if busy), float("nan"))
+
+
+@dataclass
 class Round:
     arm: str
     answers: list[Answer]
     wall: float  # first call to last answer
-    busy: list[int] = field(default_factory=list)  # busy slots at each poll
-    app_cpu: float = 0.0  # the page process's CPU seconds during the round
-    client_cpu: float = 0.0  # this process's CPU seconds during the round
+    watch: Watch
 
 
 def make_markers(rng: random.Random, count: int, taken: set[str]) -> list[str]:
@@ -109,6 +124,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds spent by the whole machine, all cores, every process (user + nice + system + irq + softirq + steal)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 def heavy_maps(pid: int) -> list[str]:
     pattern = re.compile(r"(libtorch|/torch/|/transformers/)")
     found = set()
@@ -120,11 +142,12 @@ def heavy_maps(pid: int) -> list[str]:
 
 
 class SlotWatch:
-    """Polls llama-server's /slots in a thread and keeps how many slots were busy at each poll."""
+    """Polls llama-server's /slots in a thread and keeps (time since start, busy slots) of each poll."""
 
     def __init__(self, base_url: str) -> None:
         self.url = base_url + "/slots"
-        self.samples: list[int] = []
+        self.samples: list[tuple[float, int]] = []
+        self.start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -132,12 +155,14 @@ class SlotWatch:
         with httpx.Client(timeout=5.0, trust_env=False) as client:
             while not self._stop.is_set():
                 try:
-                    self.samples.append(sum(bool(slot.get("is_processing")) for slot in client.get(self.url).json()))
+                    busy = sum(bool(slot.get("is_processing")) for slot in client.get(self.url).json())
+                    self.samples.append((time.perf_counter() - self.start, busy))
                 except (httpx.HTTPError, ValueError):
                     pass
                 self._stop.wait(SLOT_POLL_S)
 
     def __enter__(self) -> SlotWatch:
+        self.start = time.perf_counter()
         self._thread.start()
         return self
 
@@ -274,7 +299,7 @@ def page_round(
         chat = answer.result[0] if isinstance(answer.result, (tuple, list)) and answer.result else []
         replies = [m for m in chat if isinstance(m, dict) and m.get("role") == "assistant"]
         answer.text = text_of(replies[-1].get("content")) if replies else ""
-        length = re.search(r"(\d+) tok\b", str(answer.result[1]))  # the status line: "... · length 32 tok"
+        length = re.search(r"length (\d+) tok", str(answer.result[1]))  # the status line: "... · length 32 tok"
         answer.tokens = int(length.group(1)) if length else None
     wall = max((end for end in ends if end is not None), default=float("nan")) - starts[0]
     return answers, wall
@@ -388,82 +413,107 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def report(rounds: list[Round], args: argparse.Namespace, loads: tuple[str, str], same: tuple[int, int]) -> str:
-    rows, times = [], {}
-    for arm in ("direct", "page"):
-        mine = [r for r in rounds if r.arm == arm]
-        seconds = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
-        times[arm] = seconds
-        busy = [b for r in mine for b in r.busy]
-        requests = sum(len(r.answers) for r in mine)
-        token_counts = sorted({a.tokens for r in mine for a in r.answers if a.tokens is not None})
-        rows.append(
-            [
-                arm,
-                f"{len(seconds)}/{requests}",
-                f"{statistics.median(seconds):.2f}" if seconds else "-",
-                f"{pct(seconds, 0.1):.2f}-{pct(seconds, 0.9):.2f}" if seconds else "-",
-                f"{max(seconds):.2f}" if seconds else "-",
-                f"{statistics.median(r.wall for r in mine):.2f}",
-                f"{max(busy, default=0)}",
-                f"{statistics.mean(busy):.2f}" if busy else "-",
-                f"{sum(r.app_cpu for r in mine) / requests * 1000:.0f}",
-                f"{sum(r.client_cpu for r in mine) / requests * 1000:.0f}",
-                ",".join(map(str, token_counts)) or "-",
-            ]
-        )
-    lines = [
-        f"web_concurrency: {args.users} users at once, {args.rounds} rounds per arm after {args.warmup} warm-up round(s) each; "
-        f"at most {args.tokens} tokens, temperature 0; llama-server 4 slots, threads {args.server_threads or 'default'}",
-        machine(),
-        f"load average 1/5/15 min: {loads[0]} before the rounds -> {loads[1]} after",
-        "",
-        table(
-            [
-                "arm",
-                "answered",
-                "end-to-end s",
-                "p10-p90 s",
-                "max s",
-                "round wall s",
-                "slots busy max",
-                "slots busy mean",
-                "page CPU ms/req",
-                "client CPU ms/req",
-                "tokens",
-            ],
-            rows,
-        ),
-        "  end-to-end: median over every user of every round, from the call until the answer is complete.",
-        "  round wall: first call to last answer (median over rounds). slots busy: llama-server /slots polled every",
-        "  100 ms during the rounds. CPU: the page process's and this script's CPU time per request. tokens: the",
-        "  server's counts of answer tokens (page: from its status line).",
+def arm_row(users: str, arm: str, mine: list[Round]) -> list[str]:
+    seconds = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
+    busy = [b for r in mine for _, b in r.watch.slots]
+    watched = sum(r.watch.seconds for r in mine) or float("nan")
+    requests = sum(len(r.answers) for r in mine)
+    token_counts = sorted({a.tokens for r in mine for a in r.answers if a.tokens is not None})
+    return [
+        users,
+        arm,
+        f"{len(seconds)}/{requests}",
+        f"{statistics.median(seconds):.2f}" if seconds else "-",
+        f"{pct(seconds, 0.1):.2f}-{pct(seconds, 0.9):.2f}" if seconds else "-",
+        f"{max(seconds):.2f}" if seconds else "-",
+        f"{statistics.median(r.wall for r in mine):.2f}",
+        f"{max(busy, default=0)}",
+        f"{statistics.mean(busy):.2f}" if busy else "-",
+        f"{statistics.median(r.watch.first_busy for r in mine):.2f}",
+        f"{sum(r.watch.app_cpu for r in mine) / requests * 1000:.0f}",
+        f"{sum(r.watch.client_cpu for r in mine) / requests * 1000:.0f}",
+        f"{sum(r.watch.server_cpu for r in mine) / watched:.2f}",
+        f"{sum(r.watch.machine_cpu for r in mine) / watched:.2f}",
+        ",".join(map(str, token_counts)) or "-",
     ]
-    if times["page"] and times["direct"]:
-        added = statistics.median(times["page"]) - statistics.median(times["direct"])
-        added_low, added_high = interval(times["page"], times["direct"], lambda a, b: a - b)
-        ratio = statistics.median(times["page"]) / statistics.median(times["direct"])
-        ratio_low, ratio_high = interval(times["page"], times["direct"], lambda a, b: a / b)
-        lines += [
+
+
+def report(
+    rounds: list[Round], solo: list[Round], args: argparse.Namespace, loads: tuple[str, str], same: tuple[int, int]
+) -> str:
+    groups = [(str(args.users), rounds), ("1", solo)]
+    rows, compared = [], []
+    for users, group in groups:
+        if not group:
+            continue
+        times = {}
+        for arm in ("direct", "page"):
+            mine = [r for r in group if r.arm == arm]
+            rows.append(arm_row(users, arm, mine))
+            times[arm] = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
+        if times["page"] and times["direct"]:
+            page, direct = times["page"], times["direct"]
+            added = statistics.median(page) - statistics.median(direct)
+            added_low, added_high = interval(page, direct, lambda a, b: a - b)
+            ratio = statistics.median(page) / statistics.median(direct)
+            ratio_low, ratio_high = interval(page, direct, lambda a, b: a / b)
+            compared.append(
+                [
+                    users,
+                    f"{added:+.3f}",
+                    f"{added_low:+.3f} to {added_high:+.3f}",
+                    f"{ratio:.3f}",
+                    f"{ratio_low:.3f} to {ratio_high:.3f}",
+                ]
+            )
+    return "\n".join(
+        [
+            f"web_concurrency: {args.users} users at once in {args.rounds} round(s) per arm, and one user alone in {args.solo} "
+            f"round(s) per arm, after {args.warmup} warm-up round(s) of {args.warmup_users} users;",
+            f"at most {args.tokens} tokens, temperature 0; llama-server 4 slots, threads {args.server_threads or 'default'}",
+            machine(),
+            f"load average 1/5/15 min: {loads[0]} before the rounds -> {loads[1]} after",
             "",
             table(
-                ["measure", "value", "95% CI"],
                 [
-                    ["added per request, page - direct (s)", f"{added:+.3f}", f"{added_low:+.3f} to {added_high:+.3f}"],
-                    ["ratio page / direct", f"{ratio:.3f}", f"{ratio_low:.3f} to {ratio_high:.3f}"],
+                    "users",
+                    "arm",
+                    "answered",
+                    "end-to-end s",
+                    "p10-p90 s",
+                    "max s",
+                    "round wall s",
+                    "slots busy max",
+                    "slots busy mean",
+                    "first busy s",
+                    "page CPU ms/req",
+                    "client CPU ms/req",
+                    "server cores",
+                    "machine cores",
+                    "tokens",
                 ],
+                rows,
             ),
+            "  end-to-end: median over every user of every round, from the call until the answer is complete.",
+            "  round wall: first call to last answer (median over rounds). slots busy: llama-server /slots polled every",
+            "  100 ms during the rounds; first busy: from the round's first call until a slot was busy (median over rounds).",
+            "  CPU ms/req: the page process's and this script's (the clients') CPU time per request. server cores and",
+            "  machine cores: CPU seconds per second of llama-server and of the whole machine (every process, 2 cores).",
+            "  tokens: the server's counts of answer tokens (page: from its status line).",
+            "",
+            table(["users", "added per request s (page - direct)", "95% CI", "ratio page / direct", "95% CI"], compared),
             f"  medians of end-to-end times; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples).",
+            f"  answers the same in both arms for the same question: {same[0]}/{same[1]} (llama.cpp batches differently)",
         ]
-    lines.append(f"  answers the same in both arms for the same question: {same[0]}/{same[1]}")
-    return "\n".join(lines)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="users at once (default 20)")
-    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per arm (default 3)")
+    parser.add_argument("--rounds", type=int, default=2, help="measured rounds per arm (default 2)")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up rounds per arm (default 1)")
+    parser.add_argument("--solo", type=int, default=5, help="rounds per arm with one user alone (default 5)")
     parser.add_argument("--warmup-users", type=int, default=4, help="users at once in a warm-up round (default 4)")
     parser.add_argument("--tokens", type=int, default=32, help="max_tokens / max_length of each answer (default 32)")
     parser.add_argument("--server-threads", type=int, default=1, help="llama-server --threads; 0 = its default (default 1)")
@@ -475,7 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # llama-server inherits this process's environment
     rng = random.Random(args.seed)
     everyone: set[str] = set()
-    rounds: list[Round] = []
+    rounds: list[Round] = []  # with --users at once
+    solo: list[Round] = []  # one user alone
+    same = [0, 0]  # answers the same in both arms, answers compared
     problems: list[str] = []
     server = page = None
     extra = ["--threads", str(args.server_threads)] if args.server_threads else []
@@ -493,42 +545,52 @@ def main(argv: list[str] | None = None) -> int:
                     chat_url, server.model, markers, args.tokens, args.timeout, watched
                 ),
             }
-            progress("rounds ")
+
+            def run_round(arm: str, markers: list[str]) -> Round:
+                seen = Watch()
+
+                @contextmanager
+                def watched() -> Iterator[None]:
+                    """Slots and CPU times while the round's requests run."""
+                    pids = (page.process.pid, server.process.pid)
+                    cpu = [*map(cpu_seconds, pids), time.process_time(), machine_cpu_seconds()]
+                    with SlotWatch(server.base_url) as slots:
+                        yield
+                    seen.seconds = time.perf_counter() - slots.start
+                    seen.slots = slots.samples
+                    now = [*map(cpu_seconds, pids), time.process_time(), machine_cpu_seconds()]
+                    seen.app_cpu, seen.server_cpu, seen.client_cpu, seen.machine_cpu = (
+                        b - a for a, b in zip(cpu, now, strict=True)
+                    )
+
+                answers, wall = arms[arm](markers, watched)
+                if arm == "page":
+                    problems.extend(check_page(answers, everyone))
+                else:
+                    problems.extend(f"direct {a.marker}: {a.error}" for a in answers if a.error)
+                return Round(arm, answers, wall, seen)
+
+            def pairs(count: int, users: int, into: list[Round] | None, mark: str) -> None:
+                """`count` pairs of rounds, the same questions in both arms of a pair, alternating which goes first."""
+                for number in range(count):
+                    markers = make_markers(rng, users, everyone)
+                    pair = {}
+                    for arm in ("page", "direct") if number % 2 == 0 else ("direct", "page"):
+                        pair[arm] = run_round(arm, markers)
+                        progress(mark)
+                    if into is not None:
+                        into += pair.values()
+                        for ours, theirs in zip(pair["page"].answers, pair["direct"].answers, strict=True):
+                            same[0] += ours.text == theirs.text and ours.seconds is not None
+                            same[1] += 1
+
+            progress("warm-up ")
+            pairs(args.warmup, args.warmup_users, None, "w")
+            progress(" one user alone ")
             before = load()
-            same = [0, 0]
-            for number in range(args.warmup + args.rounds):
-                markers = make_markers(rng, args.users if number >= args.warmup else args.warmup_users, everyone)
-                order = ("page", "direct") if number % 2 == 0 else ("direct", "page")
-                pair = {}
-                for arm in order:
-                    seen: dict[str, object] = {}
-
-                    @contextmanager
-                    def watched(seen: dict[str, object] = seen) -> Iterator[None]:
-                        """Slots, page CPU and this script's CPU while the round's requests run."""
-                        app_cpu, client_cpu = cpu_seconds(page.process.pid), time.process_time()
-                        with SlotWatch(server.base_url) as slots:
-                            yield
-                        seen.update(
-                            busy=slots.samples,
-                            app_cpu=cpu_seconds(page.process.pid) - app_cpu,
-                            client_cpu=time.process_time() - client_cpu,
-                        )
-
-                    answers, wall = arms[arm](markers, watched)
-                    result = Round(arm, answers, wall, seen["busy"], seen["app_cpu"], seen["client_cpu"])
-                    if arm == "page":
-                        problems += check_page(answers, everyone)
-                    else:
-                        problems += [f"direct {a.marker}: {a.error}" for a in answers if a.error]
-                    pair[arm] = answers
-                    if number >= args.warmup:
-                        rounds.append(result)
-                    progress("w" if number < args.warmup else ".")
-                if number >= args.warmup:
-                    for ours, theirs in zip(pair["page"], pair["direct"], strict=True):
-                        same[0] += ours.text == theirs.text and ours.seconds is not None
-                        same[1] += 1
+            pairs(args.solo, 1, solo, ".")
+            progress(f" {args.users} users ")
+            pairs(args.rounds, args.users, rounds, ".")
             after = load()
             stored, store_problems = check_store(folder / "data" / "conversations.sqlite3", everyone)
             problems += store_problems
@@ -546,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.stop()
             if server:
                 server.stop()
-        print(report(rounds, args, (before, after), (same[0], same[1])))
+        print(report(rounds, solo, args, (before, after), (same[0], same[1])))
         tracebacks = log.count("Traceback")
         print(f"  conversations saved by the page: {stored}; tracebacks in the page's output: {tracebacks}")
         if tracebacks:

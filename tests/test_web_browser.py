@@ -163,7 +163,7 @@ def test_a_reload_keeps_the_conversation_and_lists_it(app, context):
     send(page, "Remember the word marmalade-4711.")
     wait_for_status(page, DONE)
     page.reload()
-    page.wait_for_function("() => document.querySelector('#chatbot').innerText.includes('marmalade-4711')")
+    page.wait_for_function("() => document.querySelector('#chatbot')?.innerText.includes('marmalade-4711')")
     page.click("#history-list input")
     assert any("marmalade-4711" in o for o in page.get_by_role("option").all_inner_texts())
 
@@ -186,7 +186,7 @@ def test_two_browsers_never_see_each_others_conversations(app, browser):
         send(page_b, "other-note-bb52")
         wait_for_status(page_b, DONE)
         page_a.reload()
-        page_a.wait_for_function("() => document.querySelector('#chatbot').innerText.includes('private-note-aa91')")
+        page_a.wait_for_function("() => document.querySelector('#chatbot')?.innerText.includes('private-note-aa91')")
         assert "other-note-bb52" not in page_a.inner_text("#chatbot")
     finally:
         first.close()
@@ -224,10 +224,10 @@ def test_english_is_one_click_away(app, context):
     page = open_page(context, app.url)
     assert page.inner_text("#submit-btn").strip() == "提交"
     page.get_by_label("English").check()
-    page.wait_for_function("() => document.querySelector('#submit-btn').innerText.trim() === 'Send'")
+    page.wait_for_function("() => document.querySelector('#submit-btn')?.innerText?.trim() === 'Send'")
     assert page.inner_text("#fn-polish").strip() == "Polish (academic)"
     page.reload()
-    page.wait_for_function("() => document.querySelector('#submit-btn').innerText.trim() === 'Send'")
+    page.wait_for_function("() => document.querySelector('#submit-btn')?.innerText?.trim() === 'Send'")
 
 
 def test_uploads_are_kept_per_user_and_over_the_limit_refused(tmp_path, context, llama_server, ollama_server):
@@ -238,7 +238,7 @@ def test_uploads_are_kept_per_user_and_over_the_limit_refused(tmp_path, context,
         page = open_page(context, limited.url)
         page.get_by_text("上传文件").click()
         page.set_input_files("#file-upload input[type=file]", str(small))
-        page.wait_for_function("() => document.querySelector('#upload-note').innerText.includes('notes.txt')")
+        page.wait_for_function("() => document.querySelector('#upload-note')?.innerText.includes('notes.txt')")
         kept = list((limited.data / "users").glob("*/uploads/notes.txt"))
         assert len(kept) == 1 and kept[0].read_text() == "hello"
         page.set_input_files("#file-upload input[type=file]", str(big))
@@ -290,6 +290,6 @@ def test_a_restart_reopens_the_last_conversation(tmp_path, context, llama_server
         answered = last_answer(page)
     with running_app(tmp_path, settings, port=first.port) as second:
         page = open_page(context, second.url)
-        page.wait_for_function("() => document.querySelector('#chatbot').innerText.includes('restart-note-dd24')")
+        page.wait_for_function("() => document.querySelector('#chatbot')?.innerText.includes('restart-note-dd24')")
         assert answers(page)[-1] == answered
         assert page.locator("#model-select input").input_value().startswith(LLAMA)
