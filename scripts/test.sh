@@ -15,6 +15,17 @@ install() {  # pip install, quiet unless it fails
     grep -v '^WARNING: Location' "$log" || true
 }
 
+# The browser tests drive Debian's Chromium (with CJK fonts for the screenshots).
+if [ ! -x "${LOCALSCHOLAR_CHROMIUM:-/usr/bin/chromium}" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    else
+        echo "The browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk" >&2
+        exit 1
+    fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 . .venv/bin/activate
 install torch==2.13.0

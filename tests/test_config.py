@@ -55,6 +55,10 @@ def test_environment_values_are_never_evaluated(tmp_path):
         ('AVAIL_LLM_MODELS = ["nonsense"]\n', {}, "AVAIL_LLM_MODELS"),
         ('OLLAMA_API_BASE = "localhost:11434"\n', {}, "OLLAMA_API_BASE"),
         ('AUTHENTICATION = [["alice"]]\n', {}, "AUTHENTICATION"),
+        ('PARALLEL_REQUESTS = {"ollama": 0}\n', {}, "PARALLEL_REQUESTS"),
+        ("", {"PARALLEL_REQUESTS": '{"vllm": "many"}'}, "PARALLEL_REQUESTS"),
+        ('CUSTOM_FUNCTIONS = {"Mine": {"before": "x"}}\n', {}, "CUSTOM_FUNCTIONS"),
+        ("MAX_UPLOAD_MB = 0\n", {}, "MAX_UPLOAD_MB"),
     ],
 )
 def test_a_bad_value_names_the_key_the_value_and_the_fix(tmp_path, private, environ, key):
