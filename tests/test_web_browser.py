@@ -156,7 +156,7 @@ def test_ollama_models_found_on_a_running_server_are_offered(app, context):
     assert last_answer(page).strip()
 
 
-def test_a_reload_keeps_the_conversation_and_lists_it(app, context):
+def test_a_reload_keeps_the_conversation_which_exports_and_deletes(app, context):
     page = open_page(context, app.url)
     pick_model(page, LLAMA)
     set_max_length(page, 32)
@@ -164,8 +164,16 @@ def test_a_reload_keeps_the_conversation_and_lists_it(app, context):
     wait_for_status(page, DONE)
     page.reload()
     page.wait_for_function("() => document.querySelector('#chatbot')?.innerText.includes('marmalade-4711')")
+    page.click("#export-chat")
+    page.wait_for_selector("#export-file a")
+    exported = list(app.data.glob("users/*/exports/*.md"))
+    assert len(exported) == 1 and "marmalade-4711" in exported[0].read_text(encoding="utf-8")
     page.click("#history-list input")
     assert any("marmalade-4711" in o for o in page.get_by_role("option").all_inner_texts())
+    page.get_by_role("option", name=re.compile("marmalade-4711")).first.click()
+    page.click("#delete-chat")
+    page.wait_for_function("() => !document.querySelector('#chatbot')?.innerText.includes('marmalade-4711')")
+    assert not [m for _, m, _ in _stored(app) if "marmalade-4711" in m]
 
 
 def test_two_browsers_never_see_each_others_conversations(app, browser):

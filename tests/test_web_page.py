@@ -16,7 +16,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_main_serves_the_page_on_loopback_with_the_contract_ids(tmp_path, ollama_server):
     private = tmp_path / "config_private.py"
-    private.write_text(f'OLLAMA_API_BASE = "{ollama_server.base_url}"\n', encoding="utf-8")
+    private.write_text(
+        f'OLLAMA_API_BASE = "{ollama_server.base_url}"\nDATA_DIR = "{tmp_path / "data"}"\n'
+        'CUSTOM_FUNCTIONS = {"我的按钮": {"prefix": "Rewrite: "}}\n',
+        encoding="utf-8",
+    )
     port = free_port()
     env = {**os.environ, "LOCALSCHOLAR_CONFIG": str(private), "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen(
@@ -42,8 +46,11 @@ def test_main_serves_the_page_on_loopback_with_the_contract_ids(tmp_path, ollama
         dropdown = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "model-select")
         values = [choice[1] for choice in dropdown["props"]["choices"]]
         assert "builtin-gemma3-270m" in values and "ollama-gemma3:270m" in values
+        assert any(c.get("props", {}).get("value") == "我的按钮" for c in config["components"])
+        maps = open(f"/proc/{proc.pid}/maps").read()
+        assert "libtorch" not in maps and "transformers" not in maps, "the web process loaded torch"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     output = proc.stdout.read()
-    assert f"http://127.0.0.1:{port}" in output and "0.0.0.0" not in output
+    assert output.startswith(f"LocalScholar 本地学术助手: http://127.0.0.1:{port}/") and "0.0.0.0" not in output

@@ -82,7 +82,10 @@ def build_app(config) -> gr.Blocks:
         conv = gr.State(None)
         with gr.Row():
             labels.add(gr.Markdown(f"## {L('title')}", elem_id="title"), value=tuple(f"## {w}" for w in STRINGS["title"]))
-            lang = gr.Radio([("中文", "zh"), ("English", "en")], value=lang0, show_label=False, elem_id="lang-select")
+            with gr.Column(scale=0, min_width=220):
+                lang = gr.Radio(
+                    [("中文", "zh"), ("English", "en")], value=lang0, show_label=False, elem_id="lang-select", container=False
+                )
         with gr.Tabs():
             with labels.add(gr.Tab(L("chat"), id="chat"), label="chat"):
                 with gr.Row():
@@ -149,12 +152,12 @@ def build_app(config) -> gr.Blocks:
                             system = labels.add(gr.Textbox(lines=3, label=L("system"), elem_id="system-prompt"), label="system")
                         with labels.add(gr.Accordion(L("history"), open=True), label="history"):
                             history_list = labels.add(
-                                gr.Dropdown([], label=L("history"), elem_id="history-list", interactive=True), label="history"
+                                gr.Dropdown([], label=L("open"), elem_id="history-list", interactive=True), label="open"
                             )
                             with gr.Row():
                                 delete = labels.add(gr.Button(L("delete"), size="sm", elem_id="delete-chat"), value="delete")
                                 export = labels.add(gr.Button(L("export"), size="sm", elem_id="export-chat"), value="export")
-                            exported = gr.File(visible=True, elem_id="export-file", show_label=False, interactive=False)
+                            exported = gr.File(visible=False, elem_id="export-file", show_label=False, interactive=False)
             with labels.add(gr.Tab(L("compare"), id="compare"), label="compare"):
                 compare_models = labels.add(
                     gr.Dropdown(

@@ -104,20 +104,20 @@ class Handlers:
         user = user_of(request, browser_id)
         if conversation_id:
             self.store.delete(user, conversation_id)
-        if conversation_id == conv.id:
+        if conv is None or conversation_id == conv.id:
             conv = Conversation()
         return conv, conv.messages, self.history_choices(user)
 
-    def export(self, conv: Conversation, browser_id: str | None, request: gr.Request) -> str | None:
+    def export(self, conv: Conversation, browser_id: str | None, request: gr.Request) -> gr.File:
         """The conversation as a Markdown file, kept in the user's exports and handed to the page to download."""
-        if not conv.messages:
-            return None
+        if conv is None or not conv.messages:
+            return gr.File(visible=False)
         name = re.sub(r"[^\w\-]+", "_", conv.title or "conversation")[:40].strip("_") or "conversation"
         kept = user_dir(self.config, user_of(request, browser_id), "exports") / f"{name}-{conv.id[:8]}.md"
         kept.write_text(conv.markdown(), encoding="utf-8")
         download = Path(tempfile.mkdtemp(prefix="localscholar-")) / kept.name
         shutil.copyfile(kept, download)
-        return str(download)
+        return gr.File(value=str(download), visible=True)
 
     # ---- uploads -------------------------------------------------------------------------------
     def upload(self, files: list[str] | None, browser_id: str | None, lang: str, request: gr.Request) -> str:
@@ -159,7 +159,7 @@ class Handlers:
 
     def retry(self, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
         """Ask the last question again, in place of its answer."""
-        if len(conv.history) < 2 or len(conv.messages) < 2:
+        if conv is None or len(conv.history) < 2 or len(conv.messages) < 2:
             yield gr.skip(), gr.skip(), t("nothing_to_retry", lang), gr.skip(), gr.skip()
             return
         prompt, shown = conv.history[-2], conv.messages[-2]["content"]
@@ -172,6 +172,7 @@ class Handlers:
     ) -> Iterator[tuple]:
         """Stream one answer into the chat; save the conversation when it ends, however it ends."""
         user = user_of(request, browser_id)
+        conv = conv or Conversation()
         box = "" if clear else gr.skip()
         history = list(conv.history)
         conv.messages = [*conv.messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]

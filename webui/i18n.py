@@ -24,7 +24,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "max_length": ("最长回答（token，0 = 服务器默认）", "Longest answer (tokens, 0 = server default)"),
     "system": ("系统提示", "System prompt"),
     "history": ("历史对话", "Conversations"),
-    "open": ("打开", "Open"),
+    "open": ("选择要打开的对话", "Pick a conversation to reopen"),
     "delete": ("删除", "Delete"),
     "export": ("导出 Markdown", "Export Markdown"),
     "compare": ("多模型对比", "Compare models"),
