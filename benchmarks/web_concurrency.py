@@ -32,6 +32,7 @@ of the page process and of this script (the clients).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -54,6 +55,8 @@ from pathlib import Path
 import httpx
 from common import BOOTSTRAP_ROUNDS, ROOT, interval, load, machine, table
 from gradio_client import Client
+from gradio_client.client import Job
+from gradio_client.utils import OutputUpdate, Status, StatusUpdate
 
 from tests.servers.running import RunningServer, ServerStartError, free_port, start_llama_server
 
@@ -72,6 +75,9 @@ class Answer:
     text: str = ""  # the answer's text
     result: object = None  # page: everything the endpoint returned
     tokens: int | None = None  # the server's count (page: as its status line shows it)
+    first_text: float | None = None  # from the call until the first answer text arrived
+    started: float | None = None  # page: from the call until the page's handler started (process_starts)
+    updates: int = 0  # page: streamed updates the client received
     error: str = ""
 
 
@@ -252,6 +258,40 @@ def text_of(content: object) -> str:
     return str(content)
 
 
+def reply_text(result: object) -> str:
+    """The assistant's text in what /send returns (chat, status, input box, history list)."""
+    chat = result[0] if isinstance(result, (tuple, list)) and result else []
+    replies = [m for m in chat if isinstance(m, dict) and m.get("role") == "assistant"]
+    return text_of(replies[-1].get("content")) if replies else ""
+
+
+def timeline(job: Job, submitted: float) -> tuple[float | None, float | None, int]:
+    """From the client's own record of a finished job's messages, each stamped when it arrived: seconds from
+    `submitted` (time.time()) until the handler started and until the first answer text, and how many
+    streamed updates came."""
+    updates = []
+    queue = job.communicator.updates if job.communicator else None
+    while queue is not None:
+        try:
+            updates.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            break
+    started = first_text = None
+    streamed, has_text = 0, False
+    for update in updates:
+        if isinstance(update, OutputUpdate):  # comes just before the status of the same message
+            has_text = not update.final and bool(reply_text(update.outputs).strip())
+        elif isinstance(update, StatusUpdate) and update.time is not None:
+            at = update.time.timestamp() - submitted
+            if update.code == Status.PROCESSING and started is None:
+                started = at
+            elif update.code == Status.ITERATING:
+                streamed += 1
+                if has_text and first_text is None:
+                    first_text = at
+    return started, first_text, streamed
+
+
 def page_round(
     url: str, send: str, on_load: str, markers: list[str], tokens: int, timeout: float, watched: Watched
 ) -> tuple[list[Answer], float]:
@@ -271,12 +311,14 @@ def page_round(
         sessions = list(pool.map(open_session, range(users)))
     answers = [Answer(marker) for marker in markers]
     starts: list[float] = []
+    submitted: list[float] = []  # the same moments by time.time(), the clock of the client's message stamps
     ends: list[float | None] = [None] * users
     try:
         with watched():
             jobs = []
             for i, (client, browser_id) in enumerate(sessions):
                 starts.append(time.perf_counter())
+                submitted.append(time.time())
                 job = client.submit(question(markers[i]), MODEL_ID, 0.0, 1.0, tokens, "", browser_id, "en", api_name=send)
                 job.add_done_callback(lambda _, i=i: ends.__setitem__(i, time.perf_counter()))
                 jobs.append(job)
@@ -296,9 +338,8 @@ def page_round(
         if answer.error:
             continue
         answer.seconds = ends[i] - starts[i]
-        chat = answer.result[0] if isinstance(answer.result, (tuple, list)) and answer.result else []
-        replies = [m for m in chat if isinstance(m, dict) and m.get("role") == "assistant"]
-        answer.text = text_of(replies[-1].get("content")) if replies else ""
+        answer.text = reply_text(answer.result)
+        answer.started, answer.first_text, answer.updates = timeline(jobs[i], submitted[i])
         length = re.search(r"length (\d+) tok", str(answer.result[1]))  # the status line: "... · length 32 tok"
         answer.tokens = int(length.group(1)) if length else None
     wall = max((end for end in ends if end is not None), default=float("nan")) - starts[0]
@@ -337,6 +378,8 @@ def direct_round(
                     chunk = json.loads(line[len("data: ") :])
                     for choice in chunk.get("choices") or []:
                         parts.append(choice["delta"].get("content") or "")
+                        if answer.first_text is None and parts[-1]:
+                            answer.first_text = time.perf_counter() - start
                     if chunk.get("usage"):
                         answer.tokens = chunk["usage"]["completion_tokens"]
             end = time.perf_counter()

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -47,7 +48,7 @@ def test_main_serves_the_page_on_loopback_with_the_contract_ids(tmp_path, ollama
         values = [choice[1] for choice in dropdown["props"]["choices"]]
         assert "builtin-gemma3-270m" in values and "ollama-gemma3:270m" in values
         assert any(c.get("props", {}).get("value") == "我的按钮" for c in config["components"])
-        maps = open(f"/proc/{proc.pid}/maps").read()
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
         assert "libtorch" not in maps and "transformers" not in maps, "the web process loaded torch"
     finally:
         proc.terminate()
