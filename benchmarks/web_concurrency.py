@@ -95,11 +95,6 @@ class Watch:
     server_cpu: float = 0.0  # of llama-server
     machine_cpu: float = 0.0  # of the whole machine (every process, /proc/stat)
 
-    @property
-    def first_busy(self) -> float:
-        """Seconds from the start until llama-server first had a slot busy."""
-        return next((t for t, busy in self.slots if busy), float("nan"))
-
 
 @dataclass
 class Round:
@@ -456,59 +451,72 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
+def med(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f}" if values else "-"
+
+
 def arm_row(users: str, arm: str, mine: list[Round]) -> list[str]:
-    seconds = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
+    answers = [a for r in mine for a in r.answers]
+    seconds = [a.seconds for a in answers if a.seconds is not None]
     busy = [b for r in mine for _, b in r.watch.slots]
     watched = sum(r.watch.seconds for r in mine) or float("nan")
-    requests = sum(len(r.answers) for r in mine)
-    token_counts = sorted({a.tokens for r in mine for a in r.answers if a.tokens is not None})
+    token_counts = sorted({a.tokens for a in answers if a.tokens is not None})
     return [
         users,
         arm,
-        f"{len(seconds)}/{requests}",
-        f"{statistics.median(seconds):.2f}" if seconds else "-",
+        f"{len(seconds)}/{len(answers)}",
+        med(seconds),
         f"{pct(seconds, 0.1):.2f}-{pct(seconds, 0.9):.2f}" if seconds else "-",
         f"{max(seconds):.2f}" if seconds else "-",
-        f"{statistics.median(r.wall for r in mine):.2f}",
+        med([a.first_text for a in answers if a.first_text is not None]),
+        med([r.wall for r in mine]),
         f"{max(busy, default=0)}",
         f"{statistics.mean(busy):.2f}" if busy else "-",
-        f"{statistics.median(r.watch.first_busy for r in mine):.2f}",
-        f"{sum(r.watch.app_cpu for r in mine) / requests * 1000:.0f}",
-        f"{sum(r.watch.client_cpu for r in mine) / requests * 1000:.0f}",
+        f"{sum(r.watch.app_cpu for r in mine) / len(answers) * 1000:.0f}",
+        f"{sum(r.watch.client_cpu for r in mine) / len(answers) * 1000:.0f}",
         f"{sum(r.watch.server_cpu for r in mine) / watched:.2f}",
         f"{sum(r.watch.machine_cpu for r in mine) / watched:.2f}",
         ",".join(map(str, token_counts)) or "-",
     ]
 
 
+def compare(page: list[float], direct: list[float]) -> tuple[str, str, str, str]:
+    """Median of page - median of direct, and the ratio, each with a 95% bootstrap interval."""
+    if not page or not direct:
+        return "-", "-", "-", "-"
+    added = statistics.median(page) - statistics.median(direct)
+    added_low, added_high = interval(page, direct, lambda a, b: a - b)
+    ratio = statistics.median(page) / statistics.median(direct)
+    ratio_low, ratio_high = interval(page, direct, lambda a, b: a / b)
+    return f"{added:+.3f}", f"{added_low:+.3f} to {added_high:+.3f}", f"{ratio:.3f}", f"{ratio_low:.3f} to {ratio_high:.3f}"
+
+
 def report(
     rounds: list[Round], solo: list[Round], args: argparse.Namespace, loads: tuple[str, str], same: tuple[int, int]
 ) -> str:
-    groups = [(str(args.users), rounds), ("1", solo)]
-    rows, compared = [], []
-    for users, group in groups:
+    rows, compared, breakdown = [], [], []
+    for users, group in ((str(args.users), rounds), ("1", solo)):
         if not group:
             continue
-        times = {}
-        for arm in ("direct", "page"):
-            mine = [r for r in group if r.arm == arm]
-            rows.append(arm_row(users, arm, mine))
-            times[arm] = [a.seconds for r in mine for a in r.answers if a.seconds is not None]
-        if times["page"] and times["direct"]:
-            page, direct = times["page"], times["direct"]
-            added = statistics.median(page) - statistics.median(direct)
-            added_low, added_high = interval(page, direct, lambda a, b: a - b)
-            ratio = statistics.median(page) / statistics.median(direct)
-            ratio_low, ratio_high = interval(page, direct, lambda a, b: a / b)
-            compared.append(
-                [
-                    users,
-                    f"{added:+.3f}",
-                    f"{added_low:+.3f} to {added_high:+.3f}",
-                    f"{ratio:.3f}",
-                    f"{ratio_low:.3f} to {ratio_high:.3f}",
-                ]
-            )
+        arms = {arm: [r for r in group if r.arm == arm] for arm in ("direct", "page")}
+        rows += [arm_row(users, arm, mine) for arm, mine in arms.items()]
+        answers = {arm: [a for r in mine for a in r.answers] for arm, mine in arms.items()}
+        total = {arm: [a.seconds for a in got if a.seconds is not None] for arm, got in answers.items()}
+        first = {arm: [a.first_text for a in got if a.first_text is not None] for arm, got in answers.items()}
+        compared.append([users, "end-to-end", *compare(total["page"], total["direct"])])
+        compared.append([users, "first text", *compare(first["page"], first["direct"])])
+        page = answers["page"]
+        updates = sum(a.updates for a in page)
+        breakdown.append(
+            [
+                users,
+                med([a.started for a in page if a.started is not None]),
+                med(first["page"]),
+                med([a.updates for a in page], 0),
+                f"{sum(r.watch.app_cpu for r in arms['page']) / updates * 1000:.1f}" if updates else "-",
+                f"{sum(r.watch.client_cpu for r in arms['page']) / updates * 1000:.1f}" if updates else "-",
+            ]
+        )
     return "\n".join(
         [
             f"web_concurrency: {args.users} users at once in {args.rounds} round(s) per arm, and one user alone in {args.solo} "
@@ -525,10 +533,10 @@ def report(
                     "end-to-end s",
                     "p10-p90 s",
                     "max s",
+                    "first text s",
                     "round wall s",
                     "slots busy max",
                     "slots busy mean",
-                    "first busy s",
                     "page CPU ms/req",
                     "client CPU ms/req",
                     "server cores",
@@ -537,16 +545,30 @@ def report(
                 ],
                 rows,
             ),
-            "  end-to-end: median over every user of every round, from the call until the answer is complete.",
-            "  round wall: first call to last answer (median over rounds). slots busy: llama-server /slots polled every",
-            "  100 ms during the rounds; first busy: from the round's first call until a slot was busy (median over rounds).",
-            "  CPU ms/req: the page process's and this script's (the clients') CPU time per request. server cores and",
-            "  machine cores: CPU seconds per second of llama-server and of the whole machine (every process, 2 cores).",
+            "  end-to-end and first text: medians over every user of every round, from the call until the answer is",
+            "  complete / until its first text arrived. round wall: first call to last answer (median over rounds).",
+            "  slots busy: llama-server /slots polled every 100 ms during the rounds (with more requests than slots,",
+            "  llama-server answers /slots only after the first ones finish, so the direct 20-user rounds lack their first",
+            "  seconds). CPU ms/req: the page process's and this script's (the clients') CPU time per request. server",
+            "  cores, machine cores: CPU seconds per second of llama-server and of the whole machine (all processes, 2 cores).",
             "  tokens: the server's counts of answer tokens (page: from its status line).",
             "",
-            table(["users", "added per request s (page - direct)", "95% CI", "ratio page / direct", "95% CI"], compared),
-            f"  medians of end-to-end times; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples).",
+            table(["users", "time", "added s (page - direct)", "95% CI", "ratio page / direct", "95% CI"], compared),
+            f"  medians; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples).",
             f"  answers the same in both arms for the same question: {same[0]}/{same[1]} (llama.cpp batches differently)",
+            "",
+            "The page's requests from the client's side (medians; message arrival times as gradio_client stamps them):",
+            table(
+                [
+                    "users",
+                    "submit -> handler started s",
+                    "submit -> first text s",
+                    "updates per answer",
+                    "page CPU ms/update",
+                    "client CPU ms/update",
+                ],
+                breakdown,
+            ),
         ]
     )
 

@@ -219,13 +219,38 @@ def test_compare_streams_two_models_side_by_side(app, context):
     shot(page, "compare")
 
 
-def test_the_builtin_default_model_answers_from_the_page(app, context):
-    page = open_page(context, app.url)
-    assert page.locator("#model-select input").input_value().startswith("builtin-gemma3-270m")
-    set_max_length(page, 24)
-    send(page, "Question: What is the capital of France?\nAnswer:")
-    wait_for_status(page, DONE, timeout=600)
-    assert "Paris" in last_answer(page)
+def _statuses_until_done(page, timeout: float = 600) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = page.inner_text("#status")
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        if re.search(DONE, text):
+            return seen
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no answer in {timeout} s; statuses: {seen}")
+
+
+def test_the_builtin_default_model_loads_queues_and_answers_from_the_page(app, browser):
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        page_a, page_b = open_page(first, app.url), open_page(second, app.url)
+        assert page_a.locator("#model-select input").input_value().startswith("builtin-gemma3-270m")
+        for page in (page_a, page_b):
+            set_max_length(page, 24)
+        send(page_a, "Question: What is the capital of France?\nAnswer:")
+        send(page_b, "Question: What is the capital of Italy?\nAnswer:")
+        seen_b = _statuses_until_done(page_b)
+        seen_a = _statuses_until_done(page_a, timeout=30)
+        answer_a = last_answer(page_a)
+    finally:
+        shot(page_b, "builtin")
+        first.close()
+        second.close()
+    assert any("正在加载模型" in text for text in seen_a + seen_b), (seen_a, seen_b)
+    assert any("排队中：前面还有 1 个请求" in text for text in seen_b), seen_b
+    assert "Paris" in answer_a
 
 
 def test_english_is_one_click_away(app, context):
