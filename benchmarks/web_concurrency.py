@@ -287,6 +287,22 @@ def timeline(job: Job, submitted: float) -> tuple[float | None, float | None, in
     return started, first_text, streamed
 
 
+def queue_floor(url: str, calls: int = 10) -> float:
+    """Median seconds of a trivial queued event through gradio_client: the page's model dropdown handler
+    (_open_compare) with a single model, which returns gr.skip() at once. Gradio's queue and the client's
+    round trip, with none of our answering code."""
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    try:
+        times = []
+        for _ in range(calls + 2):
+            start = time.perf_counter()
+            client.predict(MODEL_ID, api_name="/_open_compare")
+            times.append(time.perf_counter() - start)
+    finally:
+        client.close()
+    return statistics.median(times[2:])
+
+
 def page_round(
     url: str, send: str, on_load: str, markers: list[str], tokens: int, timeout: float, watched: Watched
 ) -> tuple[list[Answer], float]:
@@ -654,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(" one user alone ")
             before = load()
             pairs(args.solo, 1, solo, ".")
+            floor = queue_floor(page.url)
             progress(f" {args.users} users ")
             pairs(args.rounds, args.users, rounds, ".")
             after = load()
@@ -674,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
             if server:
                 server.stop()
         print(report(rounds, solo, args, (before, after), (same[0], same[1])))
+        print(f"  a trivial queued event through gradio_client (/_open_compare, no work), one user: {floor:.3f} s (median of 10)")
         tracebacks = log.count("Traceback")
         print(f"  conversations saved by the page: {stored}; tracebacks in the page's output: {tracebacks}")
         if tracebacks:
