@@ -38,12 +38,18 @@ def _ask(config, model: str, tokens: int, log: list, name: str, cancel: CancelTo
         log.append((name, time.monotonic(), event))
 
 
+def _answering(config, tokens: int, log: list, name: str) -> threading.Thread:
+    """A request to llama-server on its own thread, returned once its first text has arrived."""
+    thread = threading.Thread(target=_ask, args=(config, LLAMA, tokens, log, name))
+    thread.start()
+    while not any(who == name and isinstance(e, str) for who, _, e in log):
+        time.sleep(0.02)
+    return thread
+
+
 def test_a_second_request_waits_its_turn_and_learns_its_place(config):
     log: list = []
-    first = threading.Thread(target=_ask, args=(config, LLAMA, 48, log, "first"))
-    first.start()
-    while not any(name == "first" and isinstance(e, str) for name, _, e in log):
-        time.sleep(0.02)
+    first = _answering(config, 48, log, "first")
     _ask(config, LLAMA, 8, log, "second")
     first.join()
     queued = [e for name, _, e in log if name == "second" and isinstance(e, Status) and e.kind == "queued"]
@@ -55,10 +61,7 @@ def test_a_second_request_waits_its_turn_and_learns_its_place(config):
 
 def test_a_busy_server_does_not_hold_up_another_server(config):
     log: list = []
-    first = threading.Thread(target=_ask, args=(config, LLAMA, 64, log, "llama"))
-    first.start()
-    while not any(name == "llama" and isinstance(e, str) for name, _, e in log):
-        time.sleep(0.02)
+    first = _answering(config, 64, log, "llama")
     _ask(config, OLLAMA, 8, log, "ollama")
     ollama_done = max(t for name, t, e in log if name == "ollama")
     first.join()
@@ -69,10 +72,7 @@ def test_a_busy_server_does_not_hold_up_another_server(config):
 
 def test_a_request_cancelled_while_waiting_leaves_the_queue(config):
     log: list = []
-    first = threading.Thread(target=_ask, args=(config, LLAMA, 48, log, "first"))
-    first.start()
-    while not any(name == "first" and isinstance(e, str) for name, _, e in log):
-        time.sleep(0.02)
+    first = _answering(config, 48, log, "first")
     cancel = CancelToken()
     waiting = threading.Thread(target=_ask, args=(config, LLAMA, 8, log, "cancelled", cancel))
     waiting.start()
