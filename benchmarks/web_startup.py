@@ -308,7 +308,11 @@ def main(argv: list[str] | None = None) -> int:
             progress("\n")
             print(f"a web process did not start: {exc}", file=sys.stderr)
             return 1
-    module_lines = [line for line in output.splitlines() if line.startswith("import time:") and line.count("|") == 2]
+    module_lines = [
+        line
+        for line in output.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2 and not line.endswith("imported package")
+    ]
     heavy_names = imported_heavy(output)
     print(report(runs, args, (before, after), len(module_lines), heavy_names))
     failed = [f"{run.arm}: {', '.join(run.heavy_maps)}" for run in runs["ours"] if run.heavy_maps]

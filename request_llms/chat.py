@@ -136,6 +136,8 @@ def chat(
         gate = gate_for(spec, config)
         if gate is not None and not (yield from gate.wait_turn(cancel, spec.base)):
             return
+        if stream.status is not None:
+            stream.answer_started = time.perf_counter()  # the clock of the answer starts when the wait ends
         try:
             budget = backend.context_budget(spec)
             reserve = answer_reserve(options.max_tokens, budget)

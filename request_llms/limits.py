@@ -31,7 +31,8 @@ class Gate:
     def wait_turn(self, cancel: CancelToken, label: str) -> Generator[Status, None, bool]:
         """Yield a queued Status whenever the position changes; return True once this request may go.
 
-        Returns False if cancelled while waiting. After True the caller must call `leave()`.
+        Returns False if cancelled while waiting. After True the caller must call `leave()`. Taking the
+        turn yields nothing, so the request goes out at once rather than after the caller's next read.
         """
         ticket = object()
         with self._cond:
@@ -73,7 +74,6 @@ class Gate:
             raise
         finally:
             unhook()
-        yield Status("running", f"{label} is answering", f"{label} 正在回答")
         return True
 
     def leave(self) -> None:

@@ -80,7 +80,7 @@ def discover(config, timeout: float = 1.5) -> tuple[dict[str, dict], dict[str, s
     return found, down
 
 
-def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str, str]) -> ModelEntry:
+def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str, str], probed: bool) -> ModelEntry:
     spec = parse_models(text)[0] if "&" in text else parse_model(text)
     if "&" in text:
         return ModelEntry(text, "multi", "configured", None, "several models at once")
@@ -97,6 +97,8 @@ def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str,
         return ModelEntry(text, "cloud", "configured", None, detail)
     server = "ollama" if spec.kind == OLLAMA else resolve_endpoint(spec, config).base_url
     where = config["OLLAMA_API_BASE"] if spec.kind == OLLAMA else server
+    if not probed:
+        return ModelEntry(text, spec.provider, "configured", None, f"{where} (not checked)")
     if server in down or server not in found:
         return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {where}")
     models = found[server]
@@ -108,10 +110,10 @@ def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str,
 
 def list_models(config, probe: bool = True) -> list[ModelEntry]:
     """Every usable identifier: the configured ones, then those found on reachable local servers."""
-    found, down = discover(config) if probe and config["DISCOVER_LOCAL_MODELS"] else ({}, {})
-    entries = [_configured_entry(text, config, found, down) for text in config["AVAIL_LLM_MODELS"]]
+    found, down = discover(config) if probe else ({}, {})
+    entries = [_configured_entry(text, config, found, down, probe) for text in config["AVAIL_LLM_MODELS"]]
     seen = {e.identifier for e in entries} | {parse_model(e.identifier).base for e in entries if "&" not in e.identifier}
-    for server, models in found.items():
+    for server, models in found.items() if config["DISCOVER_LOCAL_MODELS"] else ():
         for identifier, context in models.items():
             if identifier not in seen:
                 seen.add(identifier)

@@ -29,6 +29,7 @@ from .models import Catalog
 from .store import Conversation, open_store, user_dir, user_of
 
 MAX_COMPARE = 4
+UPDATE_EVERY = 0.05  # seconds; deltas arriving faster are shown together
 
 
 def _options(temperature: float, top_p: float, max_length: float) -> ChatOptions:
@@ -189,12 +190,16 @@ class Handlers:
                 answer = reply["content"]
             else:
                 stream = chat(specs[0], prompt, history, system, options, token, self.config)
+                shown_at = 0.0
                 for event in stream.events():
                     if isinstance(event, Status):
                         status = event.text(lang)
                     else:
                         reply["content"] = answer = stream.text
                         status = (stream.prompt.notice(lang) if stream.prompt else "") or t("answering", lang)
+                        if time.monotonic() - shown_at < UPDATE_EVERY:
+                            continue  # many deltas in one update: each update resends the chat
+                    shown_at = time.monotonic()
                     yield conv.messages, conv, status, box, gr.skip()
                 status = " · ".join(p for p in (figures(stream, lang), stream.prompt.notice(lang) if stream.prompt else "") if p)
         except LLMError as exc:
