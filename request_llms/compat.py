@@ -1,0 +1,108 @@
+"""GPT Academic's bridge entry points, as a thin layer over `chat()`, so its plugins run here unchanged.
+
+- `predict_no_ui_long_connection(inputs, llm_kwargs, history, sys_prompt, observe_window)`: the whole
+  answer as text. `observe_window[0]` receives the text so far, `observe_window[1]` is a watchdog time
+  the caller keeps fresh (the request is stopped when it is older than WATCHDOG_SECONDS), and
+  `observe_window[2]`, where present, a status line (loading, waiting in a queue).
+- `predict(inputs, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt)`: a generator that
+  streams the answer into `chatbot` (a list of [question, answer] pairs) and yields after each piece.
+
+`llm_kwargs` holds `llm_model`, and optionally `temperature`, `top_p` and `max_length` (longest answer).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from .backends.base import CancelToken, ChatOptions, Status
+from .chat import chat
+from .errors import LLMError
+
+WATCHDOG_SECONDS = 5.0  # as GPT Academic: a caller that stops refreshing observe_window[1] has gone away
+
+
+class UserCancelled(LLMError, RuntimeError):
+    """The caller stopped watching (its watchdog expired) or pressed stop; the partial text is kept."""
+
+
+def _options(llm_kwargs: dict) -> ChatOptions:
+    temperature, top_p, longest = (llm_kwargs.get(key) for key in ("temperature", "top_p", "max_length"))
+    return ChatOptions(
+        temperature=None if temperature is None else float(temperature),
+        top_p=None if top_p is None else float(top_p),
+        max_tokens=int(longest) if longest else None,
+    )
+
+
+def _history(history: Sequence) -> list[str]:
+    """GPT Academic keeps history as a flat list [q1, a1, q2, a2, ...]; an odd last item is dropped."""
+    flat = [str(item) for item in history]
+    return flat[: len(flat) // 2 * 2]
+
+
+def predict_no_ui_long_connection(
+    inputs: str,
+    llm_kwargs: dict,
+    history: Sequence = (),
+    sys_prompt: str = "",
+    observe_window: list | None = None,
+    console_slience: bool = False,  # GPT Academic's spelling; accepted and unused
+    cancel: CancelToken | None = None,
+) -> str:
+    """Ask and return the whole answer; raises the backend's typed error (with the partial text kept)."""
+    cancel = cancel or CancelToken()
+    stream = chat(llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, _options(llm_kwargs), cancel)
+    window = observe_window if observe_window is not None else []
+    if len(window) >= 1:
+        window[0] = ""
+    for event in stream.events():
+        if isinstance(event, Status):
+            if len(window) >= 3:
+                window[2] = event.text("zh")
+        elif len(window) >= 1:
+            window[0] += event
+        if len(window) >= 2 and window[1] and time.time() - window[1] > WATCHDOG_SECONDS:
+            cancel.cancel()
+            stream.close()
+            raise UserCancelled(
+                "Stopped: the caller stopped watching this request.", "已停止：调用方不再等待此请求。", partial=stream.text
+            )
+    if cancel.is_set():
+        raise UserCancelled("Stopped by the user.", "用户已停止。", partial=stream.text)
+    return stream.text
+
+
+def predict(
+    inputs: str,
+    llm_kwargs: dict,
+    plugin_kwargs: dict | None = None,
+    chatbot: list | None = None,
+    history: list | None = None,
+    system_prompt: str = "",
+    stream: bool = True,
+    additional_fn: str | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[tuple[list, list, str]]:
+    """Stream the answer into the chat as GPT Academic's `predict` does: yields (chatbot, history, status)."""
+    chatbot = chatbot if chatbot is not None else []
+    history = history if history is not None else []
+    chatbot.append([inputs, ""])
+    status = ""
+    try:
+        answer = chat(
+            llm_kwargs["llm_model"], inputs, _history(history), system_prompt, _options(llm_kwargs), cancel or CancelToken()
+        )
+        for event in answer.events():
+            if isinstance(event, Status):
+                status = event.text("zh")
+            else:
+                chatbot[-1] = [inputs, answer.text]
+            yield chatbot, history, status
+    except LLMError as exc:
+        chatbot[-1] = [inputs, (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.zh}"]
+        history.extend([inputs, exc.partial])
+        yield chatbot, history, exc.zh
+        return
+    history.extend([inputs, answer.text])
+    yield chatbot, history, "正常"
