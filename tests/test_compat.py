@@ -49,8 +49,8 @@ def summarise_plugin(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_pr
 
 def test_a_gpt_academic_plugin_sees_the_answer_stream_through_its_window(llm_kwargs):
     chatbot, history, seen = [], [], set()
-    for chatbot, history, _ in summarise_plugin("Count from 1 to 20.", llm_kwargs, {}, chatbot, history, "", None):
-        seen.add(chatbot[-1][1])
+    for shown, _, _ in summarise_plugin("Count from 1 to 20.", llm_kwargs, {}, chatbot, history, "", None):
+        seen.add(shown[-1][1])
     assert len(seen) >= 4, "the window did not fill piece by piece"
     assert history[1] == chatbot[-1][1] and history[1].strip()
 
