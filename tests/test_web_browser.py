@@ -25,6 +25,7 @@ from tests.webapp import (
     running_app,
     send,
     set_max_length,
+    set_setting,
     shot,
     wait_for_status,
 )
@@ -219,16 +220,18 @@ def test_compare_streams_two_models_side_by_side(app, context):
     shot(page, "compare")
 
 
-def _statuses_until_done(page, timeout: float = 600) -> list[str]:
-    seen: list[str] = []
+def _statuses_until_done(pages, timeout: float = 600) -> list[list[str]]:
+    """Every status line each page shows, watched side by side, until all of them show their figures."""
+    seen: list[list[str]] = [[] for _ in pages]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        text = page.inner_text("#status")
-        if not seen or seen[-1] != text:
-            seen.append(text)
-        if re.search(DONE, text):
+        for page, lines in zip(pages, seen, strict=True):
+            text = page.inner_text("#status")
+            if not lines or lines[-1] != text:
+                lines.append(text)
+        if all(lines and re.search(DONE, lines[-1]) for lines in seen):
             return seen
-        page.wait_for_timeout(50)
+        pages[0].wait_for_timeout(30)
     raise AssertionError(f"no answer in {timeout} s; statuses: {seen}")
 
 
@@ -239,17 +242,17 @@ def test_the_builtin_default_model_loads_queues_and_answers_from_the_page(app, b
         assert page_a.locator("#model-select input").input_value().startswith("builtin-gemma3-270m")
         for page in (page_a, page_b):
             set_max_length(page, 24)
+            set_setting(page, "temperature", 0)
         send(page_a, "Question: What is the capital of France?\nAnswer:")
         send(page_b, "Question: What is the capital of Italy?\nAnswer:")
-        seen_b = _statuses_until_done(page_b)
-        seen_a = _statuses_until_done(page_a, timeout=30)
+        seen_a, seen_b = _statuses_until_done([page_a, page_b])
         answer_a = last_answer(page_a)
     finally:
         shot(page_b, "builtin")
         first.close()
         second.close()
     assert any("正在加载模型" in text for text in seen_a + seen_b), (seen_a, seen_b)
-    assert any("排队中：前面还有 1 个请求" in text for text in seen_b), seen_b
+    assert any("排队中：前面还有 1 个请求" in text for text in seen_a + seen_b), (seen_a, seen_b)  # one waited for the other
     assert "Paris" in answer_a
 
 

@@ -2,56 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.servers.running import free_port
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.webapp import running_app
 
 
 def test_main_serves_the_page_on_loopback_with_the_contract_ids(tmp_path, ollama_server):
-    private = tmp_path / "config_private.py"
-    private.write_text(
-        f'OLLAMA_API_BASE = "{ollama_server.base_url}"\nDATA_DIR = "{tmp_path / "data"}"\n'
-        'CUSTOM_FUNCTIONS = {"我的按钮": {"prefix": "Rewrite: "}}\n',
-        encoding="utf-8",
-    )
-    port = free_port()
-    env = {**os.environ, "LOCALSCHOLAR_CONFIG": str(private), "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen(
-        [sys.executable, "main.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        config = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).json()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        assert config is not None, proc.stdout.read() if proc.poll() is not None else "page did not answer"
+    settings = {"OLLAMA_API_BASE": ollama_server.base_url, "CUSTOM_FUNCTIONS": {"我的按钮": {"prefix": "Rewrite: "}}}
+    with running_app(tmp_path, settings) as app:
+        config = httpx.get(app.url + "config", timeout=5).json()
         ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
         assert {"model-select", "user-input", "submit-btn", "stop-btn", "chatbot"} <= ids
         dropdown = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "model-select")
         values = [choice[1] for choice in dropdown["props"]["choices"]]
         assert "builtin-gemma3-270m" in values and "ollama-gemma3:270m" in values
         assert any(c.get("props", {}).get("value") == "我的按钮" for c in config["components"])
-        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+        maps = Path(f"/proc/{app.proc.pid}/maps").read_text()
         assert "libtorch" not in maps and "transformers" not in maps, "the web process loaded torch"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    output = proc.stdout.read()
-    assert output.startswith(f"LocalScholar 本地学术助手: http://127.0.0.1:{port}/") and "0.0.0.0" not in output
+        connections = Path("/proc/net/tcp").read_text() + Path("/proc/net/tcp6").read_text()
+        listening = [line.split()[1] for line in connections.splitlines()[1:] if line.split()[3] == "0A"]
+        assert f"0100007F:{app.port:04X}" in listening, "the page does not listen on 127.0.0.1"
+        assert not [a for a in listening if a.endswith(f":{app.port:04X}") and not a.startswith("0100007F")]
+    output = app.log.read_text(encoding="utf-8")
+    assert output.startswith(f"LocalScholar 本地学术助手: http://127.0.0.1:{app.port}/") and "0.0.0.0" not in output

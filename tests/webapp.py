@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from tests.servers.running import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "web"
 CHROMIUM = os.environ.get("LOCALSCHOLAR_CHROMIUM", "/usr/bin/chromium")
+READY_LINE = "LocalScholar 本地学术助手: http"  # what main.py prints once the page answers
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 
 
 class App:
     """A running `python main.py` and where it keeps its data."""
 
-    def __init__(self, url: str, data: Path, proc: subprocess.Popen, port: int) -> None:
+    def __init__(self, url: str, data: Path, proc: subprocess.Popen, port: int, log: Path) -> None:
+        self.log = log
         self.port = port
         self.url = url
         self.data = data
@@ -47,7 +47,7 @@ def running_app(folder: Path, settings: dict, port: int | None = None, timeout: 
     settings = {"DATA_DIR": str(folder / "data"), **settings}
     config = write_config(folder, settings)
     port = port or free_port()
-    log = (folder / f"main-{port}.log").open("w")
+    log = (folder / f"main-{port}.log").open("w", encoding="utf-8")
     env = {**os.environ, "LOCALSCHOLAR_CONFIG": str(config), "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen(
         [sys.executable, "main.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -58,15 +58,12 @@ def running_app(folder: Path, settings: dict, port: int | None = None, timeout: 
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"main.py exited with {proc.returncode}:\n{Path(log.name).read_text()}")
-            try:
-                if httpx.get(url + "config", timeout=2).status_code in (200, 401):
-                    break
-            except httpx.HTTPError:
-                pass
+            if READY_LINE in Path(log.name).read_text(encoding="utf-8"):
+                break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"main.py did not answer in {timeout} s:\n{Path(log.name).read_text()}")
             time.sleep(0.3)
-        yield App(url, Path(settings["DATA_DIR"]), proc, port)
+        yield App(url, Path(settings["DATA_DIR"]), proc, port, Path(log.name))
     finally:
         proc.terminate()
         try:
@@ -87,14 +84,19 @@ def open_page(context, url: str):
     return page
 
 
-def set_max_length(page, tokens: int) -> None:
-    """Open the settings panel and set the longest answer (the tiny test model can ramble for a long time)."""
-    if not page.locator("#max-length").is_visible():
+def set_setting(page, elem_id: str, value: float) -> None:
+    """Open the settings panel and set one slider (temperature, max-length) through its number box."""
+    if not page.locator(f"#{elem_id}").is_visible():
         page.get_by_text("参数与系统提示").click()
-    box = page.locator("#max-length input[type=number]")
-    box.fill(str(tokens))
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
     box.press("Enter")
     page.wait_for_timeout(200)
+
+
+def set_max_length(page, tokens: int) -> None:
+    """The longest answer: the tiny test model can ramble for a long time."""
+    set_setting(page, "max-length", tokens)
 
 
 def pick_model(page, identifier: str) -> None:

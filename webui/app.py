@@ -142,7 +142,8 @@ def build_app(config) -> gr.Blocks:
                             upload_note = gr.Markdown(elem_id="upload-note")
                         with labels.add(gr.Accordion(L("settings"), open=False), label="settings"):
                             temperature = labels.add(
-                                gr.Slider(0, 2, value=0.7, step=0.05, label=L("temperature")), label="temperature"
+                                gr.Slider(0, 2, value=0.7, step=0.05, label=L("temperature"), elem_id="temperature"),
+                                label="temperature",
                             )
                             top_p = labels.add(gr.Slider(0.05, 1, value=1.0, step=0.05, label=L("top_p")), label="top_p")
                             max_length = labels.add(
