@@ -85,13 +85,22 @@ def open_page(context, url: str):
 
 
 def set_setting(page, elem_id: str, value: float) -> None:
-    """Open the settings panel and set one slider (temperature, max-length) through its number box."""
+    """Open the settings panel and set one slider (temperature, max-length) through its number box.
+
+    Checks that the slider took the value: an answer with no length limit from the tiny test model can
+    run for minutes.
+    """
     if not page.locator(f"#{elem_id}").is_visible():
         page.get_by_text("参数与系统提示").click()
     box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
-    page.wait_for_timeout(200)
+    for _ in range(3):
+        box.fill(str(value))
+        box.press("Enter")
+        box.blur()
+        page.wait_for_timeout(200)
+        if float(page.locator(f"#{elem_id} input[type=range]").input_value()) == float(value):
+            return
+    raise AssertionError(f"the {elem_id} slider did not take {value}")
 
 
 def set_max_length(page, tokens: int) -> None:

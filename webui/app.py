@@ -147,7 +147,7 @@ def build_app(config) -> gr.Blocks:
                             )
                             top_p = labels.add(gr.Slider(0.05, 1, value=1.0, step=0.05, label=L("top_p")), label="top_p")
                             max_length = labels.add(
-                                gr.Slider(0, 8192, value=0, step=16, label=L("max_length"), elem_id="max-length"),
+                                gr.Slider(0, 8192, value=0, step=1, label=L("max_length"), elem_id="max-length"),
                                 label="max_length",
                             )
                             system = labels.add(gr.Textbox(lines=3, label=L("system"), elem_id="system-prompt"), label="system")
