@@ -191,6 +191,14 @@ class OpenAICompatBackend:
             self._served[endpoint.base_url] = served
         return served
 
+    def count_tokens(self, spec: ModelSpec, text: str, timeout: float = 30.0) -> int:
+        """The server's own token count of `text` (POST /tokenize: vLLM reads `prompt`, llama.cpp `content`)."""
+        endpoint = resolve_endpoint(spec, self.config)
+        url = endpoint.base_url.removesuffix("/").removesuffix("/v1") + "/tokenize"
+        body = {"model": spec.model, "prompt": text, "content": text}
+        answer = get_json(self._client(endpoint), url, self._headers(endpoint), timeout, payload=body)
+        return answer["count"] if isinstance(answer.get("count"), int) else len(answer["tokens"])
+
     def _llama_cpp_context(self, endpoint: Endpoint, timeout: float) -> int | None:
         """llama.cpp's server gives each slot's context at /props (n_ctx), not at /models; other servers have no /props."""
         root = endpoint.base_url.removesuffix("/").removesuffix("/v1")

@@ -1,0 +1,1 @@
+"""Academic plugins (GPT Academic's signature) and the helpers they share."""
