@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import random
+import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -63,3 +64,14 @@ def interval(ours: Sequence[float], plain: Sequence[float], compare: Callable[[f
 def verdict(met: bool, clearly_missed: bool) -> str:
     """ok; MISSED when the whole interval is on the wrong side of the goal; noise when only the median is."""
     return "ok" if met else "MISSED" if clearly_missed else "noise"
+
+
+def heavy_maps(pid: int) -> list[str]:
+    """Files of torch or transformers mapped into the process (shared libraries, mmapped weights)."""
+    pattern = re.compile(r"(libtorch|/torch/|/transformers/)")
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        parts = line.split(None, 5)
+        if len(parts) == 6 and pattern.search(parts[5]):
+            found.add(parts[5])
+    return sorted(found)

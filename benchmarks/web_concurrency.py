@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common import BOOTSTRAP_ROUNDS, ROOT, interval, load, machine, table
+from common import BOOTSTRAP_ROUNDS, ROOT, heavy_maps, interval, load, machine, table
 from gradio_client import Client
 from gradio_client.client import Job
 from gradio_client.utils import OutputUpdate, Status, StatusUpdate
@@ -135,16 +135,6 @@ def machine_cpu_seconds() -> float:
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-def heavy_maps(pid: int) -> list[str]:
-    pattern = re.compile(r"(libtorch|/torch/|/transformers/)")
-    found = set()
-    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and pattern.search(parts[5]):
-            found.add(parts[5])
-    return sorted(found)
 
 
 class SlotWatch:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import socket
 import statistics
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common import BOOTSTRAP_ROUNDS, ROOT, interval, load, machine, table, verdict
+from common import BOOTSTRAP_ROUNDS, ROOT, heavy_maps, interval, load, machine, table, verdict
 
 TIME_GOAL = 1.3  # ours / bare
 RSS_GOAL_MB = 60.0  # ours - bare
@@ -89,17 +88,6 @@ def status_mb(pid: int) -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) * 1024 / 1e6
     return values
-
-
-def heavy_maps(pid: int) -> list[str]:
-    """Files of torch or transformers mapped into the process (shared libraries, mmapped weights)."""
-    pattern = re.compile(r"(libtorch|/torch/|/transformers/)")
-    found = set()
-    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and pattern.search(parts[5]):
-            found.add(parts[5])
-    return sorted(found)
 
 
 def stop(process: subprocess.Popen, grace: float = 10.0) -> None:

@@ -7,9 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
 from tests.servers.running import free_port
@@ -107,13 +105,7 @@ def test_ctrl_c_mid_answer_stops_the_server_and_exits_130(tmp_path, llama_server
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130 and "Traceback" not in err
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        slots = httpx.get(f"{llama_server.base_url}/slots", timeout=5).json()
-        if not any(slot.get("is_processing") for slot in slots):
-            break
-        time.sleep(0.05)
-    assert not any(slot.get("is_processing") for slot in slots)
+    assert llama_server.wait_idle(3), "llama-server still generating 3 s after Ctrl-C"
 
 
 def test_list_shows_configured_and_discovered_models(tmp_path, ollama_server):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
 from request_llms.backends.base import CancelToken, ChatOptions
@@ -21,10 +18,6 @@ LONG = "Write a very long story about a cat who travels around the world, with m
 @pytest.fixture
 def config(tmp_path, llama_server):
     return make_config(tmp_path, LOCAL_SERVER_URLS=f'{{"llamacpp": "{llama_server.base_url}/v1"}}', DISCOVER_LOCAL_MODELS="true")
-
-
-def busy_slots(server) -> int:
-    return sum(1 for slot in httpx.get(f"{server.base_url}/slots", timeout=5).json() if slot.get("is_processing"))
 
 
 def test_an_answer_streams_in_several_deltas_with_usage(config):
@@ -50,13 +43,10 @@ def test_stop_closes_the_stream_and_the_server_stops_generating(config, llama_se
     for delta in stream:
         received.append(delta)
         if len(received) == 5:
-            assert busy_slots(llama_server) == 1
+            assert llama_server.busy_slots() == 1
             cancel.cancel()
     assert len(received) == 5 and stream.cancelled
-    deadline = time.monotonic() + 3
-    while busy_slots(llama_server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert busy_slots(llama_server) == 0
+    assert llama_server.wait_idle(3)
 
 
 def test_the_server_lists_its_model_and_the_list_marks_it_reachable(config):

@@ -72,10 +72,6 @@ def _stored(app) -> list[tuple[str, str, str]]:
         return db.execute("SELECT user, messages, history FROM conversations").fetchall()
 
 
-def _slots_busy(llama_server) -> bool:
-    return any(slot.get("is_processing") for slot in httpx.get(f"{llama_server.base_url}/slots", timeout=5).json())
-
-
 def test_an_answer_streams_in_and_the_figures_follow(app, context):
     page = open_page(context, app.url)
     pick_model(page, LLAMA)
@@ -101,13 +97,10 @@ def test_stop_ends_the_answer_and_the_server_goes_idle(app, context, llama_serve
     deadline = time.monotonic() + 60
     while len(last_answer(page)) < 40 and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    assert _slots_busy(llama_server), "the server should be generating before Stop"
+    assert llama_server.busy_slots(), "the server should be generating before Stop"
     page.click("#stop-btn")
     status = wait_for_status(page, "已停止", timeout=10)
-    deadline = time.monotonic() + 5
-    while _slots_busy(llama_server) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _slots_busy(llama_server), "llama-server still generating 5 s after Stop"
+    assert llama_server.wait_idle(5), "llama-server still generating 5 s after Stop"
     kept = last_answer(page)
     assert len(kept) >= 40, "the partial answer was lost"
     page.wait_for_timeout(1000)

@@ -26,7 +26,7 @@ from .figures import figures
 from .functions import all_functions
 from .i18n import t
 from .models import Catalog
-from .store import Conversation, open_store, user_dir, user_of
+from .store import Conversation, browser_id_or_new, open_store, user_dir, user_of
 
 MAX_COMPARE = 4
 UPDATE_EVERY = 0.05  # seconds; deltas arriving faster are shown together
@@ -77,8 +77,8 @@ class Handlers:
 
     def on_load(self, browser_id: str | None, lang: str, request: gr.Request):
         """A page opens: give the browser an id if it has none, reopen its latest conversation, look at the servers."""
-        if not request.username and not (browser_id and len(browser_id) == 32):
-            browser_id = Conversation().id
+        if not request.username:
+            browser_id = browser_id_or_new(browser_id)
         user = user_of(request, browser_id)
         rows = self.store.list(user, limit=1)
         conv = (rows and self.store.load(user, rows[0][0])) or Conversation()
@@ -98,7 +98,7 @@ class Handlers:
         conv = self.store.load(user, conversation_id) if conversation_id else None
         if conv is None:
             return gr.skip(), gr.skip(), gr.skip()
-        model = conv.model if conv.model in {c[1] for c in self.catalog.choices("zh")} else gr.skip()
+        model = conv.model if self.catalog.offers(conv.model) else gr.skip()
         return conv, conv.messages, model
 
     def delete_conversation(self, conversation_id: str | None, conv: Conversation, browser_id: str | None, request: gr.Request):

@@ -31,7 +31,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare_models": ("选择 2 到 4 个模型", "Pick two to four models"),
     "compare_input": ("同一个问题", "One question for all"),
     "compare_send": ("同时询问", "Ask all"),
-    "language": ("语言 Language", "Language 语言"),
     "answering": ("正在回答……", "Answering…"),
     "stopped": ("已停止", "stopped"),
     "first_token": ("首字", "first token"),

@@ -41,6 +41,11 @@ class Catalog:
     def choices(self, lang: str, refresh: bool = False) -> list[tuple[str, str]]:
         return [(label(entry, lang), entry.identifier) for entry in self.entries(refresh)]
 
+    def offers(self, identifier: str) -> bool:
+        """Whether the dropdown as last drawn holds `identifier` (no look at the servers)."""
+        with self._lock:
+            return any(entry.identifier == identifier for entry in self._entries)
+
     def allowed(self, identifier: str):
         """The specs of `identifier` if this page offers it; raises ModelNotAllowed otherwise."""
         return check_allowed(identifier, self.config, self._discovered)

@@ -128,10 +128,17 @@ def page_secret(config) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def browser_id_or_new(browser_id: str | None) -> str:
+    """The id the browser keeps if it is one we made (32 hex digits), else a new random one."""
+    if browser_id and len(browser_id) == 32 and all(c in "0123456789abcdef" for c in browser_id):
+        return browser_id
+    return uuid.uuid4().hex
+
+
 def user_of(request, browser_id: str | None) -> str:
     """Who is asking: the signed-in name, else the browser's own id, else (no id yet) this page session."""
     if request is not None and getattr(request, "username", None):
         return f"user:{request.username}"
-    if browser_id and len(browser_id) == 32 and all(c in "0123456789abcdef" for c in browser_id):
+    if browser_id and browser_id_or_new(browser_id) == browser_id:
         return f"browser:{browser_id}"
     return f"session:{getattr(request, 'session_hash', None) or uuid.uuid4().hex}"

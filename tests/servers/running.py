@@ -81,6 +81,18 @@ class RunningServer:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
+    def busy_slots(self) -> int:
+        """llama-server only: how many of its slots are generating now (GET /slots)."""
+        slots = httpx.get(f"{self.base_url}/slots", timeout=5, trust_env=False).json()
+        return sum(1 for slot in slots if slot.get("is_processing"))
+
+    def wait_idle(self, timeout: float) -> bool:
+        """llama-server only: wait until no slot is generating; False if one still is after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while self.busy_slots() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.busy_slots() == 0
+
     def stop(self, grace: float = 5.0) -> None:
         """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` s."""
         _ACTIVE.discard(self)
