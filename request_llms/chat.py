@@ -7,7 +7,7 @@ puts it into any error that cuts the answer short, so nothing that arrived is lo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
@@ -118,6 +118,7 @@ def chat(
     options: ChatOptions | None = None,
     cancel: CancelToken | None = None,
     config=None,
+    count: Callable[[str], int] | None = None,
 ) -> ChatStream:
     """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
 
@@ -125,6 +126,8 @@ def chat(
 
     The context budget is looked up (and cached) and the messages are built on first iteration too, so
     the caller's clock includes them and a prompt that cannot fit raises ContextTooLong from the loop.
+    `count` measures the messages against the window (the model's own tokenizer, from tokens.counter_for);
+    without it the high estimate is used.
     """
     config = config or get_config()
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
@@ -141,7 +144,7 @@ def chat(
         try:
             budget = backend.context_budget(spec)
             reserve = answer_reserve(options.max_tokens, budget)
-            stream.prompt = build_messages(prompt, history, system, budget, reserve)
+            stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens)
             yield from backend.stream(spec, stream.prompt.messages, options, cancel)
         finally:
             if gate is not None:

@@ -26,7 +26,7 @@ class UserCancelled(LLMError, RuntimeError):
     """The caller stopped watching (its watchdog expired) or pressed stop; the partial text is kept."""
 
 
-def _options(llm_kwargs: dict) -> ChatOptions:
+def options_from(llm_kwargs: dict) -> ChatOptions:
     temperature, top_p, longest = (llm_kwargs.get(key) for key in ("temperature", "top_p", "max_length"))
     return ChatOptions(
         temperature=None if temperature is None else float(temperature),
@@ -52,7 +52,7 @@ def predict_no_ui_long_connection(
 ) -> str:
     """Ask and return the whole answer; raises the backend's typed error (with the partial text kept)."""
     cancel = cancel or CancelToken()
-    stream = chat(llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, _options(llm_kwargs), cancel)
+    stream = chat(llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, options_from(llm_kwargs), cancel)
     window = observe_window if observe_window is not None else []
     if len(window) >= 1:
         window[0] = ""
@@ -90,9 +90,8 @@ def predict(
     chatbot.append([inputs, ""])
     status = ""
     try:
-        answer = chat(
-            llm_kwargs["llm_model"], inputs, _history(history), system_prompt, _options(llm_kwargs), cancel or CancelToken()
-        )
+        cancel = cancel or getattr(chatbot, "cancel", None) or CancelToken()
+        answer = chat(llm_kwargs["llm_model"], inputs, _history(history), system_prompt, options_from(llm_kwargs), cancel)
         for event in answer.events():
             if isinstance(event, Status):
                 status = event.text("zh")

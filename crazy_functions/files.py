@@ -1,0 +1,96 @@
+"""The files a plugin may read (only what the user uploaded) and how it reads them.
+
+A path typed in the prompt box is never opened: plugins get their files from the user's uploads,
+chosen on the page. Zipped projects are unpacked member by member, refusing absolute paths, `..`
+and links, with limits on the number and size of files.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from request_llms.errors import LLMError
+
+MAX_ZIP_FILES = 5000
+MAX_ZIP_BYTES = 300 * 1024 * 1024
+_PATHLIKE = re.compile(
+    r"(^|[\s\"'(])(/|~[/\\]|[A-Za-z]:[\\/]|\\\\|\.\.?[/\\])"  # /abs, ~/home, C:\, \\share, ./rel, ../up
+    r"|\.\.[/\\]|[/\\]\.\."  # .. anywhere
+    r"|\S[/\\]\S*\.[A-Za-z0-9]{1,5}\b"  # folder/name.ext
+)
+
+
+class PluginInputError(LLMError):
+    """The plugin cannot run on what it was given: the message says what to upload or change."""
+
+
+def refuse_typed_paths(text: str) -> None:
+    """Raise if the prompt box holds something that looks like a file path."""
+    if text and _PATHLIKE.search(text):
+        raise PluginInputError(
+            "Only uploaded files are read; a path typed in the box is refused. Upload the file and run again.",
+            "只读取你上传的文件，输入框里的路径不会被打开。请先用「上传文件」上传，再运行插件。",
+        )
+
+
+def files_of_type(chatbot, extensions: tuple[str, ...], text: str = "") -> list[Path]:
+    """The uploaded files the plugin was given that have one of `extensions`; raises if there are none."""
+    refuse_typed_paths(text)
+    found = [path for path in getattr(chatbot, "files", []) if path.suffix.lower() in extensions]
+    if not found:
+        kinds = " / ".join(extensions)
+        raise PluginInputError(
+            f"No uploaded {kinds} file: upload one (the upload panel on the right) and run the plugin again.",
+            f"没有可用的 {kinds} 文件：请先在右侧「上传文件」上传，再运行插件。",
+        )
+    return found
+
+
+def read_text(path: Path) -> str:
+    """A text file's contents: UTF-8 (with or without BOM), else GB18030, else Latin-1."""
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def unpack_zip(archive: Path, target: Path) -> list[Path]:
+    """Extract a zip into `target`; members with absolute paths, `..` or links are skipped. Returns the files."""
+    try:
+        bundle = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        raise PluginInputError(
+            f"{archive.name} is not a readable zip file: zip the folder again and upload it.",
+            f"{archive.name} 不是可读的 zip 文件：请重新压缩后上传。",
+        ) from exc
+    extracted, total = [], 0
+    with bundle:
+        members = [m for m in bundle.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_FILES:
+            raise PluginInputError(
+                f"{archive.name} holds {len(members)} files; at most {MAX_ZIP_FILES} are read.",
+                f"{archive.name} 含 {len(members)} 个文件，超过上限 {MAX_ZIP_FILES}。",
+            )
+        for member in members:
+            name = member.filename.replace("\\", "/")
+            parts = [part for part in name.split("/") if part not in ("", ".")]
+            is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
+            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts or is_link or not parts:
+                continue
+            total += member.file_size
+            if total > MAX_ZIP_BYTES:
+                raise PluginInputError(
+                    f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
+                    f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
+                )
+            destination = target.joinpath(*parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(member) as source, destination.open("wb") as sink:
+                sink.write(source.read())
+            extracted.append(destination)
+    return extracted

@@ -1,0 +1,85 @@
+"""What a plugin is handed as `chatbot`: GPT Academic's list of [question, answer] pairs, and beside it
+what the page knows about this run (language, Stop, the files the user picked, where outputs go).
+
+A plugin written for GPT Academic sees only the list (and `get_cookies()`); plugins written here also
+use `lang`, `cancel`, `files`, `config` and `add_output`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from request_llms.backends.base import CancelToken
+from request_llms.config_loader import get_config
+
+
+class PluginChatbot(list):
+    """A list of [question, answer] pairs that also carries the run's context."""
+
+    def __init__(
+        self,
+        pairs: Iterable = (),
+        *,
+        lang: str = "zh",
+        cancel: CancelToken | None = None,
+        files: Iterable[Path] = (),
+        out_dir: Path | None = None,
+        config=None,
+    ) -> None:
+        super().__init__([list(pair) for pair in pairs])
+        self.lang = lang
+        self.cancel = cancel or CancelToken()
+        self.files = [Path(path) for path in files]
+        self.out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="localscholar-out-"))
+        self.config = config or get_config()
+        self.outputs: list[Path] = []
+        self.extra_html = ""  # charts and tables a plugin draws below the chat
+        self._cookies: dict = {}
+
+    # GPT Academic's ChatBotWithCookies
+    def get_cookies(self) -> dict:
+        return self._cookies
+
+    def write_list(self, pairs) -> None:
+        self[:] = [list(pair) for pair in pairs]
+
+    def get_list(self) -> list:
+        return [list(pair) for pair in self]
+
+    # Ours
+    def say(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancel.is_set()
+
+    def output_path(self, name: str) -> Path:
+        """A path in the user's output folder for a new file, not overwriting an older one."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        target = self.out_dir / name
+        stem, suffix, n = target.stem, target.suffix, 1
+        while target.exists():
+            n += 1
+            target = self.out_dir / f"{stem}-{n}{suffix}"
+        return target
+
+    def add_output(self, path: Path | str, name: str | None = None) -> Path:
+        """Offer a file for download: it is kept in the user's output folder (copied there if elsewhere)."""
+        source = Path(path)
+        if source.parent.resolve() != self.out_dir.resolve() or name:
+            target = self.output_path(name or source.name)
+            shutil.copyfile(source, target)
+            source = target
+        if source not in self.outputs:
+            self.outputs.append(source)
+        return source
+
+    def write_output(self, name: str, text: str) -> Path:
+        """Write a text file to the output folder and offer it for download."""
+        target = self.output_path(name)
+        target.write_text(text, encoding="utf-8")
+        return self.add_output(target)

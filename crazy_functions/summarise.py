@@ -1,0 +1,94 @@
+"""Summarising a long document on any model: notes on each piece in parallel, then one synthesis.
+
+When the notes together are too long for one request, they are merged in rounds (a few notes at a
+time) until they fit. The pieces, the notes and the synthesis all come back, so a plugin writes out
+whatever was finished when the user pressed Stop or a piece failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+from .parallel import Piece, ask_in_parallel
+from .pieces import sizer_for
+
+MAX_MERGE_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """`note` takes {title} {i} {n} {text}; `merge` takes {title} {text}; `final` takes {title} {text}."""
+
+    note: str
+    merge: str
+    final: str
+
+
+@dataclass
+class Summary:
+    pieces: list[Piece] = field(default_factory=list)  # the notes' requests, finished or not
+    synthesis: str = ""  # empty when the run stopped or a piece failed before the synthesis
+    complete: bool = False
+    final: Piece | None = None  # the synthesis request, once sent
+
+    @property
+    def failed(self) -> list[Piece]:
+        return [p for p in [*self.pieces, *([self.final] if self.final else [])] if p.state == "failed"]
+
+    @property
+    def notes(self) -> list[str]:
+        return [piece.answer.strip() for piece in self.pieces if piece.done]
+
+
+def _numbered(notes: list[str]) -> str:
+    return "\n\n".join(f"[{i + 1}] {note}" for i, note in enumerate(notes))
+
+
+def summarise(
+    chatbot,
+    history: list,
+    llm_kwargs: dict,
+    text: str,
+    title: str,
+    prompts: Prompts,
+    system: str = "",
+    note_tokens: int = 400,
+    final_tokens: int = 1000,
+) -> Generator[tuple, None, Summary]:
+    config = chatbot.config
+    say = chatbot.say
+    sizer = sizer_for(llm_kwargs, config, system + prompts.note.format(title=title, i=999, n=999, text=""), note_tokens)
+    parts = sizer.split(text)
+    summary = Summary()
+    summary.pieces = [
+        Piece(prompts.note.format(title=title, i=i + 1, n=len(parts), text=part), max_tokens=sizer.answer_tokens)
+        for i, part in enumerate(parts)
+    ]
+    heading = say(f"**{title}**：正在阅读 {len(parts)} 段", f"**{title}**: reading {len(parts)} pieces")
+    yield from ask_in_parallel(chatbot, history, summary.pieces, llm_kwargs, system, count=sizer.counter.count, heading=heading)
+    if chatbot.stopped or not all(piece.done for piece in summary.pieces):
+        return summary
+
+    final = sizer_for(llm_kwargs, config, system + prompts.final.format(title=title, text=""), final_tokens)
+    merge = sizer_for(llm_kwargs, config, system + prompts.merge.format(title=title, text=""), note_tokens)
+    notes = _numbered(summary.notes)
+    for _ in range(MAX_MERGE_ROUNDS):
+        if final.counter(notes) <= final.piece_tokens:
+            break
+        groups = merge.split(notes)
+        merged = [Piece(prompts.merge.format(title=title, text=g), max_tokens=merge.answer_tokens) for g in groups]
+        heading = say(f"**{title}**：合并笔记（{len(groups)} 组）", f"**{title}**: merging notes ({len(groups)} groups)")
+        yield from ask_in_parallel(chatbot, history, merged, llm_kwargs, system, count=merge.counter.count, heading=heading)
+        if chatbot.stopped or not all(piece.done for piece in merged):
+            return summary
+        notes = _numbered([piece.answer.strip() for piece in merged])
+    else:
+        notes = final.split(notes)[0]  # still too long after every round: synthesise from what fits
+    last = Piece(prompts.final.format(title=title, text=notes), max_tokens=final.answer_tokens)
+    heading = say(f"**{title}**：正在综合", f"**{title}**: writing the synthesis")
+    yield from ask_in_parallel(chatbot, history, [last], llm_kwargs, system, count=final.counter.count, heading=heading)
+    summary.final = last
+    if last.done:
+        summary.synthesis, summary.complete = last.answer.strip(), True
+    return summary
