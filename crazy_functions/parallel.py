@@ -118,6 +118,7 @@ def ask_in_parallel(
     pieces were cut. Finished pieces keep their answers whatever happens to the others.
     """
     pieces = list(pieces)
+    chatbot.requests.extend(pieces)
     workers = min(workers_for(llm_kwargs["llm_model"], chatbot.config), max(1, len(pieces)))
     if not chatbot:
         chatbot.append(["", ""])

@@ -24,12 +24,8 @@ GROUPS = {
 
 MODULES = (
     "pdf_summary",
-    "markdown_translate",
-    "latex_polish",
-    "source_code",
     "word_summary",
     "multi_model",
-    "hardware_advisor",
     "export_chat",
 )
 

@@ -2,18 +2,19 @@
 what the page knows about this run (language, Stop, the files the user picked, where outputs go).
 
 A plugin written for GPT Academic sees only the list (and `get_cookies()`); plugins written here also
-use `lang`, `cancel`, `files`, `config` and `add_output`.
+use `lang`, `cancel`, `files`, `config`, `allowed` (which models this user may ask) and `add_output`.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from request_llms.backends.base import CancelToken
 from request_llms.config_loader import get_config
+from request_llms.model_spec import ModelSpec, parse_models
 
 
 class PluginChatbot(list):
@@ -28,6 +29,7 @@ class PluginChatbot(list):
         files: Iterable[Path] = (),
         out_dir: Path | None = None,
         config=None,
+        allowed: Callable[[str], tuple[ModelSpec, ...]] | None = None,
     ) -> None:
         super().__init__([list(pair) for pair in pairs])
         self.lang = lang
@@ -35,7 +37,9 @@ class PluginChatbot(list):
         self.files = [Path(path) for path in files]
         self.out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="localscholar-out-"))
         self.config = config or get_config()
+        self.allowed = allowed or parse_models  # the page passes its own check: only models it offers
         self.outputs: list[Path] = []
+        self.requests: list = []  # every Piece this run sent (crazy_functions.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self._cookies: dict = {}
 

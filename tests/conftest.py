@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.servers.fixtures", "tests.plugin_support"]
+pytest_plugins = ["tests.servers.fixtures", "tests.plugin_support", "tests.webapp"]

@@ -11,14 +11,13 @@ import time
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.servers.provision import cache_root
 from tests.servers.running import free_port
 from tests.webapp import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    LLAMA,
+    OLLAMA,
     answers,
+    app_settings,
     last_answer,
     open_page,
     pick_model,
@@ -30,41 +29,14 @@ from tests.webapp import (
     wait_for_status,
 )
 
-LLAMA = "llamacpp-gemma-270m"
-OLLAMA = "ollama-gemma3:270m"
 DONE = r"tok/s|首字"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _settings(llama_server, ollama_server, **more) -> dict:
-    return {
-        "OLLAMA_API_BASE": ollama_server.base_url,
-        "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
-        "AVAIL_LLM_MODELS": [LLAMA, f"{LLAMA}&{OLLAMA}"],
-        "LOCAL_MODEL_CACHE": str(cache_root() / "localscholar-cache"),
-        **more,
-    }
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, llama_server, ollama_server):
     folder = tmp_path_factory.mktemp("web")
-    with running_app(folder, _settings(llama_server, ollama_server)) as running:
+    with running_app(folder, app_settings(llama_server, ollama_server)) as running:
         yield running
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context
-    context.close()
 
 
 def _stored(app) -> list[tuple[str, str, str]]:
@@ -264,7 +236,7 @@ def test_uploads_are_kept_per_user_and_over_the_limit_refused(tmp_path, context,
     small, big = tmp_path / "notes.txt", tmp_path / "big.bin"
     small.write_text("hello", encoding="utf-8")
     big.write_bytes(b"x" * (2 * 1024 * 1024))
-    with running_app(tmp_path / "app", _settings(llama_server, ollama_server, MAX_UPLOAD_MB=1)) as limited:
+    with running_app(tmp_path / "app", app_settings(llama_server, ollama_server, MAX_UPLOAD_MB=1)) as limited:
         page = open_page(context, limited.url)
         page.get_by_text("上传文件").click()
         page.set_input_files("#file-upload input[type=file]", str(small))
@@ -284,7 +256,7 @@ def test_no_route_serves_other_files_of_the_server(app):
 
 
 def test_sign_in_is_required_when_configured(tmp_path, context, llama_server, ollama_server):
-    settings = _settings(llama_server, ollama_server, AUTHENTICATION=[["alice", "a-long-password"]])
+    settings = app_settings(llama_server, ollama_server, AUTHENTICATION=[["alice", "a-long-password"]])
     with running_app(tmp_path, settings) as guarded:
         assert httpx.get(guarded.url + "config", timeout=5).status_code in (401, 403)
         page = context.new_page()
@@ -310,7 +282,7 @@ def test_sign_in_is_required_when_configured(tmp_path, context, llama_server, ol
 
 
 def test_a_restart_reopens_the_last_conversation(tmp_path, context, llama_server, ollama_server):
-    settings = _settings(llama_server, ollama_server)
+    settings = app_settings(llama_server, ollama_server)
     with running_app(tmp_path, settings) as first:
         page = open_page(context, first.url)
         pick_model(page, LLAMA)

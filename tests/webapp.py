@@ -1,4 +1,8 @@
-"""Starting the real web app (`python main.py`) for browser tests, and driving its page with Playwright."""
+"""Starting the real web app (`python main.py`) for browser tests, and driving its page with Playwright.
+
+Also a pytest plugin (tests/conftest.py loads it): the `browser` fixture (Debian's Chromium, one per
+session) and `context` (a fresh browser profile per test).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.servers.provision import cache_root
 from tests.servers.running import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "web"
 CHROMIUM = os.environ.get("LOCALSCHOLAR_CHROMIUM", "/usr/bin/chromium")
 READY_LINE = "LocalScholar 本地学术助手: http"  # what main.py prints once the page answers
+LLAMA = "llamacpp-gemma-270m"
+OLLAMA = "ollama-gemma3:270m"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 
 
@@ -144,3 +154,29 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield context
+    context.close()
+
+
+def app_settings(llama_server, ollama_server, **more) -> dict:
+    """main.py's settings for browser tests: the session's llama-server and Ollama, and the test model cache."""
+    return {
+        "OLLAMA_API_BASE": ollama_server.base_url,
+        "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
+        "AVAIL_LLM_MODELS": [LLAMA, f"{LLAMA}&{OLLAMA}"],
+        "LOCAL_MODEL_CACHE": str(cache_root() / "localscholar-cache"),
+        **more,
+    }

@@ -1,6 +1,7 @@
 """The page: chat on the left; model, basic functions, uploads, settings and conversations on the right; a compare tab.
 
-Element ids are a contract (DESIGN.md): model-select, user-input, submit-btn, stop-btn, chatbot.
+Element ids are a contract (DESIGN.md): model-select, user-input, submit-btn, stop-btn, chatbot. The plugin
+menu: plugin-select, plugin-field-0..2, plugin-files, plugin-run-btn, plugin-outputs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from request_llms.model_spec import split_models
 from .functions import all_functions
 from .handlers import MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
+from .plugin_page import MAX_FIELDS, PluginHandlers, describe, plugin_choices
 from .store import page_secret
 
 LATEX = [
@@ -70,6 +72,7 @@ class _Labels:
 def build_app(config) -> gr.Blocks:
     lang0 = page_language(config)
     handlers = Handlers(config)
+    plugins = PluginHandlers(handlers)
     labels = _Labels()
     secret = page_secret(config)
 
@@ -137,6 +140,34 @@ def build_app(config) -> gr.Blocks:
                                         ),
                                         value=(function.zh, function.en),
                                     )
+                        with labels.add(gr.Accordion(L("plugins"), open=True), label="plugins"):
+                            plugin_select = labels.add(
+                                gr.Dropdown(plugin_choices(lang0), value=None, label=L("plugin_select"), elem_id="plugin-select"),
+                                label="plugin_select",
+                            )
+                            plugin_about = gr.Markdown(elem_id="plugin-about")
+                            plugin_fields = [
+                                gr.Textbox(visible=False, elem_id=f"plugin-field-{i}", lines=1) for i in range(MAX_FIELDS)
+                            ]
+                            plugin_files = labels.add(
+                                gr.Dropdown(
+                                    [], multiselect=True, label=L("plugin_files"), elem_id="plugin-files", interactive=True
+                                ),
+                                label="plugin_files",
+                            )
+                            plugin_run = labels.add(
+                                gr.Button(L("plugin_run"), variant="primary", elem_id="plugin-run-btn"), value="plugin_run"
+                            )
+                            plugin_outputs = labels.add(
+                                gr.File(
+                                    visible=False,
+                                    file_count="multiple",
+                                    interactive=False,
+                                    label=L("plugin_outputs"),
+                                    elem_id="plugin-outputs",
+                                ),
+                                label="plugin_outputs",
+                            )
                         with labels.add(gr.Accordion(L("upload"), open=False), label="upload"):
                             files = gr.File(file_count="multiple", elem_id="file-upload", show_label=False)
                             upload_note = gr.Markdown(elem_id="upload-note")
@@ -204,7 +235,21 @@ def build_app(config) -> gr.Blocks:
         history_list.input(handlers.open_conversation, [history_list, browser_id], [conv, chatbot, model])
         delete.click(handlers.delete_conversation, [history_list, conv, browser_id], [conv, chatbot, history_list])
         export.click(handlers.export, [conv, browser_id], [exported])
-        files.upload(handlers.upload, [files, browser_id, lang], [upload_note])
+        files.upload(handlers.upload, [files, browser_id, lang], [upload_note]).then(
+            plugins.upload_choices, [browser_id], [plugin_files]
+        )
+        plugin_select.change(describe, [plugin_select, lang], [plugin_about, *plugin_fields])
+        plugin_run.click(
+            plugins.run,
+            [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, browser_id, lang],
+            [*chat_outputs, plugin_outputs],
+            concurrency_limit=None,
+        )
+        lang.change(
+            lambda code, key: [gr.Dropdown(choices=plugin_choices(code)), *describe(key, code)],
+            [lang, plugin_select],
+            [plugin_select, plugin_about, *plugin_fields],
+        )
         compare_send.click(
             handlers.compare,
             [compare_models, compare_input, *settings, lang],
@@ -217,7 +262,7 @@ def build_app(config) -> gr.Blocks:
         lang.change(lambda code: [*labels.updates(code), code], [lang], [*labelled, saved_lang])
         app.load(handlers.on_load, [browser_id, saved_lang], [browser_id, conv, chatbot, history_list, model]).then(
             lambda code: code, [saved_lang], [lang]
-        )
+        ).then(plugins.upload_choices, [browser_id], [plugin_files])
     return app
 
 

@@ -44,6 +44,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{name} is larger than the {limit} MB limit and was not saved; raise MAX_UPLOAD_MB in config_private.py.",
     ),
     "nothing_to_retry": ("没有可重新生成的问题。", "Nothing to retry yet."),
+    "plugins": ("学术插件", "Academic plugins"),
+    "plugin_select": ("选择插件", "Pick a plugin"),
+    "plugin_run": ("运行插件", "Run plugin"),
+    "plugin_files": ("交给插件的文件（不选则用最新上传的）", "Files for the plugin (none picked: the newest upload)"),
+    "plugin_outputs": ("插件输出（点击下载）", "Plugin output (click to download)"),
+    "plugin_takes": ("读取上传的 {kinds} 文件", "Reads uploaded {kinds} files"),
+    "pick_plugin": ("请先在插件菜单中选择一个插件。", "Pick a plugin in the menu first."),
+    "plugin_running": ("插件运行中：{name}", "Running plugin: {name}"),
+    "plugin_done": ("插件完成：{name}", "Plugin finished: {name}"),
     "write_first": ("请先在输入框写入文本，再点功能按钮。", "Put some text in the box first, then press a function button."),
 }
 

@@ -1,0 +1,74 @@
+"""Summarising uploaded documents (PDF papers, Word files): the shared body of those plugins.
+
+Each file: its text, notes on each piece in parallel, one synthesis; a Markdown file with the
+synthesis and the notes. A run that was stopped or lost a piece still writes the notes it has.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+from toolbox import update_ui
+
+from .paper_prompts import paper_prompts
+from .parallel import DONE, failures
+from .summarise import Summary, summarise
+
+
+def _report(summary: Summary, title: str, model: str, lang: str) -> str:
+    zh = lang == "zh"
+    notes = [p for p in summary.pieces if p.state == DONE]
+    lines = [f"# {'总结' if zh else 'Summary'}: {title}", ""]
+    lines.append(f"*{model} · {time.strftime('%Y-%m-%d %H:%M')}*")
+    lines.append("")
+    if summary.complete:
+        lines += [summary.synthesis, ""]
+    else:
+        done, total = len(notes), len(summary.pieces)
+        lines.append(
+            f"> 未完成：已完成 {done}/{total} 段的笔记，没有综合总结。"
+            if zh
+            else f"> Not finished: notes on {done} of {total} pieces, no synthesis."
+        )
+        lines.append("")
+    lines += [f"## {'各部分笔记' if zh else 'Notes on each part'}", ""]
+    for i, piece in enumerate(summary.pieces):
+        if piece.state == DONE:
+            lines += [f"### {i + 1}", "", piece.answer.strip(), ""]
+    return "\n".join(lines)
+
+
+def summarise_documents(
+    chatbot,
+    history: list,
+    llm_kwargs: dict,
+    system: str,
+    files: list[Path],
+    read: Callable[[Path], str],
+) -> Generator[tuple, None, None]:
+    say = chatbot.say
+    for path in files:
+        chatbot.append([say(f"总结 {path.name}", f"Summarise {path.name}"), say("正在读取…", "Reading…")])
+        yield from update_ui(chatbot, history)
+        text = read(path)
+        summary = yield from summarise(chatbot, history, llm_kwargs, text, path.stem, paper_prompts(chatbot.lang), system)
+        saved = chatbot.write_output(
+            f"{path.stem}-summary.md", _report(summary, path.stem, llm_kwargs["llm_model"], chatbot.lang)
+        )
+        if summary.complete:
+            answer = summary.synthesis
+        else:
+            done = sum(p.state == DONE for p in summary.pieces)
+            why = say("已停止", "Stopped") if chatbot.stopped else say("部分片段失败", "Some pieces failed")
+            answer = say(
+                f"{why}：已完成 {done}/{len(summary.pieces)} 段的笔记，已写入文件（没有综合总结）。",
+                f"{why}: notes on {done} of {len(summary.pieces)} pieces were written to the file (no synthesis).",
+            )
+            answer += "\n\n" + failures([*summary.pieces, *([summary.final] if summary.final else [])], chatbot.lang)
+        chatbot[-1] = [chatbot[-1][0], f"{answer.strip()}\n\n📄 {saved.name}"]
+        history.extend([chatbot[-1][0], answer])
+        yield from update_ui(chatbot, history)
+        if chatbot.stopped:
+            return

@@ -1,0 +1,165 @@
+"""The plugin menu's behaviour: pick a plugin, give it uploaded files and fields, run it, download what it wrote.
+
+A plugin runs as GPT Academic's generator on a PluginChatbot built from the conversation; every time
+it yields, the page redraws the chat from that list. Stop cancels the run's token (pieces in flight
+stop, finished ones are kept by the plugin). Files it writes go to the user's `outputs` folder and are
+offered for download; only the user's own uploads are handed to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from crazy_functions.registry import Plugin, all_plugins, plugin_named
+from crazy_functions.session import PluginChatbot
+from request_llms.errors import LLMError
+from toolbox import error_line
+
+from .i18n import t
+from .store import Conversation, user_dir, user_of
+
+log = logging.getLogger("localscholar.plugins")
+MAX_FIELDS = 3
+UPDATE_EVERY = 0.05
+
+
+def plugin_choices(lang: str) -> list[tuple[str, str]]:
+    return [(plugin.menu_label(lang), plugin.key) for plugin in all_plugins()]
+
+
+def pairs_of(messages: list[dict]) -> list[list]:
+    """The chat's messages as GPT Academic's [question, answer] pairs."""
+    pairs: list[list] = []
+    for message in messages:
+        if message["role"] == "user":
+            pairs.append([message["content"], None])
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1][1] = message["content"]
+        else:
+            pairs.append([None, message["content"]])
+    return pairs
+
+
+def messages_of(pairs: list) -> list[dict]:
+    messages = []
+    for question, answer in pairs:
+        if question not in (None, ""):
+            messages.append({"role": "user", "content": str(question)})
+        if answer is not None:
+            messages.append({"role": "assistant", "content": str(answer)})
+    return messages
+
+
+def uploads_of(folder: Path) -> list[str]:
+    """The user's uploaded files, newest first."""
+    files = [path for path in folder.iterdir() if path.is_file()]
+    return [path.name for path in sorted(files, key=lambda path: path.stat().st_mtime, reverse=True)]
+
+
+def files_for(plugin: Plugin, folder: Path, chosen: list[str] | None) -> list[Path]:
+    """The uploads a run gets: those picked (names only, from this user's folder), else the newest of its types."""
+    names = set(uploads_of(folder))
+    picked = [folder / name for name in (chosen or []) if name in names]
+    if picked or not plugin.files:
+        return picked
+    newest = next((name for name in uploads_of(folder) if Path(name).suffix.lower() in plugin.files), None)
+    return [folder / newest] if newest else []
+
+
+def describe(key: str | None, lang: str) -> list:
+    """The description and field boxes of the chosen plugin."""
+    plugin = plugin_named(key) if key else None
+    if plugin is None:
+        return [gr.Markdown(""), *[gr.Textbox(visible=False, value="") for _ in range(MAX_FIELDS)]]
+    about = plugin.about(lang)
+    if plugin.files:
+        kinds = " ".join(plugin.files)
+        about += f"\n\n*{t('plugin_takes', lang, kinds=kinds)}*"
+    boxes = []
+    for i in range(MAX_FIELDS):
+        if i < len(plugin.fields):
+            field = plugin.fields[i]
+            boxes.append(gr.Textbox(visible=True, label=field.label(lang), value=field.default))
+        else:
+            boxes.append(gr.Textbox(visible=False, value=""))
+    return [gr.Markdown(about), *boxes]
+
+
+class PluginHandlers:
+    def __init__(self, handlers) -> None:
+        self.h = handlers
+        self.config = handlers.config
+
+    def upload_choices(self, browser_id: str | None, request: gr.Request) -> gr.Dropdown:
+        folder = user_dir(self.config, user_of(request, browser_id), "uploads")
+        return gr.Dropdown(choices=uploads_of(folder), value=[])
+
+    def run(self, key, f0, f1, f2, chosen, text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang,
+            request: gr.Request):  # fmt: skip
+        plugin = plugin_named(key) if key else None
+        if plugin is None:
+            yield gr.skip(), gr.skip(), t("pick_plugin", lang), gr.skip(), gr.skip(), gr.skip()
+            return
+        user = user_of(request, browser_id)
+        conv = conv or Conversation()
+        history = list(conv.history)
+        token = self.h._begin(request)
+        chatbot = PluginChatbot(
+            pairs_of(conv.messages),
+            lang=lang,
+            cancel=token,
+            files=files_for(plugin, user_dir(self.config, user, "uploads"), chosen),
+            out_dir=user_dir(self.config, user, "outputs"),
+            config=self.config,
+            allowed=self.h.catalog.allowed,
+        )
+        values = [f0, f1, f2][: len(plugin.fields)]
+        plugin_kwargs = {field.key: value for field, value in zip(plugin.fields, values, strict=True) if (value or "").strip()}
+        plugin_kwargs["advanced_arg"] = (f0 or "").strip()  # GPT Academic's one free-text argument
+        llm_kwargs = {"llm_model": model_id, "temperature": float(temperature), "top_p": float(top_p),
+                      "max_length": int(max_length) or None}  # fmt: skip
+        status, shown_at = t("plugin_running", lang, name=plugin.label(lang)), 0.0
+        try:
+            self.h.catalog.allowed(model_id)
+            for update in plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request):
+                if isinstance(update, tuple) and len(update) > 2 and isinstance(update[2], str) and update[2] != "正常":
+                    status = update[2]
+                if time.monotonic() - shown_at < UPDATE_EVERY:
+                    continue
+                shown_at = time.monotonic()
+                yield messages_of(chatbot), conv, status, gr.skip(), gr.skip(), gr.skip()
+            status = t("stopped", lang) if chatbot.stopped else t("plugin_done", lang, name=plugin.label(lang))
+        except Exception as exc:  # a plugin written elsewhere may let an error out: one line, never a traceback
+            if not isinstance(exc, LLMError):
+                log.exception("plugin %s failed", plugin.key)
+            chatbot.append([None, f"⚠ {error_line(exc, lang)}"])
+            status = ""
+        finally:
+            self.h._end(request, token)
+            conv.messages = messages_of(chatbot)
+            conv.history = [str(item) for item in history][: len(history) // 2 * 2]
+            conv.model = model_id
+            if not conv.title and conv.messages:
+                conv.title = plugin.label(lang)
+            self.h.store.save(user, conv)
+        yield messages_of(chatbot), conv, status, gr.skip(), self.h.history_choices(user), _downloads(chatbot.outputs)
+
+
+def _downloads(outputs: list[Path]) -> gr.File:
+    """Copies of the run's output files where the page may serve them (the data folder itself is never served)."""
+    if not outputs:
+        return gr.File(value=None, visible=False)
+    folder = Path(tempfile.mkdtemp(prefix="localscholar-"))
+    copies = []
+    for path in outputs:
+        target = folder / re.sub(r"[^\w.\-]+", "_", path.name)
+        shutil.copyfile(path, target)
+        copies.append(str(target))
+    return gr.File(value=copies, visible=True)
