@@ -59,3 +59,4 @@ AUTO_OPEN_BROWSER = False  # open the page in a browser when main.py starts (--o
 DATA_DIR = "data"  # conversations (SQLite) and uploaded files, kept per user; a relative path is under the LocalScholar folder
 MAX_UPLOAD_MB = 50  # largest file a user may upload, in MB
 CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}
+CUSTOM_PLUGINS = {}  # your own plugins (GPT Academic's signature) in the menu: {"名称 name": "module.path:function"}

@@ -14,7 +14,8 @@ from .registry import Field, Plugin
 MAX_MODELS = 6
 
 
-def _models(plugin_kwargs: dict, llm_kwargs: dict) -> str:
+def selected_models(plugin_kwargs: dict, llm_kwargs: dict) -> str:
+    """The models typed in the Models field (separated by &, commas or spaces), else the model picked on the page."""
     typed = (plugin_kwargs.get("models") or "").strip()
     joined = "&".join(part for part in re.split(r"[,，;；\s]+|&", typed) if part)
     return joined or llm_kwargs["llm_model"]
@@ -48,7 +49,7 @@ def multi_model(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
     say = chatbot.say
     if not (txt or "").strip():
         raise PluginInputError("Write the question in the box first.", "请先在输入框中写下问题。")
-    specs = chatbot.allowed(_models(plugin_kwargs, llm_kwargs))
+    specs = chatbot.allowed(selected_models(plugin_kwargs, llm_kwargs))
     if not 2 <= len(specs) <= MAX_MODELS:
         raise PluginInputError(
             f"Give 2 to {MAX_MODELS} models in the Models field, e.g. ollama-qwen2.5:7b & vllm-Qwen2.5-7B.",

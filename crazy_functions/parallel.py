@@ -41,6 +41,7 @@ class Piece:
 
     prompt: str
     max_tokens: int | None = None  # longest answer for this piece; None: the user's setting
+    history: tuple[str, ...] = ()  # earlier turns sent before the prompt (GPT Academic's flat list)
     answer: str = ""
     state: str = WAITING
     error: LLMError | Exception | None = None
@@ -82,7 +83,7 @@ def _ask(piece: Piece, llm_kwargs: dict, system: str, chatbot, count: Callable[[
         if cancel.is_set():
             break
         piece.state, piece.tries, piece.error = RUNNING, piece.tries + 1, None
-        stream = chat(llm_kwargs["llm_model"], piece.prompt, (), system, options, cancel, chatbot.config, count=count)
+        stream = chat(llm_kwargs["llm_model"], piece.prompt, piece.history, system, options, cancel, chatbot.config, count=count)
         try:
             for _ in stream:
                 piece.answer = stream.text

@@ -20,12 +20,14 @@ GROUPS = {
     "code": ("代码", "Code"),
     "models": ("模型", "Models"),
     "tools": ("工具", "Tools"),
+    "custom": ("自定义", "Custom"),
 }
 
 MODULES = (
     "pdf_summary",
     "word_summary",
     "multi_model",
+    "local_check",
     "export_chat",
 )
 
@@ -67,10 +69,49 @@ class Plugin:
 
 
 @cache
-def all_plugins() -> tuple[Plugin, ...]:
-    """Every plugin, in menu order."""
+def built_in_plugins() -> tuple[Plugin, ...]:
+    """The plugins of this package, in menu order."""
     return tuple(importlib.import_module(f"crazy_functions.{name}").PLUGIN for name in MODULES)
 
 
-def plugin_named(key: str) -> Plugin | None:
-    return next((plugin for plugin in all_plugins() if plugin.key == key), None)
+def custom_plugins(config) -> tuple[Plugin, ...]:
+    """The user's own plugins from CUSTOM_PLUGINS (name -> "module.path:function"), each imported when listed.
+
+    A plugin that cannot be imported is listed with a run function that says why, in one line.
+    """
+    found = []
+    for i, (name, target) in enumerate(config["CUSTOM_PLUGINS"].items()):
+        module, _, function = target.partition(":")
+        try:
+            run = getattr(importlib.import_module(module), function)
+            about_zh, about_en = f"自定义插件：{target}", f"Your plugin: {target}"
+        except (ImportError, AttributeError) as exc:
+            run = _cannot_load(target, exc)
+            about_zh, about_en = f"无法加载 {target}：{exc}", f"Cannot load {target}: {exc}"
+        found.append(Plugin(f"custom-{i}", name, name, "custom", about_zh, about_en, run))
+    return tuple(found)
+
+
+def _cannot_load(target: str, exc: Exception) -> Callable:
+    from toolbox import CatchException
+
+    from .files import PluginInputError
+
+    @CatchException
+    def run(*args, **kwargs):
+        raise PluginInputError(
+            f"The plugin {target} could not be loaded ({exc}): check CUSTOM_PLUGINS in config_private.py.",
+            f"无法加载插件 {target}（{exc}）：请检查 config_private.py 中的 CUSTOM_PLUGINS。",
+        )
+        yield  # a generator, like every plugin
+
+    return run
+
+
+def all_plugins(config) -> tuple[Plugin, ...]:
+    """The menu: the built-in plugins, then the user's own."""
+    return built_in_plugins() + custom_plugins(config)
+
+
+def plugin_named(key: str, config) -> Plugin | None:
+    return next((plugin for plugin in all_plugins(config) if plugin.key == key), None)

@@ -175,6 +175,10 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         ),
         'a dict of name -> {"prefix": "...", "suffix": "..."}',
     ),
+    "CUSTOM_PLUGINS": (
+        lambda v: all(isinstance(k, str) and isinstance(t, str) and re.fullmatch(r"[\w.]+:\w+", t) for k, t in v.items()),
+        'a dict of name -> "module.path:function", e.g. {"我的插件": "my_plugins.review:main"}',
+    ),
     "AVAIL_LLM_MODELS": (lambda v: all(isinstance(m, str) for m in v), "a list of model identifiers"),
 }
 

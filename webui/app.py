@@ -13,7 +13,7 @@ from request_llms.model_spec import split_models
 from .functions import all_functions
 from .handlers import MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
-from .plugin_page import MAX_FIELDS, PluginHandlers, describe, plugin_choices
+from .plugin_page import MAX_FIELDS, PluginHandlers, plugin_choices
 from .store import page_secret
 
 LATEX = [
@@ -117,6 +117,7 @@ def build_app(config) -> gr.Blocks:
                             retry = labels.add(gr.Button(L("retry"), elem_id="retry-btn"), value="retry")
                             new = labels.add(gr.Button(L("new_chat"), elem_id="new-chat-btn"), value="new_chat")
                         status = gr.Markdown(elem_id="status")
+                        plugin_html = gr.HTML(visible=False, elem_id="plugin-html")  # charts drawn by plugins
                     with gr.Column(scale=2):
                         with gr.Row():
                             model = labels.add(
@@ -142,7 +143,9 @@ def build_app(config) -> gr.Blocks:
                                     )
                         with labels.add(gr.Accordion(L("plugins"), open=True), label="plugins"):
                             plugin_select = labels.add(
-                                gr.Dropdown(plugin_choices(lang0), value=None, label=L("plugin_select"), elem_id="plugin-select"),
+                                gr.Dropdown(
+                                    plugin_choices(config, lang0), value=None, label=L("plugin_select"), elem_id="plugin-select"
+                                ),
                                 label="plugin_select",
                             )
                             plugin_about = gr.Markdown(elem_id="plugin-about")
@@ -238,18 +241,14 @@ def build_app(config) -> gr.Blocks:
         files.upload(handlers.upload, [files, browser_id, lang], [upload_note]).then(
             plugins.upload_choices, [browser_id], [plugin_files]
         )
-        plugin_select.change(describe, [plugin_select, lang], [plugin_about, *plugin_fields])
+        plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields])
         plugin_run.click(
             plugins.run,
             [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, browser_id, lang],
-            [*chat_outputs, plugin_outputs],
+            [*chat_outputs, plugin_outputs, plugin_html],
             concurrency_limit=None,
         )
-        lang.change(
-            lambda code, key: [gr.Dropdown(choices=plugin_choices(code)), *describe(key, code)],
-            [lang, plugin_select],
-            [plugin_select, plugin_about, *plugin_fields],
-        )
+        lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields])
         compare_send.click(
             handlers.compare,
             [compare_models, compare_input, *settings, lang],

@@ -30,8 +30,8 @@ MAX_FIELDS = 3
 UPDATE_EVERY = 0.05
 
 
-def plugin_choices(lang: str) -> list[tuple[str, str]]:
-    return [(plugin.menu_label(lang), plugin.key) for plugin in all_plugins()]
+def plugin_choices(config, lang: str) -> list[tuple[str, str]]:
+    return [(plugin.menu_label(lang), plugin.key) for plugin in all_plugins(config)]
 
 
 def pairs_of(messages: list[dict]) -> list[list]:
@@ -73,9 +73,9 @@ def files_for(plugin: Plugin, folder: Path, chosen: list[str] | None) -> list[Pa
     return [folder / newest] if newest else []
 
 
-def describe(key: str | None, lang: str) -> list:
+def describe(config, key: str | None, lang: str) -> list:
     """The description and field boxes of the chosen plugin."""
-    plugin = plugin_named(key) if key else None
+    plugin = plugin_named(key, config) if key else None
     if plugin is None:
         return [gr.Markdown(""), *[gr.Textbox(visible=False, value="") for _ in range(MAX_FIELDS)]]
     about = plugin.about(lang)
@@ -97,15 +97,22 @@ class PluginHandlers:
         self.h = handlers
         self.config = handlers.config
 
+    def describe(self, key: str | None, lang: str) -> list:
+        return describe(self.config, key, lang)
+
+    def relabel(self, lang: str, key: str | None) -> list:
+        """The menu and the chosen plugin's words in another language."""
+        return [gr.Dropdown(choices=plugin_choices(self.config, lang)), *describe(self.config, key, lang)]
+
     def upload_choices(self, browser_id: str | None, request: gr.Request) -> gr.Dropdown:
         folder = user_dir(self.config, user_of(request, browser_id), "uploads")
         return gr.Dropdown(choices=uploads_of(folder), value=[])
 
     def run(self, key, f0, f1, f2, chosen, text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang,
             request: gr.Request):  # fmt: skip
-        plugin = plugin_named(key) if key else None
+        plugin = plugin_named(key, self.config) if key else None
         if plugin is None:
-            yield gr.skip(), gr.skip(), t("pick_plugin", lang), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), t("pick_plugin", lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         user = user_of(request, browser_id)
         conv = conv or Conversation()
@@ -134,7 +141,7 @@ class PluginHandlers:
                 if time.monotonic() - shown_at < UPDATE_EVERY:
                     continue
                 shown_at = time.monotonic()
-                yield messages_of(chatbot), conv, status, gr.skip(), gr.skip(), gr.skip()
+                yield messages_of(chatbot), conv, status, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             status = t("stopped", lang) if chatbot.stopped else t("plugin_done", lang, name=plugin.label(lang))
         except Exception as exc:  # a plugin written elsewhere may let an error out: one line, never a traceback
             if not isinstance(exc, LLMError):
@@ -149,7 +156,8 @@ class PluginHandlers:
             if not conv.title and conv.messages:
                 conv.title = plugin.label(lang)
             self.h.store.save(user, conv)
-        yield messages_of(chatbot), conv, status, gr.skip(), self.h.history_choices(user), _downloads(chatbot.outputs)
+        charts = gr.HTML(value=chatbot.extra_html, visible=bool(chatbot.extra_html))
+        yield messages_of(chatbot), conv, status, gr.skip(), self.h.history_choices(user), _downloads(chatbot.outputs), charts
 
 
 def _downloads(outputs: list[Path]) -> gr.File:
