@@ -1,8 +1,10 @@
 """Cut a long text into pieces that fit a token limit, at the strongest boundary available.
 
 Section headings first (Markdown `#`, LaTeX `\\section`), then blank lines, then lines, then sentences,
-then words, then characters. Each part is counted once with the model's own counter; packed pieces
-are counted again and cut further if joining made one too long, so no piece exceeds the limit.
+then words, then characters. A part too big for one piece is cut at the next level, and the short
+pieces on either side of it are packed with its ends, so there are few half-empty pieces. Each part is
+counted with the model's own counter; packed pieces are counted again and cut further if joining made
+one too long, so no piece exceeds the limit.
 """
 
 from __future__ import annotations
@@ -54,13 +56,19 @@ def split_text(text: str, limit: int, count: Callable[[str], int], level: int = 
     sizes = [count(part) for part in parts]
     small_parts, small_sizes = [], []
     for part, size in zip(parts, sizes, strict=True):
-        if size > limit:  # too big alone: cut it at the next level down, in its place
-            pieces += _pack(small_parts, small_sizes, limit)
-            small_parts, small_sizes = [], []
-            pieces += split_text(part, limit, count, level + 1)
-        else:
+        if size <= limit:
             small_parts.append(part)
             small_sizes.append(size)
+            continue
+        # Too big alone: cut it at the next level down, in its place. A short piece before it goes along
+        # (so a page's last lines and the next page's first are one piece, not two half-empty ones), and
+        # its own short tail stays open for the parts after it.
+        packed = _pack(small_parts, small_sizes, limit)
+        head = packed.pop() if packed and count(packed[-1]) < limit // 2 else ""
+        pieces += packed
+        cut = split_text(head + part, limit, count, level + 1)
+        pieces += cut[:-1]
+        small_parts, small_sizes = cut[-1:], [count(piece) for piece in cut[-1:]]
     pieces += _pack(small_parts, small_sizes, limit)
     checked: list[str] = []
     for piece in pieces:  # joining can add a token at a seam: check each piece once more
