@@ -1,8 +1,9 @@
 """Counting tokens as the model does: the server's own tokenizer where it offers one, a safe estimate otherwise.
 
 vLLM and llama.cpp's server both answer POST /tokenize (vLLM reads `prompt`, llama.cpp `content`; vLLM
-answers `count`, llama.cpp the `tokens` list). Other servers, Ollama and cloud models get the estimate of
-messages.estimate_tokens, which is deliberately high.
+answers `count`, llama.cpp the `tokens` list); a native model's worker counts with the model's tokenizer.
+Other servers, Ollama and cloud models get the estimate of messages.estimate_tokens, which is
+deliberately high.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from .errors import LLMError
 from .messages import estimate_tokens
-from .model_spec import OPENAI_COMPAT, ModelSpec
+from .model_spec import NATIVE, OPENAI_COMPAT, ModelSpec
 from .registry import backend_for
 
 
@@ -33,12 +35,16 @@ ESTIMATE = TokenCounter(estimate_tokens, False, "estimate")
 
 
 def counter_for(spec: ModelSpec, config) -> TokenCounter:
-    """The best counter to be had for this model; never raises (falls back to the estimate)."""
-    if spec.kind != OPENAI_COMPAT:
+    """The best counter to be had for this model; never raises (falls back to the estimate).
+
+    A native model is counted by its own tokenizer in its worker, which loads the model if needed.
+    """
+    if spec.kind not in (OPENAI_COMPAT, NATIVE):
         return ESTIMATE
     backend = backend_for(spec, config)
     try:
         backend.count_tokens(spec, "hello", timeout=5.0)
-    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+    except (httpx.HTTPError, LLMError, ValueError, KeyError, TypeError, AttributeError):
         return ESTIMATE
-    return TokenCounter(lambda text: backend.count_tokens(spec, text), True, f"{spec.provider} /tokenize")
+    source = "native tokenizer" if spec.kind == NATIVE else f"{spec.provider} /tokenize"
+    return TokenCounter(lambda text: backend.count_tokens(spec, text), True, source)

@@ -205,3 +205,26 @@ def test_pull_reports_what_the_hub_said(tmp_path):
         server.wait()
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Downloading Qwen/Qwen2.5-7B-Instruct from Hugging Face failed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_worker_counts_tokens_with_the_models_own_tokenizer_even_while_it_answers(config, tmp_path, llama_server):
+    from request_llms.model_spec import parse_model
+    from request_llms.tokens import counter_for
+
+    text = "Large language models can summarise papers. 大模型可以总结论文。" * 20
+    native = counter_for(chat_spec(), config)
+    assert native.exact and native.source == "native tokenizer"
+    llama_config = make_config(tmp_path, f'LOCAL_SERVER_URLS = {{"llamacpp": "{llama_server.base_url}/v1"}}\n')
+    served = counter_for(parse_model("llamacpp-gemma-270m"), llama_config)
+    assert abs(native(text) - served(text)) <= 2  # the same Gemma tokenizer, as Hugging Face and as GGUF
+    cancel = CancelToken()
+    stream = chat(MODEL, STORY, options=ChatOptions(max_tokens=200), cancel=cancel, config=config)
+    pieces = []
+    for delta in stream:
+        pieces.append(delta)
+        if len(pieces) == 5:
+            counts = [native(text) for _ in range(3)]  # answered beside the generation, not after it
+            assert len(set(counts)) == 1
+        if len(pieces) == 10:
+            cancel.cancel()
+    assert len(pieces) >= 10, "the answer did not go on after the counts"

@@ -212,6 +212,31 @@ class LocalBackend:
         for worker in workers:
             worker.stop()
 
+    def count_tokens(self, spec: ModelSpec, text: str, timeout: float = 30.0) -> int:
+        """The model's own token count of `text`, from its worker (loaded first if it is not yet).
+
+        Raises ValueError when the worker cannot count (it failed to load, or died); callers fall back to
+        the estimate.
+        """
+        worker = self.worker(resolve_plan(spec, self.config))
+        for _ in worker.wait_loaded(CancelToken(), self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
+            pass
+        if worker.failure is not None:
+            raise ValueError(worker.failure.en)
+        request_id = f"c{next(_ids)}"
+        inbox: queue.Queue = queue.Queue()
+        worker.inboxes[request_id] = inbox
+        try:
+            worker.send("count", request_id, text)
+            message = inbox.get(timeout=timeout)
+        except queue.Empty:
+            raise ValueError("the worker did not count in time") from None
+        finally:
+            worker.inboxes.pop(request_id, None)
+        if message[0] != "count" or not isinstance(message[2], int):
+            raise ValueError("the worker could not count this text")
+        return message[2]
+
     def context_budget(self, spec: ModelSpec) -> int | None:
         if spec.max_token:
             return spec.max_token

@@ -12,6 +12,7 @@ What FP16 / INT8 / INT4 mean on each device:
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable
@@ -30,6 +31,18 @@ class Loaded:
     tokenizer: object
     device: str
     info: dict
+
+
+def counting_tokenizer(tokenizer) -> Callable[[str], int]:
+    """A token counter with its own copy of the tokenizer, safe to use while another thread generates."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:  # a fast tokenizer: a separate Rust object, so no borrow is shared
+        from tokenizers import Tokenizer
+
+        separate = Tokenizer.from_str(backend.to_str())
+        return lambda text: len(separate.encode(text, add_special_tokens=False).ids)
+    separate_slow = copy.deepcopy(tokenizer)
+    return lambda text: len(separate_slow.encode(text, add_special_tokens=False))
 
 
 def resolve_device(requested: str) -> tuple[str, str]:

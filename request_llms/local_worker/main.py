@@ -1,8 +1,10 @@
 """The worker process's entry point: load the model, then answer requests one at a time.
 
-Messages from the parent: ("generate", id, messages, options), ("cancel", id), ("stop",).
+Messages from the parent: ("generate", id, messages, options), ("cancel", id), ("count", id, text), ("stop",).
 Messages to the parent: ("progress", stage, percent), ("ready", info), ("load_error", kind, en, zh),
-("delta", id, text), ("done", id, usage), ("error", id, kind, en, zh).
+("delta", id, text), ("done", id, usage), ("error", id, kind, en, zh), ("count", id, tokens).
+
+Counts are answered at once, beside a running generation, by a copy of the tokenizer of their own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def serve(conn, plan) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     from .failures import WorkerFailure
     from .generation import generate
-    from .loading import load
+    from .loading import counting_tokenizer, load
 
     send_lock = threading.Lock()
 
@@ -43,6 +45,7 @@ def serve(conn, plan) -> None:
 
     jobs: queue.Queue = queue.Queue()
     cancels: dict[str, threading.Event] = {}
+    count = counting_tokenizer(loaded.tokenizer)
 
     def read() -> None:
         while True:
@@ -54,6 +57,11 @@ def serve(conn, plan) -> None:
             if message[0] == "generate":
                 cancels[message[1]] = threading.Event()
                 jobs.put(message)
+            elif message[0] == "count":
+                try:
+                    send("count", message[1], count(message[2]))
+                except Exception:  # noqa: BLE001 (an odd text must not end the reader): the parent falls back
+                    send("count", message[1], None)
             elif message[0] == "cancel" and message[1] in cancels:
                 cancels[message[1]].set()
             elif message[0] == "stop":
