@@ -54,6 +54,8 @@ def sizer_for(llm_kwargs: dict, config, overhead: str, answer: int, answer_ratio
         longest = min(longest, cap)
     longest = min(longest, window // 2)  # chat() keeps at most half the window for the answer
     piece = min(piece, window - counter(overhead) - margin - longest)
+    if answer_ratio:  # a translation or rewrite must fit its answer: a capped answer means smaller pieces
+        piece = min(piece, max(MIN_PIECE, int(longest / answer_ratio)))
     if piece < MIN_PIECE:
         raise PluginInputError(
             f"The model's context window ({window} tokens) is too small for this plugin: pick a model with a "

@@ -25,8 +25,12 @@ GROUPS = {
 
 MODULES = (
     "pdf_summary",
+    "pdf_translate",
+    "markdown_translate",
     "word_summary",
+    "source_code",
     "multi_model",
+    "hardware_advisor",
     "local_check",
     "export_chat",
 )
