@@ -102,3 +102,19 @@ def test_the_conversation_exports_as_markdown_and_escaped_html(tmp_path):
     assert markdown.suffix == ".md" and "What is <b>x</b>?" in markdown.read_text(encoding="utf-8")
     html_text = page.read_text(encoding="utf-8")
     assert page.suffix == ".html" and "&lt;b&gt;x&lt;/b&gt;" in html_text and "<b>x</b>" not in html_text
+
+
+def test_a_pdf_paper_is_summarised_without_its_references(llama_kwargs, tmp_path):
+    from crazy_functions.pdf_summary import pdf_summary
+    from tests.test_pdf_text import REFERENCES, make_paper
+
+    paper = make_paper(tmp_path / "paper.pdf", prose=SENTENCE * 3)
+    chatbot = make_chatbot(tmp_path, [paper], lang="en")
+    drive(pdf_summary, "", llama_kwargs, chatbot)
+    assert len(chatbot.requests) >= 2 and all(p.state == DONE for p in chatbot.requests)
+    assert not any(REFERENCES[0] in p.prompt for p in chatbot.requests), "the references were sent to the model"
+    assert any("3 Results" in p.prompt for p in chatbot.requests)
+    for piece in chatbot.requests:
+        assert piece.prompt_tokens + piece.max_tokens <= LLAMA_SLOT_TOKENS
+    text = chatbot.outputs[0].read_text(encoding="utf-8")
+    assert chatbot.outputs[0].name == "paper-summary.md" and text.startswith("# Summary: paper")

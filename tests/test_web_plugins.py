@@ -4,6 +4,7 @@ notes; a path typed in the box is refused."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_a_word_summary_runs_from_the_menu_and_its_file_downloads(app, context, 
     assert "report-summary.md" in last_answer(page)
     with page.expect_download() as download:
         page.locator('#plugin-outputs a[download="report-summary.md"]').click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("# 总结: report") and "## 各部分笔记" in text
     assert "插件完成" in page.inner_text("#status")
     shot(page, "plugin-word-summary")
