@@ -1,0 +1,136 @@
+"""Translating a LaTeX paper into another language, markup kept as it was (see latex_polish), and compiling
+the result to PDF where a TeX engine is installed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from toolbox import CatchException, update_ui
+
+from .latex_polish import Task, finish, nothing_to_rewrite, report, rewrite, rules, save_results, start
+from .latex_project import Project, load_project, working_folder
+from .registry import Field, Plugin
+
+DEFAULT_LANGUAGE = "Chinese"
+COMPILE_SECONDS = 300
+CHINESE = re.compile(r"chinese|mandarin|中文|汉语|漢語|简体|繁体|繁體|^zh", re.I)
+OTHER_CJK = re.compile(r"japanese|korean|日本|日语|日文|韩|韓|한국", re.I)
+CJK_SETUP = re.compile(
+    r"\\usepackage\s*(\[[^\]]*\])?\s*\{[^}]*\b(ctex|xeCJK|CJKutf8|CJK)\b|\\documentclass\s*(\[[^\]]*\])?\s*\{ctex"
+)
+DOCUMENTCLASS = re.compile(r"^[ \t]*\\documentclass\s*(\[[^\]]*\])?\s*\{[^}]*\}", re.M)
+
+
+def translate_task(language: str) -> Task:
+    template = (
+        f"Translate this excerpt of an academic paper written in LaTeX into {language}. Keep the meaning and the "
+        "paragraph breaks; use the field's usual terms (give the original term in parentheses where a reader may "
+        f"need it).\n{rules('en')}\nReply with the translation only, without notes or quotation marks.\n\n"
+        "Excerpt:\n{text}"
+    )
+    system = f"You are a professional translator of academic papers into {language}."
+    return Task("LaTeX 论文翻译", "Translate LaTeX paper", "translated", "翻译", "translating", system, template, 1.5)
+
+
+def cjk_note(chatbot, project: Project, language: str) -> str:
+    """Make the main file able to typeset the target language, or say what the user must add."""
+    main = project.read(project.main) if project.main else ""
+    if CJK_SETUP.search(main):
+        return ""
+    if CHINESE.search(language):
+        found = DOCUMENTCLASS.search(main)
+        if found is None:
+            return chatbot.say(
+                "请在主文件的导言区加入 \\usepackage{ctex}，中文才能编译。",
+                "Add \\usepackage{ctex} to your main file's preamble so the Chinese text compiles.",
+            )
+        project.write(project.main, main[: found.end()] + "\n\\usepackage{ctex}" + main[found.end() :])
+        name = project.main.as_posix()
+        return chatbot.say(
+            f"已在 {name} 的导言区加入 \\usepackage{{ctex}}，以便编译中文。",
+            f"Added \\usepackage{{ctex}} to the preamble of {name} so the Chinese text compiles.",
+        )
+    if OTHER_CJK.search(language):
+        return chatbot.say(
+            f"{language} 需要 CJK 设置：请在导言区加入 \\usepackage{{xeCJK}} 并设置该语言的字体，用 XeLaTeX 编译。",
+            f"{language} needs a CJK setup: add \\usepackage{{xeCJK}} with a font for it to the preamble "
+            "and compile with XeLaTeX.",
+        )
+    return ""
+
+
+def engine() -> list[str] | None:
+    """The command that compiles a main file, or None when no TeX engine is on PATH."""
+    if shutil.which("latexmk"):
+        return ["latexmk", "-xelatex", "-interaction=nonstopmode", "-halt-on-error"]
+    if shutil.which("xelatex"):
+        return ["xelatex", "-interaction=nonstopmode", "-halt-on-error"]
+    return None
+
+
+def compile_pdf(chatbot, history: list, project: Project, suffix: str, outputs: list):
+    """Compile the main file where an engine is installed; returns the line for the chat."""
+    command = engine()
+    if command is None:
+        return chatbot.say(
+            "本机未安装 TeX 引擎（xelatex / latexmk），结果是翻译后的 .tex：请用你自己的 TeX 环境或 Overleaf 编译。",
+            "No TeX engine (xelatex / latexmk) is installed here: the translated .tex is the result; "
+            "compile it with your own TeX setup or Overleaf.",
+        )
+    if project.main is None or chatbot.stopped:
+        return ""
+    line = chatbot.say(f"正在用 {command[0]} 编译 PDF……", f"Compiling the PDF with {command[0]}…")
+    chatbot[-1] = [chatbot[-1][0], line]
+    yield from update_ui(chatbot, history, msg=line)
+    main = project.root / project.main
+    runs = 1 if command[0] == "latexmk" else 2  # xelatex twice, for the references
+    try:
+        for _ in range(runs):
+            subprocess.run([*command, main.name], cwd=main.parent, capture_output=True, timeout=COMPILE_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    pdf, log = main.with_suffix(".pdf"), main.with_suffix(".log")
+    if pdf.exists():
+        outputs.append(chatbot.add_output(pdf, f"{project.name}-{suffix}.pdf"))
+        return chatbot.say(f"已用 {command[0]} 编译出 PDF。", f"Compiled to PDF with {command[0]}.")
+    if log.exists():
+        outputs.append(chatbot.add_output(log, f"{project.name}-{suffix}.log"))
+    return chatbot.say(
+        f"{command[0]} 未能编译出 PDF（见 .log）；翻译后的 .tex 仍可下载，请在你自己的 TeX 环境中修正后编译。",
+        f"{command[0]} could not make a PDF (see the .log); the translated .tex is still the result: "
+        "fix and compile it in your own TeX setup.",
+    )
+
+
+@CatchException
+def run(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+    language = (plugin_kwargs.get("language") or "").strip() or DEFAULT_LANGUAGE
+    task = translate_task(language)
+    yield from start(chatbot, history, task)
+    with working_folder(chatbot) as folder:
+        project = load_project(chatbot, txt, folder)
+        outcome = yield from rewrite(chatbot, history, llm_kwargs, project, task)
+        if not outcome.pieces:
+            yield from finish(chatbot, history, nothing_to_rewrite(chatbot, project, task))
+            return
+        save_results(project, outcome)
+        notes = [cjk_note(chatbot, project, language)]
+        outputs = project.package(chatbot, task.suffix)
+        notes.append((yield from compile_pdf(chatbot, history, project, task.suffix, outputs)))
+        yield from finish(chatbot, history, report(chatbot, project, outcome, task, outputs, notes))
+
+
+PLUGIN = Plugin(
+    key="latex_translate",
+    zh="LaTeX 论文翻译",
+    en="Translate LaTeX paper",
+    group="latex",
+    about_zh="把上传的 .tex 文件或 zip 打包的 LaTeX 项目翻译成目标语言，公式、引用和命令原样保留；装有 TeX 引擎时同时编译 PDF。",
+    about_en="Translates an uploaded .tex file or zipped LaTeX project into the target language, keeping formulas, "
+    "citations and commands as they are; compiles a PDF where a TeX engine is installed.",
+    run=run,
+    files=(".tex", ".zip"),
+    fields=(Field("language", "目标语言", "Target language", DEFAULT_LANGUAGE),),
+)
