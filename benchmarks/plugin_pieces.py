@@ -6,7 +6,9 @@ with crazy_functions.summarise (notes on each piece, merged, one synthesis), as 
 does, on a real llama-server (4 slots of 1024 tokens) and on a real vLLM (CPU, max_model_len 2048).
 Two arms on the same server and the same pieces: "parallel" (the server's PARALLEL_REQUESTS: llama.cpp 4,
 vLLM 16) and "serial" (PARALLEL_REQUESTS 1). Answers are capped at --answer tokens, temperature 0.
-The arms alternate (parallel first on the first server, serial first on the next). Figures: wall time
+The arms alternate (parallel first on the first server, serial first on the next). Each arm puts its own
+title in the prompts, so neither can reuse prompts the server cached for the other (llama.cpp and vLLM
+both cache prompt prefixes). Figures: wall time
 of the whole summary, the number of requests, and serial / parallel as a ratio.
 
 Part 2, overflow. The same paper's text, a Chinese report and a LaTeX section are cut for llama-server's
@@ -91,11 +93,11 @@ def make_paper(path: Path, pages: int) -> Path:
     return path
 
 
-def summary_run(config, model: str, text: str, answer: int) -> tuple[float, int]:
+def summary_run(config, model: str, text: str, answer: int, title: str) -> tuple[float, int]:
     chatbot = PluginChatbot(lang="en", config=config, out_dir=Path(tempfile.mkdtemp()))
     kwargs = {"llm_model": model, "temperature": 0, "top_p": 1.0, "max_length": answer}
     started = time.perf_counter()
-    runner = summarise(chatbot, [], kwargs, text, "Small Models, Long Papers", paper_prompts("en"))
+    runner = summarise(chatbot, [], kwargs, text, title, paper_prompts("en"))
     try:
         while True:
             next(runner)
@@ -125,10 +127,11 @@ def part_summary(args, folder: Path, text: str) -> None:
             arms = [("parallel", None), ("serial", 1)]
             if index % 2:
                 arms.reverse()
-            summary_run(config_for(folder, name, server, None), model, text[:4000], args.answer)  # warm-up
+            summary_run(config_for(folder, name, server, None), model, text[:4000], args.answer, "Warm-up")
             times = {}
             for arm, parallel in arms:
-                wall, requests = summary_run(config_for(folder, name, server, parallel), model, text, args.answer)
+                title = f"Small Models, Long Papers ({arm})"  # its own prompts: nothing cached by the other arm
+                wall, requests = summary_run(config_for(folder, name, server, parallel), model, text, args.answer, title)
                 times[arm] = wall
                 print(f"  {name} {arm}: {wall:.1f} s, {requests} requests", file=sys.stderr)
             rows.append(
