@@ -66,7 +66,7 @@ def summarise_documents(
                 f"{why}：已完成 {done}/{len(summary.pieces)} 段的笔记，已写入文件（没有综合总结）。",
                 f"{why}: notes on {done} of {len(summary.pieces)} pieces were written to the file (no synthesis).",
             )
-            answer += "\n\n" + failures([*summary.pieces, *([summary.final] if summary.final else [])], chatbot.lang)
+            answer += "\n\n" + failures(summary.requests, chatbot.lang)
         chatbot[-1] = [chatbot[-1][0], f"{answer.strip()}\n\n📄 {saved.name}"]
         history.extend([chatbot[-1][0], answer])
         yield from update_ui(chatbot, history)

@@ -47,13 +47,13 @@ def sizer_for(llm_kwargs: dict, config, overhead: str, answer: int, answer_ratio
     cap = int(llm_kwargs.get("max_length") or 0)
     fixed = min(answer, cap) if cap else answer
     margin = 3 * MESSAGE_OVERHEAD + 16 + window // 50  # template tokens, BOS, and rounding at the seams
-    available = window - counter(overhead) - margin
+    available = window - counter(overhead) - margin  # one count: it may be a request to the server
     piece = int((available - fixed) / (1 + answer_ratio))
     longest = fixed + int(answer_ratio * piece)
     if cap:
         longest = min(longest, cap)
     longest = min(longest, window // 2)  # chat() keeps at most half the window for the answer
-    piece = min(piece, window - counter(overhead) - margin - longest)
+    piece = min(piece, available - longest)
     if answer_ratio:  # a translation or rewrite must fit its answer: a capped answer means smaller pieces
         piece = min(piece, max(MIN_PIECE, int(longest / answer_ratio)))
     if piece < MIN_PIECE:

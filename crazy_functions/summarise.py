@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from .parallel import Piece, ask_in_parallel
+from .parallel import FAILED, Piece, ask_in_parallel
 from .pieces import sizer_for
 
 MAX_MERGE_ROUNDS = 4
@@ -33,8 +33,13 @@ class Summary:
     final: Piece | None = None  # the synthesis request, once sent
 
     @property
+    def requests(self) -> list[Piece]:
+        """Every request of the summary: the notes, then the synthesis once it was sent."""
+        return [*self.pieces, *([self.final] if self.final else [])]
+
+    @property
     def failed(self) -> list[Piece]:
-        return [p for p in [*self.pieces, *([self.final] if self.final else [])] if p.state == "failed"]
+        return [p for p in self.requests if p.state == FAILED]
 
     @property
     def notes(self) -> list[str]:

@@ -48,13 +48,13 @@ class Handlers:
         self._lock = threading.Lock()
 
     # ---- cancel tokens per page session -----------------------------------------------------
-    def _begin(self, request: gr.Request | None) -> CancelToken:
+    def begin(self, request: gr.Request | None) -> CancelToken:
         token = CancelToken()
         with self._lock:
             self._active.setdefault(self._session(request), set()).add(token)
         return token
 
-    def _end(self, request: gr.Request | None, token: CancelToken) -> None:
+    def end(self, request: gr.Request | None, token: CancelToken) -> None:
         with self._lock:
             self._active.get(self._session(request), set()).discard(token)
 
@@ -178,7 +178,7 @@ class Handlers:
         history = list(conv.history)
         conv.messages = [*conv.messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
         reply = conv.messages[-1]
-        token = self._begin(request)
+        token = self.begin(request)
         status, answer = "", ""
         try:
             yield conv.messages, conv, "…", box, gr.skip()
@@ -209,7 +209,7 @@ class Handlers:
         except Exception as exc:
             reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, lang)}"
         finally:
-            self._end(request, token)
+            self.end(request, token)
             conv.history = [*history, prompt, answer]
             conv.model = model_id
             self.store.save(user, conv)
@@ -223,7 +223,7 @@ class Handlers:
         if not 2 <= len(models) <= MAX_COMPARE or not (text or "").strip():
             yield [t("need_models", lang), *blank]
             return
-        token = self._begin(request)
+        token = self.begin(request)
         try:
             specs = [spec for model in models for spec in self.catalog.allowed(model)][:MAX_COMPARE]
             options = _options(temperature, top_p, max_length)
@@ -232,7 +232,7 @@ class Handlers:
         except LLMError as exc:
             yield [f"⚠ {exc.text(lang)}", *blank]
         finally:
-            self._end(request, token)
+            self.end(request, token)
 
     @staticmethod
     def _lane_updates(lanes, lang: str) -> list:

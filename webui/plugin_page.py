@@ -117,7 +117,7 @@ class PluginHandlers:
         user = user_of(request, browser_id)
         conv = conv or Conversation()
         history = list(conv.history)
-        token = self.h._begin(request)
+        token = self.h.begin(request)
         chatbot = PluginChatbot(
             pairs_of(conv.messages),
             lang=lang,
@@ -149,7 +149,8 @@ class PluginHandlers:
             chatbot.append([None, f"⚠ {error_line(exc, lang)}"])
             status = ""
         finally:
-            self.h._end(request, token)
+            token.cancel()  # the page went away mid-run (or the run ended): no piece keeps the server busy
+            self.h.end(request, token)
             conv.messages = messages_of(chatbot)
             conv.history = [str(item) for item in history][: len(history) // 2 * 2]
             conv.model = model_id
