@@ -100,7 +100,12 @@ def test_markdown_is_translated_in_pieces_with_its_markup_byte_identical(llama_k
     for kept in (CODE_1, CODE_2, "$x^2$", "https://example.org/guide", "$$\nE = m c^2\n$$"):
         assert translated.count(kept) == 1, kept
     assert "⟦" not in translated
-    assert translated != DOCUMENT
+    # The tiny model often drops a marker; such a piece keeps its source and is named, never half-restored.
+    assert result.translated + len(result.lost_markup) == len(sent)
+    sent_parts = [i for i, piece in enumerate(result.pieces) if piece is not None]
+    assert [n for n, i in enumerate(sent_parts, 1) if i not in result.done_parts] == result.lost_markup
+    for i in set(range(len(result.pieces))) - result.done_parts:
+        assert result.texts[i] == result.sources[i]
 
 
 def test_with_no_answer_limit_the_longest_piece_and_its_answer_still_fit_the_window(llama_kwargs, tmp_path):

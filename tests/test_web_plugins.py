@@ -28,10 +28,10 @@ def _prepare(page, upload) -> None:
     page.wait_for_function(f"() => document.querySelector('#upload-note')?.innerText.includes('{upload.name}')")
 
 
-def _pick_plugin(page, label: str) -> None:
+def _pick_plugin(page, label: str, described_by: str = ".docx") -> None:
     page.click("#plugin-select input")
     page.get_by_role("option", name=re.compile(re.escape(label))).first.click()
-    page.wait_for_function("() => (document.querySelector('#plugin-about')?.innerText || '').length > 10")
+    page.wait_for_function("text => (document.querySelector('#plugin-about')?.innerText || '').includes(text)", arg=described_by)
 
 
 def test_a_word_summary_runs_from_the_menu_and_its_file_downloads(app, context, tmp_path):

@@ -241,14 +241,14 @@ def build_app(config) -> gr.Blocks:
         files.upload(handlers.upload, [files, browser_id, lang], [upload_note]).then(
             plugins.upload_choices, [browser_id], [plugin_files]
         )
-        plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields])
+        plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields], show_progress="hidden")
         plugin_run.click(
             plugins.run,
             [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, browser_id, lang],
             [*chat_outputs, plugin_outputs, plugin_html],
             concurrency_limit=None,
         )
-        lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields])
+        lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields], show_progress="hidden")
         compare_send.click(
             handlers.compare,
             [compare_models, compare_input, *settings, lang],
