@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from request_llms.compat import options_from
+from request_llms.lanes import Lane, run_lanes
 from toolbox import CatchException, update_ui
-from webui.compare import Lane, run_lanes
 
 from .files import PluginInputError
 from .registry import Field, Plugin

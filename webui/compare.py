@@ -1,103 +1,22 @@
-"""Several models answer one question at once; each lane streams on its own thread and keeps its own figures."""
+"""How the compare tab shows its lanes (request_llms.lanes runs them): each answer with its figures."""
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from request_llms.backends.base import CancelToken, ChatOptions, Status
-from request_llms.chat import ChatStream, chat
-from request_llms.errors import LLMError
-from request_llms.model_spec import ModelSpec
+from request_llms.lanes import Lane
 
 from .figures import figures
 
-log = logging.getLogger("localscholar.web")
-_REFRESH = 0.05  # seconds between page updates while lanes stream
 
-
-@dataclass
-class Lane:
-    model: str
-    stream: ChatStream | None = None
-    status: str = ""
-    error: str = ""
-    done: bool = False
-
-    @property
-    def text(self) -> str:
-        return self.stream.text if self.stream else ""
-
-    def markdown(self, lang: str) -> str:
-        body = self.text
-        if self.error:
-            body = (body + "\n\n" if body else "") + f"⚠ {self.error}"
-        elif not self.done and not body:
-            body = f"*{self.status or '…'}*"
-        return body
-
-    def figures(self, lang: str) -> str:
-        return figures(self.stream, lang) if self.done else self.status
-
-
-def internal_error(exc: BaseException, lang: str) -> str:
-    """One line for a failure that is not a backend's typed error; the traceback goes to the server log only."""
-    log.exception("unexpected error while answering")
-    if lang == "zh":
-        return f"内部错误（{type(exc).__name__}），详情见服务器日志；请重试或换一个模型。"
-    return f"Internal error ({type(exc).__name__}); details are in the server log. Try again or pick another model."
-
-
-def run_lanes(
-    specs: Sequence[ModelSpec],
-    prompt: str,
-    history: Sequence[str],
-    system: str,
-    options: ChatOptions,
-    cancel: CancelToken,
-    config,
-    lang: str,
-) -> Iterator[list[Lane]]:
-    """Yield the lanes every time any of them changes, until all are done (or the caller stops reading)."""
-    lanes = [Lane(spec.base) for spec in specs]
-    changed: queue.Queue[int] = queue.Queue()
-
-    def work(lane: Lane, spec: ModelSpec) -> None:
-        try:
-            lane.stream = chat(spec, prompt, history, system, options, cancel, config)
-            for event in lane.stream.events():
-                if isinstance(event, Status):
-                    lane.status = event.text(lang)
-                changed.put(1)
-        except LLMError as exc:
-            lane.error = exc.text(lang)
-        except Exception as exc:
-            lane.error = internal_error(exc, lang)
-        finally:
-            lane.done = True
-            changed.put(1)
-
-    for lane, spec in zip(lanes, specs, strict=True):
-        threading.Thread(target=work, args=(lane, spec), daemon=True, name=f"lane-{spec.base}").start()
-    try:
-        while not all(lane.done for lane in lanes):
-            changed.get()
-            while not changed.empty():  # take every change that came in meanwhile, then draw once
-                changed.get_nowait()
-            yield lanes
-            cancel.wait(_REFRESH)
-        yield lanes
-    finally:
-        if not all(lane.done for lane in lanes):
-            cancel.cancel()
+def lane_figures(lane: Lane, lang: str) -> str:
+    """The figures once the lane is done, its status line before."""
+    return figures(lane.stream, lang) if lane.done else lane.status
 
 
 def lanes_markdown(lanes: Sequence[Lane], lang: str) -> str:
     """All lanes in one chat message: a heading, the answer and its figures for each model."""
     parts = []
     for lane in lanes:
-        parts.append(f"**{lane.model}**\n\n{lane.markdown(lang)}\n\n<sub>{lane.figures(lang)}</sub>")
+        parts.append(f"**{lane.model}**\n\n{lane.markdown(lang)}\n\n<sub>{lane_figures(lane, lang)}</sub>")
     return "\n\n---\n\n".join(parts)

@@ -20,8 +20,9 @@ import gradio as gr
 from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
 from request_llms.errors import LLMError
+from request_llms.lanes import internal_error, run_lanes
 
-from .compare import internal_error, lanes_markdown, run_lanes
+from .compare import lane_figures, lanes_markdown
 from .figures import figures
 from .functions import all_functions
 from .i18n import t
@@ -240,7 +241,7 @@ class Handlers:
         for i in range(MAX_COMPARE):
             if i < len(lanes):
                 answers.append(gr.Markdown(f"**{lanes[i].model}**\n\n{lanes[i].markdown(lang)}", visible=True))
-                facts.append(gr.Markdown(lanes[i].figures(lang), visible=True))
+                facts.append(gr.Markdown(lane_figures(lanes[i], lang), visible=True))
             else:
                 answers.append(gr.Markdown(visible=False))
                 facts.append(gr.Markdown(visible=False))
