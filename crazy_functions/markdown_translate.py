@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from toolbox import CatchException, update_ui
 
@@ -284,6 +285,14 @@ def translate_parts(
     return result
 
 
+def report_file(chatbot, history: list, result: Translation, saved: list[Path]) -> Generator:
+    """Close one file's message with what became of its pieces and the file(s) written; the note joins the history."""
+    note = outcome_note(result, chatbot, ", ".join(path.name for path in saved))
+    chatbot[-1] = [chatbot[-1][0], note + "".join(f"\n\n📄 {path.name}" for path in saved)]
+    history.extend([chatbot[-1][0], note])
+    yield from update_ui(chatbot, history)
+
+
 def outcome_note(result: Translation, chatbot, saved_names: str) -> str:
     """The closing lines for one file: pieces translated, kept, failed or stopped, and the file(s) written."""
     say, total, done = chatbot.say, len(result.sent), result.translated
@@ -339,10 +348,7 @@ def markdown_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_
         yield from update_ui(chatbot, history)
         translated, result = yield from translate_markdown(chatbot, history, llm_kwargs, read_text(path), language, path.name)
         saved = chatbot.write_output(f"{path.stem}.{language.code}.md", translated)
-        note = outcome_note(result, chatbot, saved.name)
-        chatbot[-1] = [chatbot[-1][0], f"{note}\n\n📄 {saved.name}"]
-        history.extend([chatbot[-1][0], note])
-        yield from update_ui(chatbot, history)
+        yield from report_file(chatbot, history, result, [saved])
         if chatbot.stopped:
             return
 

@@ -21,8 +21,8 @@ from .markdown_translate import (
     Protected,
     Translation,
     has_text,
-    outcome_note,
     protect,
+    report_file,
     target_language,
     translate_parts,
     translation_sizer,
@@ -178,10 +178,7 @@ def pdf_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_promp
         page_lang = "zh-CN" if language.code == "zh" else language.code
         saved_md = chatbot.write_output(f"{path.stem}.{language.code}.md", bilingual_markdown(paper))
         saved_html = chatbot.write_output(f"{path.stem}.{language.code}.html", bilingual_html(paper, page_lang))
-        note = outcome_note(result, chatbot, f"{saved_md.name}, {saved_html.name}")
-        chatbot[-1] = [chatbot[-1][0], f"{note}\n\n📄 {saved_md.name}\n\n📄 {saved_html.name}"]
-        history.extend([chatbot[-1][0], note])
-        yield from update_ui(chatbot, history)
+        yield from report_file(chatbot, history, result, [saved_md, saved_html])
         if chatbot.stopped:
             return
 
