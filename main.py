@@ -34,10 +34,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from webui.app import CSS, HEAD, build_app
+    from webui.owners import OwnerGate, files_root
     from webui.store import data_dir
 
+    files_root(config).mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(files_root(config))  # uploads and downloads stay in DATA_DIR
+    from starlette.middleware import Middleware
+
+    from webui.app import CSS, HEAD, build_app
+
     app = build_app(config)
+    data = data_dir(config)
     auth = [tuple(pair) for pair in config["AUTHENTICATION"]] or None
     port = args.port or config["WEB_PORT"]
     try:
@@ -51,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
             inbrowser=config["AUTO_OPEN_BROWSER"] if args.open is None else args.open,
             max_threads=200,
             max_file_size=f"{config['MAX_UPLOAD_MB']}mb",
-            blocked_paths=[str(data_dir(config)), str(ROOT / "config_private.py")],
+            blocked_paths=[
+                str(data / "users"),
+                str(data / "conversations.sqlite3"),
+                str(data / "page.secret"),
+                str(ROOT / "config_private.py"),
+            ],  # fmt: skip
+            app_kwargs={"middleware": [Middleware(OwnerGate, config=config)]},
             footer_links=["settings"],
             css=CSS,
             head=HEAD,

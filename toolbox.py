@@ -54,6 +54,8 @@ def CatchException(f: Callable) -> Callable:  # noqa: N802 (GPT Academic's name)
             if not isinstance(exc, LLMError):
                 log.exception("plugin %s failed", getattr(f, "__name__", f))
             line = "⚠ " + error_line(exc, getattr(chatbot, "lang", "zh"))
+            if hasattr(chatbot, "failure"):
+                chatbot.failure = line  # the page's status line says so too, not "finished"
             if chatbot and chatbot[-1][1] is not None:
                 chatbot[-1] = [chatbot[-1][0], f"{chatbot[-1][1]}\n\n{line}".strip()]
             else:

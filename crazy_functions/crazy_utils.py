@@ -1,7 +1,7 @@
 """GPT Academic's request helpers for plugins, over this package's parallel runner.
 
 Plugins written for GPT Academic call these by name; here they respect the server's parallel limit,
-retry transient errors and stop with the page's Stop button like every other plugin.
+leave retries to the transport (one policy for every caller) and stop with the page's Stop button like every other plugin.
 """
 
 from __future__ import annotations

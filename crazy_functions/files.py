@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from request_llms.errors import LLMError
 
 MAX_ZIP_FILES = 5000
-MAX_ZIP_BYTES = 300 * 1024 * 1024
+MAX_ZIP_BYTES = 300 * 1024 * 1024  # all members together, as they really unpack
+CHUNK = 1024 * 1024
 _PATHLIKE = re.compile(
     r"(^|[\s\"'(])(/|~[/\\]|[A-Za-z]:[\\/]|\\\\|\.\.?[/\\])"  # /abs, ~/home, C:\, \\share, ./rel, ../up
     r"|\.\.[/\\]|[/\\]\.\."  # .. anywhere
@@ -76,21 +78,50 @@ def unpack_zip(archive: Path, target: Path) -> list[Path]:
                 f"{archive.name} holds {len(members)} files; at most {MAX_ZIP_FILES} are read.",
                 f"{archive.name} 含 {len(members)} 个文件，超过上限 {MAX_ZIP_FILES}。",
             )
-        for member in members:
-            name = member.filename.replace("\\", "/")
-            parts = [part for part in name.split("/") if part not in ("", ".")]
-            is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts or is_link or not parts:
-                continue
-            total += member.file_size
-            if total > MAX_ZIP_BYTES:
-                raise PluginInputError(
-                    f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
-                    f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
-                )
-            destination = target.joinpath(*parts)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(member) as source, destination.open("wb") as sink:
-                sink.write(source.read())
-            extracted.append(destination)
+        wanted = [(member, parts) for member in members if (parts := _safe_parts(member))]
+        if sum(member.file_size for member, _ in wanted) > MAX_ZIP_BYTES:
+            raise _too_big(archive)  # before anything is written
+        try:
+            for member, parts in wanted:
+                destination = target.joinpath(*parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                extracted.append(destination)
+                with bundle.open(member) as source, destination.open("wb") as sink:
+                    total = _copy_bounded(source, sink, total, archive)
+        except (PluginInputError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            for path in extracted:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, PluginInputError):
+                raise
+            raise PluginInputError(
+                f"{archive.name} is damaged ({exc}): zip the folder again and upload it.",
+                f"{archive.name} 已损坏（{exc}）：请重新压缩后上传。",
+            ) from None
     return extracted
+
+
+def _safe_parts(member: zipfile.ZipInfo) -> list[str]:
+    """The member's path as parts inside the target; empty for absolute paths, `..`, drive letters and links."""
+    name = member.filename.replace("\\", "/")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts or is_link:
+        return []
+    return parts
+
+
+def _copy_bounded(source, sink, total: int, archive: Path) -> int:
+    """Copy a member in chunks, counting what really comes out (a header may lie about the size)."""
+    while chunk := source.read(CHUNK):
+        total += len(chunk)
+        if total > MAX_ZIP_BYTES:
+            raise _too_big(archive)
+        sink.write(chunk)
+    return total
+
+
+def _too_big(archive: Path) -> PluginInputError:
+    return PluginInputError(
+        f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
+        f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
+    )

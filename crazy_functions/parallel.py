@@ -1,10 +1,10 @@
-"""Many requests to one model at once, as many as its server takes, with progress, retries and Stop.
+"""Many requests to one model at once, as many as its server takes, with progress and Stop.
 
 `ask_in_parallel` is a generator for plugins: `pieces = yield from ask_in_parallel(chatbot, history, ...)`.
 It runs up to PARALLEL_REQUESTS of the model's server at a time (native models one at a time: their
-worker answers in turn), redraws a progress line in the chat while it waits, retries a piece after a
-transient error (server unreachable or overloaded, connection cut, timeout), and on Stop or failure
-returns every piece with its state, so the plugin keeps what was finished.
+worker answers in turn), redraws a progress line in the chat while it waits, and on Stop or failure
+returns every piece with its state, so the plugin keeps what was finished. Retries happen once, in the
+transport (request_llms/transport.py), never again here.
 """
 
 from __future__ import annotations
@@ -16,20 +16,11 @@ from dataclasses import dataclass, replace
 
 from request_llms.chat import chat
 from request_llms.compat import options_from
-from request_llms.errors import (
-    BackendTimeout,
-    BackendUnreachable,
-    LLMError,
-    RateLimited,
-    ServerError,
-    StreamCut,
-)
+from request_llms.errors import LLMError
 from request_llms.limits import parallel_for
 from request_llms.model_spec import parse_model
 from toolbox import error_line, update_ui
 
-TRANSIENT = (BackendUnreachable, BackendTimeout, RateLimited, ServerError, StreamCut)
-RETRY_DELAYS = (2.0, 6.0)  # seconds before the second and third try
 REDRAW_EVERY = 0.1
 
 WAITING, RUNNING, DONE, FAILED, STOPPED = "waiting", "running", "done", "failed", "stopped"
@@ -75,32 +66,27 @@ def progress_line(pieces: Sequence[Piece], workers: int, lang: str) -> str:
 
 
 def _ask(piece: Piece, llm_kwargs: dict, system: str, chatbot, count: Callable[[str], int] | None) -> None:
+    """One request; the transport has already retried what is worth retrying, so a failure here is final."""
     cancel = chatbot.cancel
     options = options_from(llm_kwargs)
     if piece.max_tokens:
         options = replace(options, max_tokens=min(piece.max_tokens, options.max_tokens or piece.max_tokens))
-    for attempt in range(len(RETRY_DELAYS) + 1):
-        if cancel.is_set():
-            break
-        piece.state, piece.tries, piece.error = RUNNING, piece.tries + 1, None
-        stream = chat(llm_kwargs["llm_model"], piece.prompt, piece.history, system, options, cancel, chatbot.config, count=count)
-        try:
-            for _ in stream:
-                piece.answer = stream.text
+    if cancel.is_set():
+        piece.state = STOPPED
+        return
+    piece.state, piece.tries, piece.error = RUNNING, piece.tries + 1, None
+    stream = chat(llm_kwargs["llm_model"], piece.prompt, piece.history, system, options, cancel, chatbot.config, count=count)
+    try:
+        for _ in stream:
             piece.answer = stream.text
-            piece.prompt_tokens = stream.usage.prompt_tokens if stream.usage else None
-            if not cancel.is_set():
-                piece.state = DONE
-                return
-            break
-        except TRANSIENT as exc:
-            piece.error, piece.answer = exc, ""
-            if attempt == len(RETRY_DELAYS) or cancel.wait(RETRY_DELAYS[attempt]):
-                break
-        except Exception as exc:  # a lasting error (context, model missing) or a bug: no retry
-            piece.error = exc
-            break
-    piece.state = STOPPED if cancel.is_set() else FAILED
+        piece.answer = stream.text
+        piece.prompt_tokens = stream.usage.prompt_tokens if stream.usage else None
+    except Exception as exc:  # a typed error, or a bug: reported with the piece, never retried here
+        piece.error, piece.answer = exc, ""
+    if cancel.is_set():
+        piece.state = STOPPED
+    else:
+        piece.state = FAILED if piece.error else DONE
 
 
 def ask_in_parallel(

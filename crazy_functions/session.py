@@ -41,6 +41,7 @@ class PluginChatbot(list):
         self.outputs: list[Path] = []
         self.requests: list = []  # every Piece this run sent (crazy_functions.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
+        self.failure = ""  # the line of an error that ended the run (CatchException sets it)
         self._cookies: dict = {}
 
     # GPT Academic's ChatBotWithCookies

@@ -17,15 +17,42 @@ def redact(text: str) -> str:
 
 
 class LLMError(Exception):
-    """A failure with a message for the user: what happened and how to fix it."""
+    """A failure with a message for the user: what happened and how to fix it.
+
+    Besides the two lines it carries data that code acts on, never the wording: `status` (the HTTP status
+    a server answered, if any), `detail` (the server's own error text), `retryable` (whether the same
+    request may succeed if sent again, before any text arrived) and `retry_after` (seconds the server asked
+    for). Only the transport retries; callers never retry again.
+    """
 
     exit_code = 3
+    retryable = False
 
-    def __init__(self, en: str, zh: str, *, partial: str = "") -> None:
+    def __init__(
+        self,
+        en: str,
+        zh: str,
+        *,
+        partial: str = "",
+        status: int | None = None,
+        detail: str = "",
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.en = redact(en)
         self.zh = redact(zh)
         self.partial = partial
+        self.status = status
+        self.detail = redact(detail)
+        self.retry_after = retry_after
+        if retryable is not None:
+            self.retryable = retryable
         super().__init__(self.en)
+
+    @property
+    def code(self) -> str:
+        """A stable name for the kind of failure (the class name), as sent between processes."""
+        return type(self).__name__
 
     def text(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -54,7 +81,9 @@ class BackendNotReady(LLMError):
 
 
 class BackendUnreachable(LLMError):
-    """Nothing answers at the server's address."""
+    """Nothing answers at the server's address (it may be restarting: retried)."""
+
+    retryable = True
 
 
 class BackendTimeout(LLMError):
@@ -75,6 +104,8 @@ class AuthFailed(LLMError):
 
 class RateLimited(LLMError):
     """The server asked us to slow down, and retries did not help."""
+
+    retryable = True
 
 
 class ServerError(LLMError):
@@ -111,3 +142,18 @@ class WorkerCrashed(LLMError):
 
 class ModelLoadFailed(LLMError):
     """A native model could not be loaded for another reason, given in the message."""
+
+
+def error_named(code: str) -> type[LLMError]:
+    """The error class of a `code` sent by another process; ServerError for a name this side does not know."""
+    for cls in _all_errors(LLMError):
+        if cls.__name__ == code:
+            return cls
+    return ServerError
+
+
+def _all_errors(cls: type[LLMError]) -> list[type[LLMError]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _all_errors(child))]
+
+
+RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})  # worth sending again: the server may recover

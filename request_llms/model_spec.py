@@ -52,6 +52,10 @@ class ModelSpec:
         params = [p for p in params if not p.endswith("=None")]
         return f"{self.base}({', '.join(params)})" if params else self.base
 
+    def params(self) -> dict[str, object]:
+        """The bracket parameters that are set, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in _PARAMS and getattr(self, f.name) is not None}
+
     def with_params(self, **values: object) -> ModelSpec:
         return replace(self, **values)
 

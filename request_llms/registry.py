@@ -123,14 +123,42 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
     return entries
 
 
+# Identifier parameters a page user may choose; every other one (where a request goes, which weights or
+# adapter a worker loads, how much memory a server sets aside) is taken only as the configuration wrote it.
+PAGE_PARAMS = ("temperature", "top_p")
+
+
 def check_allowed(text: str, config, discovered: set[str] = frozenset()) -> tuple[ModelSpec, ...]:
-    """The specs of `text` if the configuration offers every model in it (or a local server has it); else ModelNotAllowed."""
+    """The specs of `text`, asked for by an untrusted user (the page, a plugin's field, the API).
+
+    Every model must be offered (configured, or found on a configured local server), and every parameter
+    beyond sampling must be exactly as configured: `base_url=` typed on the page is refused, so nobody but
+    the owner decides where a request goes or which key it carries. Raises ModelNotAllowed otherwise.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ModelNotAllowed("No model is chosen: pick one in the model list.", "未选择模型：请在模型列表中选择一个。")
     specs = parse_models(text)
-    offered = {spec.base for item in config["AVAIL_LLM_MODELS"] for spec in parse_models(item)} | set(discovered)
+    configured: dict[str, list[ModelSpec]] = {}
+    for item in config["AVAIL_LLM_MODELS"]:
+        for spec in parse_models(item):
+            configured.setdefault(spec.base, []).append(spec)
     for spec in specs:
-        if spec.base not in offered:
+        if spec.base not in configured and spec.base not in discovered:
             raise ModelNotAllowed(
                 f"The model {spec.base} is not offered here: add it to AVAIL_LLM_MODELS in config_private.py.",
                 f"此处未提供模型 {spec.base}：请把它加入 config_private.py 的 AVAIL_LLM_MODELS。",
             )
+        fixed = _fixed_params(spec)
+        if fixed and not any(_fixed_params(known) == fixed for known in configured.get(spec.base, [])):
+            names = ", ".join(sorted(fixed))
+            raise ModelNotAllowed(
+                f"{names} can only be set in config_private.py, not from the page: "
+                f"add {spec.text} to AVAIL_LLM_MODELS there to offer it.",
+                f"{names} 只能在 config_private.py 中设置，不能从页面指定：如需使用，请把 {spec.text} 加入其中的 AVAIL_LLM_MODELS。",
+            )
     return specs
+
+
+def _fixed_params(spec: ModelSpec) -> dict[str, object]:
+    """The parameters of `spec` that only the configuration may set, with their values."""
+    return {key: value for key, value in spec.params().items() if key not in PAGE_PARAMS}

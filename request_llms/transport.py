@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from .backends.base import CancelToken
-from .errors import BackendTimeout, LLMError, StreamCut, StreamError
+from .errors import RETRY_STATUSES, BackendTimeout, LLMError, StreamCut, StreamError, redact
 
-RETRY_STATUSES = {429, 502, 503, 504}
+MAX_WAIT = 10.0  # the longest Retry-After honoured; a server asking for more gets its error shown
 _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
@@ -86,7 +86,11 @@ def open_stream(
     status_error: Callable[[int, str], LLMError],
     retries: int,
 ) -> Iterator[httpx.Response]:
-    """Send a streaming request and yield the open response; raise typed errors, `Cancelled` on cancel."""
+    """Send a streaming request and yield the open response; raise typed errors, `Cancelled` on cancel.
+
+    This is the one place that retries: a refused connection, 408, 409, 429 or 5xx, up to `retries` more
+    times, before any answer has arrived, waiting what the server's Retry-After asks (at most MAX_WAIT).
+    """
     for attempt in range(retries + 1):
         if cancel.is_set():
             raise Cancelled
@@ -102,11 +106,17 @@ def open_stream(
         try:
             request = client.build_request(method, url, json=json, headers=headers, extensions={"trace": trace})
             response = client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol):
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             unregister()
             if cancel.is_set():
                 raise Cancelled from None
-            raise unreachable() from None
+            error = unreachable()
+            error.retryable = not isinstance(exc, httpx.UnsupportedProtocol)
+            if error.retryable and attempt < retries:
+                if cancel.wait(0.25 * 3**attempt):
+                    raise Cancelled from None
+                continue
+            raise error from None
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             unregister()
             if cancel.is_set():
@@ -119,12 +129,12 @@ def open_stream(
             ) from None
         try:
             if response.status_code >= 400:
-                body = _read_body(response)
-                if response.status_code in RETRY_STATUSES and attempt < retries:
-                    if cancel.wait(_backoff(response, attempt)):
+                error = _status_error(response, status_error)
+                if error.retryable and attempt < retries:
+                    if cancel.wait(_backoff(error, attempt)):
                         raise Cancelled
                     continue
-                raise status_error(response.status_code, body)
+                raise error
             network = response.extensions.get("network_stream")
             if network is not None and network not in sockets:
                 sockets.append(network)
@@ -135,6 +145,22 @@ def open_stream(
         finally:
             unregister()
             response.close()
+
+
+def _status_error(response: httpx.Response, status_error: Callable[[int, str], LLMError]) -> LLMError:
+    """The backend's typed error for an error status, stamped with the data the retry decision uses."""
+    body = _read_body(response)
+    error = status_error(response.status_code, body)
+    error.status = response.status_code
+    error.detail = error.detail or redact(body[:300])
+    error.retryable = response.status_code in RETRY_STATUSES
+    try:
+        error.retry_after = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        error.retry_after = None
+    if error.retry_after is not None and error.retry_after > MAX_WAIT:
+        error.retryable = False  # waiting that long is the user's call, not ours
+    return error
 
 
 def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Iterator[str]:
@@ -173,11 +199,9 @@ def _read_body(response: httpx.Response) -> str:
         return ""
 
 
-def _backoff(response: httpx.Response, attempt: int) -> float:
-    try:
-        return min(float(response.headers.get("retry-after", "")), 10.0)
-    except ValueError:
-        return 0.5 * 3**attempt
+def _backoff(error: LLMError, attempt: int) -> float:
+    """Seconds before the next try: the server's Retry-After, else 0.5 s, then 1.5 s."""
+    return error.retry_after if error.retry_after is not None else 0.5 * 3**attempt
 
 
 def get_json(

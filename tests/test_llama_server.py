@@ -67,6 +67,7 @@ def test_a_prompt_the_server_refuses_for_its_context_is_the_context_error(config
         list(chat("llamacpp-gemma-270m(max_token=8192)", "word " * 3000, config=config))
 
 
+@pytest.mark.servers
 def test_a_server_started_with_a_key_refuses_a_wrong_one(tmp_path):
     server = running.start_llama_server(parallel=1, ctx=1024, extra_args=["--api-key", "sk-right-key-123"])
     try:

@@ -20,6 +20,8 @@ from request_llms.registry import backend_for
 from tests.helpers import make_config
 from tests.servers.provision import cache_root
 
+pytestmark = pytest.mark.servers  # native models run in worker processes
+
 MODEL = "builtin-gemma3-270m"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUESTION = "Question: What is the capital of France?\nAnswer:"

@@ -20,6 +20,8 @@ from request_llms.registry import backend_for
 from tests.helpers import make_config
 from tests.servers.provision import cache_root
 
+pytestmark = pytest.mark.servers  # native models run in worker processes
+
 SYSTEM = "Be brief."
 HISTORY = ["你好", "hello there"]
 OPTIONS = ChatOptions(temperature=0, max_tokens=6)

@@ -3,6 +3,8 @@ model in a worker (its own tokenizer, counted in the worker), each cut to its re
 
 from __future__ import annotations
 
+import pytest
+
 from crazy_functions.parallel import DONE
 from crazy_functions.session import PluginChatbot
 from crazy_functions.word_summary import word_summary
@@ -34,6 +36,7 @@ def test_a_word_summary_on_vllm_fits_its_max_model_len(tmp_path, vllm_server):
     assert chatbot.outputs[0].name == "report-summary.md"
 
 
+@pytest.mark.servers
 def test_a_word_summary_on_a_native_model_is_cut_by_its_own_tokenizer(tmp_path):
     config = make_config(tmp_path, LOCAL_MODEL_CACHE=str(cache_root() / "localscholar-cache"))
     model = "builtin-gemma3-270m(max_token=1024)"  # a small window, so the document needs several pieces

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import make_config
-from webui.store import Conversation, Store, page_secret, user_dir, user_of
+from webui.owners import cookie_name, page_secret, seal, unseal, user_of
+from webui.store import Conversation, Store, user_dir
 
 
 def test_each_user_sees_only_their_own_conversations(tmp_path):
@@ -36,14 +37,24 @@ def test_user_folders_are_hashed_so_no_name_reaches_outside(tmp_path):
 
 
 def test_who_is_asking(tmp_path):
-    class Request:
-        username = None
-        session_hash = "s1"
-
-    signed = Request()
-    signed.username = "alice"
-    assert user_of(signed, "b" * 32) == "user:alice"
-    assert user_of(Request(), "b" * 32) == "browser:" + "b" * 32
-    assert user_of(Request(), "../x") == "session:s1"
     config = make_config(tmp_path, f'DATA_DIR = "{tmp_path / "data"}"\n')
-    assert page_secret(config) == page_secret(config) and len(page_secret(config)) == 64
+    secret = page_secret(config)
+    assert secret == page_secret(config) and len(secret) == 64
+    assert (tmp_path / "data" / "page.secret").stat().st_mode & 0o077 == 0
+
+    class Inner:
+        def __init__(self, cookie: str) -> None:
+            self.cookies = {cookie_name(7860): cookie}
+            self.scope = {"server": ("127.0.0.1", 7860)}
+
+    class Request:
+        def __init__(self, cookie: str = "", username: str | None = None) -> None:
+            self.username, self.session_hash, self.request = username, "s1", Inner(cookie)
+
+    sealed = seal(secret, "b" * 32)
+    assert user_of(Request(sealed, username="alice"), secret) == "user:alice"
+    assert user_of(Request(sealed), secret) == "browser:" + "b" * 32
+    forged = "c" * 32 + sealed[32:]  # another id with this id's seal
+    assert unseal(secret, forged) is None and user_of(Request(forged), secret) == "session:s1"
+    assert user_of(Request("b" * 32), secret) == "session:s1"  # an unsealed id is nobody
+    assert user_of(Request(seal(b"another server", "b" * 32)), secret) == "session:s1"

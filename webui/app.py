@@ -14,7 +14,6 @@ from .functions import all_functions
 from .handlers import MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
 from .plugin_page import MAX_FIELDS, PluginHandlers, plugin_choices
-from .store import page_secret
 
 LATEX = [
     {"left": "$$", "right": "$$", "display": True},
@@ -74,14 +73,14 @@ def build_app(config) -> gr.Blocks:
     handlers = Handlers(config)
     plugins = PluginHandlers(handlers)
     labels = _Labels()
-    secret = page_secret(config)
 
     def L(key: str) -> str:
         return t(key, lang0)
 
     with gr.Blocks(title=STRINGS["title"][0]) as app:
-        browser_id = gr.BrowserState(None, storage_key="localscholar-id", secret=secret)
-        saved_lang = gr.BrowserState(lang0, storage_key="localscholar-lang", secret=secret)
+        # The language choice is no secret: a fixed key keeps it across restarts. Who the user is lives
+        # in a server-sealed cookie (webui/owners.py), never in what the page's script can read.
+        saved_lang = gr.BrowserState(lang0, storage_key="localscholar-lang", secret="localscholar-language")
         conv = gr.State(None)
         with gr.Row():
             labels.add(gr.Markdown(f"## {L('title')}", elem_id="title"), value=tuple(f"## {w}" for w in STRINGS["title"]))
@@ -224,27 +223,25 @@ def build_app(config) -> gr.Blocks:
         # ---- wiring ----
         settings = [temperature, top_p, max_length, system]
         chat_outputs = [chatbot, conv, status, user_input, history_list]
-        ask_inputs = [user_input, model, *settings, conv, browser_id, lang]
+        ask_inputs = [user_input, model, *settings, conv, lang]
         submit.click(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
         user_input.submit(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
         for key, button in buttons.items():
             button.click(handlers.run_function(key), ask_inputs, chat_outputs, concurrency_limit=None)
-        retry.click(handlers.retry, [model, *settings, conv, browser_id, lang], chat_outputs, concurrency_limit=None)
+        retry.click(handlers.retry, [model, *settings, conv, lang], chat_outputs, concurrency_limit=None)
         stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
         compare_stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
-        new.click(handlers.new_chat, [browser_id], [conv, chatbot, status, history_list])
+        new.click(handlers.new_chat, None, [conv, chatbot, status, history_list])
         refresh.click(handlers.refresh_models, [lang], [model])
         refresh.click(handlers.refresh_models, [lang], [compare_models])
-        history_list.input(handlers.open_conversation, [history_list, browser_id], [conv, chatbot, model])
-        delete.click(handlers.delete_conversation, [history_list, conv, browser_id], [conv, chatbot, history_list])
-        export.click(handlers.export, [conv, browser_id], [exported])
-        files.upload(handlers.upload, [files, browser_id, lang], [upload_note]).then(
-            plugins.upload_choices, [browser_id], [plugin_files]
-        )
+        history_list.input(handlers.open_conversation, [history_list], [conv, chatbot, model])
+        delete.click(handlers.delete_conversation, [history_list, conv], [conv, chatbot, history_list])
+        export.click(handlers.export, [conv], [exported])
+        files.upload(handlers.upload, [files, lang], [upload_note, files]).then(plugins.upload_choices, None, [plugin_files])
         plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields], show_progress="hidden")
         plugin_run.click(
             plugins.run,
-            [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, browser_id, lang],
+            [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, lang],
             [*chat_outputs, plugin_outputs, plugin_html],
             concurrency_limit=None,
         )
@@ -259,9 +256,9 @@ def build_app(config) -> gr.Blocks:
 
         labelled = [component for component, _ in labels.items]
         lang.change(lambda code: [*labels.updates(code), code], [lang], [*labelled, saved_lang])
-        app.load(handlers.on_load, [browser_id, saved_lang], [browser_id, conv, chatbot, history_list, model]).then(
+        app.load(handlers.on_load, [saved_lang], [conv, chatbot, history_list, model]).then(
             lambda code: code, [saved_lang], [lang]
-        ).then(plugins.upload_choices, [browser_id], [plugin_files])
+        ).then(plugins.upload_choices, None, [plugin_files])
     return app
 
 

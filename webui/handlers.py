@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import gradio as gr
 
 from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
-from request_llms.errors import LLMError
+from request_llms.errors import ContextTooLong, IdentifierError, LLMError, ModelNotAllowed
 from request_llms.lanes import internal_error, run_lanes
 
 from .compare import lane_figures, lanes_markdown
@@ -27,9 +26,11 @@ from .figures import figures
 from .functions import all_functions
 from .i18n import t
 from .models import Catalog
-from .store import Conversation, browser_id_or_new, open_store, user_dir, user_of
+from .owners import forget, offer, page_secret, user_of
+from .store import Conversation, open_store, user_dir
 
 MAX_COMPARE = 4
+REFUSALS = (ContextTooLong, IdentifierError, ModelNotAllowed)  # nothing was asked: the turn is not kept
 UPDATE_EVERY = 0.05  # seconds; deltas arriving faster are shown together
 
 
@@ -45,8 +46,12 @@ class Handlers:
         self.catalog = Catalog(config)
         self.store = open_store(config)
         self.functions = {f.key: f for f in all_functions(config)}
+        self.secret = page_secret(config)
         self._active: dict[str, set[CancelToken]] = {}
         self._lock = threading.Lock()
+
+    def user(self, request: gr.Request | None) -> str:
+        return user_of(request, self.secret)
 
     # ---- cancel tokens per page session -----------------------------------------------------
     def begin(self, request: gr.Request | None) -> CancelToken:
@@ -76,90 +81,94 @@ class Handlers:
         choices = [(f"{title} · {time.strftime('%m-%d %H:%M', time.localtime(updated))}", cid) for cid, title, updated in rows]
         return gr.Dropdown(choices=choices, value=None)
 
-    def on_load(self, browser_id: str | None, lang: str, request: gr.Request):
-        """A page opens: give the browser an id if it has none, reopen its latest conversation, look at the servers."""
-        if not request.username:
-            browser_id = browser_id_or_new(browser_id)
-        user = user_of(request, browser_id)
+    def on_load(self, lang: str, request: gr.Request):
+        """A page opens: reopen the user's latest conversation, look at the servers."""
+        user = self.user(request)
         rows = self.store.list(user, limit=1)
         conv = (rows and self.store.load(user, rows[0][0])) or Conversation()
         model_update = gr.Dropdown(choices=self.catalog.choices(lang))
         if conv.model:
             model_update = gr.Dropdown(choices=self.catalog.choices(lang), value=conv.model)
-        return browser_id, conv, conv.messages, self.history_choices(user), model_update
+        return conv, conv.messages, self.history_choices(user), model_update
 
     def refresh_models(self, lang: str) -> gr.Dropdown:
         return gr.Dropdown(choices=self.catalog.choices(lang, refresh=True))
 
-    def new_chat(self, browser_id: str | None, request: gr.Request):
-        return Conversation(), [], "", self.history_choices(user_of(request, browser_id))
+    def new_chat(self, request: gr.Request):
+        return Conversation(), [], "", self.history_choices(self.user(request))
 
-    def open_conversation(self, conversation_id: str | None, browser_id: str | None, request: gr.Request):
-        user = user_of(request, browser_id)
+    def open_conversation(self, conversation_id: str | None, request: gr.Request):
+        user = self.user(request)
         conv = self.store.load(user, conversation_id) if conversation_id else None
         if conv is None:
             return gr.skip(), gr.skip(), gr.skip()
         model = conv.model if self.catalog.offers(conv.model) else gr.skip()
         return conv, conv.messages, model
 
-    def delete_conversation(self, conversation_id: str | None, conv: Conversation, browser_id: str | None, request: gr.Request):
-        user = user_of(request, browser_id)
+    def delete_conversation(self, conversation_id: str | None, conv: Conversation, request: gr.Request):
+        """Delete a conversation with everything made for it: its exports, plugin outputs and download copies."""
+        user = self.user(request)
         if conversation_id:
             self.store.delete(user, conversation_id)
+            forget(self.config, user, conversation_id)
+            for part in ("exports", "outputs"):
+                shutil.rmtree(user_dir(self.config, user, part) / conversation_id, ignore_errors=True)
         if conv is None or conversation_id == conv.id:
             conv = Conversation()
         return conv, conv.messages, self.history_choices(user)
 
-    def export(self, conv: Conversation, browser_id: str | None, request: gr.Request) -> gr.File:
+    def export(self, conv: Conversation, request: gr.Request) -> gr.File:
         """The conversation as a Markdown file, kept in the user's exports and handed to the page to download."""
         if conv is None or not conv.messages:
             return gr.File(visible=False)
+        user = self.user(request)
         name = re.sub(r"[^\w\-]+", "_", conv.title or "conversation")[:40].strip("_") or "conversation"
-        kept = user_dir(self.config, user_of(request, browser_id), "exports") / f"{name}-{conv.id[:8]}.md"
+        folder = user_dir(self.config, user, "exports") / conv.id
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = folder / f"{name}.md"
         kept.write_text(conv.markdown(), encoding="utf-8")
-        download = Path(tempfile.mkdtemp(prefix="localscholar-")) / kept.name
-        shutil.copyfile(kept, download)
-        return gr.File(value=str(download), visible=True)
+        return gr.File(value=offer(self.config, user, conv.id, [kept])[0], visible=True)
 
     # ---- uploads -------------------------------------------------------------------------------
-    def upload(self, files: list[str] | None, browser_id: str | None, lang: str, request: gr.Request) -> str:
-        """Keep uploaded files in the user's folder, refusing any over MAX_UPLOAD_MB."""
-        folder = user_dir(self.config, user_of(request, browser_id), "uploads")
+    def upload(self, files: list[str] | None, lang: str, request: gr.Request):
+        """Keep uploaded files in the user's folder, refusing any over MAX_UPLOAD_MB; Gradio's copies are removed."""
+        folder = user_dir(self.config, self.user(request), "uploads")
         limit = self.config["MAX_UPLOAD_MB"]
         saved, refused = [], []
         for path in files or []:
             source = Path(path)
             if source.stat().st_size > limit * 1024 * 1024:
                 refused.append(t("too_big", lang, name=source.name, limit=limit))
-                continue
-            target = folder / (re.sub(r"[^\w.\-]+", "_", source.name).lstrip(".") or "file")
-            shutil.copyfile(source, target)
-            saved.append(target.name)
+            else:
+                target = folder / (re.sub(r"[^\w.\-]+", "_", source.name).lstrip(".") or "file")
+                shutil.copyfile(source, target)
+                saved.append(target.name)
+            _remove_upload_copy(source)
         lines = [t("uploaded", lang, n=len(saved), names=", ".join(saved))] if saved else []
-        return "\n\n".join(lines + refused)
+        return "\n\n".join(lines + refused), None
 
     # ---- answering -----------------------------------------------------------------------------
-    def send(self, text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+    def send(self, text, model_id, temperature, top_p, max_length, system, conv, lang, request: gr.Request):
         if not text or not text.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         options = _options(temperature, top_p, max_length)
-        yield from self._answer(text, text, model_id, options, system, conv, browser_id, lang, request)
+        yield from self._answer(text, text, model_id, options, system, conv, lang, request)
 
     def run_function(self, key: str):
         function = self.functions[key]
 
-        def run(text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+        def run(text, model_id, temperature, top_p, max_length, system, conv, lang, request: gr.Request):
             if not text or not text.strip():
                 yield gr.skip(), gr.skip(), t("write_first", lang), gr.skip(), gr.skip()
                 return
             shown = f"**{function.label(lang)}**\n\n{text}"
             options = _options(temperature, top_p, max_length)
-            yield from self._answer(shown, function.build(text, lang), model_id, options, system, conv, browser_id, lang, request)
+            yield from self._answer(shown, function.build(text, lang), model_id, options, system, conv, lang, request)
 
         return run
 
-    def retry(self, model_id, temperature, top_p, max_length, system, conv, browser_id, lang, request: gr.Request):
+    def retry(self, model_id, temperature, top_p, max_length, system, conv, lang, request: gr.Request):
         """Ask the last question again, in place of its answer."""
         if conv is None or len(conv.history) < 2 or len(conv.messages) < 2:
             yield gr.skip(), gr.skip(), t("nothing_to_retry", lang), gr.skip(), gr.skip()
@@ -167,27 +176,40 @@ class Handlers:
         prompt, shown = conv.history[-2], conv.messages[-2]["content"]
         conv.history, conv.messages = conv.history[:-2], conv.messages[:-2]
         options = _options(temperature, top_p, max_length)
-        yield from self._answer(shown, prompt, model_id, options, system, conv, browser_id, lang, request, clear=False)
+        yield from self._answer(shown, prompt, model_id, options, system, conv, lang, request, clear=False)
 
-    def _answer(
-        self, shown, prompt, model_id, options, system, conv, browser_id, lang, request, clear: bool = True
-    ) -> Iterator[tuple]:
-        """Stream one answer into the chat; save the conversation when it ends, however it ends."""
-        user = user_of(request, browser_id)
+    def _answer(self, shown, prompt, model_id, options, system, conv, lang, request, clear: bool = True) -> Iterator[tuple]:
+        """Stream one answer into the chat and save the turn, however it ends.
+
+        A request that is refused before anything is asked (a model not offered, a prompt too long for the
+        window) is shown in the chat but not kept: it would only fill every later turn's window.
+        """
+        user = self.user(request)
         conv = conv or Conversation()
         box = "" if clear else gr.skip()
         history = list(conv.history)
-        conv.messages = [*conv.messages, {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
-        reply = conv.messages[-1]
-        token = self.begin(request)
-        status, answer = "", ""
+        shown_messages = [*conv.messages, {"role": "user", "content": shown}]
         try:
-            yield conv.messages, conv, "…", box, gr.skip()
             specs = self.catalog.allowed(model_id)
+        except LLMError as exc:
+            yield (
+                [*shown_messages, {"role": "assistant", "content": f"⚠ {exc.text(lang)}"}],
+                conv,
+                exc.text(lang),
+                gr.skip(),
+                gr.skip(),
+            )
+            return
+        reply = {"role": "assistant", "content": ""}
+        messages = [*shown_messages, reply]
+        token = self.begin(request)
+        status, answer, refused = "", "", False
+        try:
+            yield messages, conv, "…", box, gr.skip()
             if len(specs) > 1:
                 for lanes in run_lanes(specs[:MAX_COMPARE], prompt, history, system, options, token, self.config, lang):
                     reply["content"] = lanes_markdown(lanes, lang)
-                    yield conv.messages, conv, "", box, gr.skip()
+                    yield messages, conv, "", box, gr.skip()
                 answer = reply["content"]
             else:
                 stream = chat(specs[0], prompt, history, system, options, token, self.config)
@@ -201,20 +223,23 @@ class Handlers:
                         if time.monotonic() - shown_at < UPDATE_EVERY:
                             continue  # many deltas in one update: each update resends the chat
                     shown_at = time.monotonic()
-                    yield conv.messages, conv, status, box, gr.skip()
+                    yield messages, conv, status, box, gr.skip()
                 status = " · ".join(p for p in (figures(stream, lang), stream.prompt.notice(lang) if stream.prompt else "") if p)
         except LLMError as exc:
             answer = exc.partial or answer
+            refused = isinstance(exc, REFUSALS) and not answer
             reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {exc.text(lang)}"
-            status = ""
+            status = exc.text(lang) if refused else ""
         except Exception as exc:
             reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, lang)}"
         finally:
             self.end(request, token)
-            conv.history = [*history, prompt, answer]
-            conv.model = model_id
-            self.store.save(user, conv)
-        yield conv.messages, conv, status, box, self.history_choices(user)
+            if not refused:
+                conv.messages = messages
+                conv.history = [*history, prompt, answer]
+                conv.model = model_id
+                self.store.save(user, conv)
+        yield messages, conv, status, box, self.history_choices(user)
 
     # ---- the compare tab -----------------------------------------------------------------------
     def compare(self, models, text, temperature, top_p, max_length, system, lang, request: gr.Request):
@@ -246,3 +271,12 @@ class Handlers:
                 answers.append(gr.Markdown(visible=False))
                 facts.append(gr.Markdown(visible=False))
         return answers + facts
+
+
+def _remove_upload_copy(path: Path) -> None:
+    """Gradio keeps each upload in a folder of its own in the file cache; the user's folder is the one kept."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass

@@ -9,9 +9,6 @@ offered for download; only the user's own uploads are handed to it.
 from __future__ import annotations
 
 import logging
-import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +20,8 @@ from request_llms.errors import LLMError
 from toolbox import error_line
 
 from .i18n import t
-from .store import Conversation, user_dir, user_of
+from .owners import offer
+from .store import Conversation, user_dir
 
 log = logging.getLogger("localscholar.plugins")
 MAX_FIELDS = 3
@@ -104,17 +102,22 @@ class PluginHandlers:
         """The menu and the chosen plugin's words in another language."""
         return [gr.Dropdown(choices=plugin_choices(self.config, lang)), *describe(self.config, key, lang)]
 
-    def upload_choices(self, browser_id: str | None, request: gr.Request) -> gr.Dropdown:
-        folder = user_dir(self.config, user_of(request, browser_id), "uploads")
+    def upload_choices(self, request: gr.Request) -> gr.Dropdown:
+        folder = user_dir(self.config, self.h.user(request), "uploads")
         return gr.Dropdown(choices=uploads_of(folder), value=[])
 
-    def run(self, key, f0, f1, f2, chosen, text, model_id, temperature, top_p, max_length, system, conv, browser_id, lang,
+    def run(self, key, f0, f1, f2, chosen, text, model_id, temperature, top_p, max_length, system, conv, lang,
             request: gr.Request):  # fmt: skip
         plugin = plugin_named(key, self.config) if key else None
         if plugin is None:
             yield gr.skip(), gr.skip(), t("pick_plugin", lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        user = user_of(request, browser_id)
+        try:
+            self.h.catalog.allowed(model_id)
+        except LLMError as exc:  # nothing ran: nothing is saved
+            yield gr.skip(), gr.skip(), f"⚠ {exc.text(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        user = self.h.user(request)
         conv = conv or Conversation()
         history = list(conv.history)
         token = self.h.begin(request)
@@ -123,7 +126,7 @@ class PluginHandlers:
             lang=lang,
             cancel=token,
             files=files_for(plugin, user_dir(self.config, user, "uploads"), chosen),
-            out_dir=user_dir(self.config, user, "outputs"),
+            out_dir=user_dir(self.config, user, "outputs") / conv.id,
             config=self.config,
             allowed=self.h.catalog.allowed,
         )
@@ -134,7 +137,6 @@ class PluginHandlers:
                       "max_length": int(max_length) or None}  # fmt: skip
         status, shown_at = t("plugin_running", lang, name=plugin.label(lang)), 0.0
         try:
-            self.h.catalog.allowed(model_id)
             for update in plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request):
                 if isinstance(update, tuple) and len(update) > 2 and isinstance(update[2], str) and update[2] != "正常":
                     status = update[2]
@@ -142,12 +144,15 @@ class PluginHandlers:
                     continue
                 shown_at = time.monotonic()
                 yield messages_of(chatbot), conv, status, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            status = t("stopped", lang) if chatbot.stopped else t("plugin_done", lang, name=plugin.label(lang))
+            if chatbot.failure:
+                status = chatbot.failure
+            else:
+                status = t("stopped", lang) if chatbot.stopped else t("plugin_done", lang, name=plugin.label(lang))
         except Exception as exc:  # a plugin written elsewhere may let an error out: one line, never a traceback
             if not isinstance(exc, LLMError):
                 log.exception("plugin %s failed", plugin.key)
             chatbot.append([None, f"⚠ {error_line(exc, lang)}"])
-            status = ""
+            status = f"⚠ {error_line(exc, lang)}"
         finally:
             token.cancel()  # the page went away mid-run (or the run ended): no piece keeps the server busy
             self.h.end(request, token)
@@ -158,17 +163,18 @@ class PluginHandlers:
                 conv.title = plugin.label(lang)
             self.h.store.save(user, conv)
         charts = gr.HTML(value=chatbot.extra_html, visible=bool(chatbot.extra_html))
-        yield messages_of(chatbot), conv, status, gr.skip(), self.h.history_choices(user), _downloads(chatbot.outputs), charts
+        yield (
+            messages_of(chatbot),
+            conv,
+            status,
+            gr.skip(),
+            self.h.history_choices(user),
+            self._downloads(user, conv.id, chatbot.outputs),
+            charts,
+        )
 
-
-def _downloads(outputs: list[Path]) -> gr.File:
-    """Copies of the run's output files where the page may serve them (the data folder itself is never served)."""
-    if not outputs:
-        return gr.File(value=None, visible=False)
-    folder = Path(tempfile.mkdtemp(prefix="localscholar-"))
-    copies = []
-    for path in outputs:
-        target = folder / re.sub(r"[^\w.\-]+", "_", path.name)
-        shutil.copyfile(path, target)
-        copies.append(str(target))
-    return gr.File(value=copies, visible=True)
+    def _downloads(self, user: str, conversation_id: str, outputs: list[Path]) -> gr.File:
+        """The run's output files, offered where only this user can download them."""
+        if not outputs:
+            return gr.File(value=None, visible=False)
+        return gr.File(value=offer(self.config, user, conversation_id, outputs), visible=True)

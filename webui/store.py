@@ -1,7 +1,7 @@
 """Conversations kept in SQLite, and each user's folder for uploads and exports.
 
 Every read and write names the user; a conversation is only ever found under the user who made it.
-A user is the signed-in name, or, without sign-in, a random id the browser keeps.
+A user is the signed-in name, or, without sign-in, the browser's sealed id (webui/owners.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def data_dir(config) -> Path:
 
 
 def user_dir(config, user: str, part: str) -> Path:
-    """`uploads` or `exports` of one user: a folder named by a hash, so no name can reach outside it."""
+    """`uploads`, `exports` or `outputs` of one user: a folder named by a hash, so no name can reach outside it."""
     digest = hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
     path = data_dir(config) / "users" / digest / part
     path.mkdir(parents=True, exist_ok=True)
@@ -116,29 +116,3 @@ class Store:
 
 def open_store(config) -> Store:
     return Store(data_dir(config) / "conversations.sqlite3")
-
-
-def page_secret(config) -> str:
-    """A random key made once and kept in the data folder; it seals what the browser keeps (its id) across restarts."""
-    path = data_dir(config) / "page.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(uuid.uuid4().hex + uuid.uuid4().hex, encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
-def browser_id_or_new(browser_id: str | None) -> str:
-    """The id the browser keeps if it is one we made (32 hex digits), else a new random one."""
-    if browser_id and len(browser_id) == 32 and all(c in "0123456789abcdef" for c in browser_id):
-        return browser_id
-    return uuid.uuid4().hex
-
-
-def user_of(request, browser_id: str | None) -> str:
-    """Who is asking: the signed-in name, else the browser's own id, else (no id yet) this page session."""
-    if request is not None and getattr(request, "username", None):
-        return f"user:{request.username}"
-    if browser_id and browser_id_or_new(browser_id) == browser_id:
-        return f"browser:{browser_id}"
-    return f"session:{getattr(request, 'session_hash', None) or uuid.uuid4().hex}"

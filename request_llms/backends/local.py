@@ -46,9 +46,7 @@ def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
 
 
 def _typed(kind: str, en: str, zh: str) -> errors.LLMError:
-    cls = getattr(errors, kind, None)
-    cls = cls if isinstance(cls, type) and issubclass(cls, errors.LLMError) else errors.ServerError
-    return cls(en, zh)
+    return errors.error_named(kind)(en, zh)
 
 
 class Worker:

@@ -298,7 +298,7 @@ class OpenAICompatBackend:
         try:
             yield from self._stream(spec, endpoint, url, build_payload(spec.model, messages, options, include_usage), cancel)
         except ServerError as exc:
-            if not include_usage or "stream_options" not in exc.en:
+            if not include_usage or not 400 <= (exc.status or 0) < 500 or "stream_options" not in exc.detail:
                 raise
             self._no_usage_option.add(endpoint.base_url)
             yield from self._stream(spec, endpoint, url, build_payload(spec.model, messages, options, False), cancel)

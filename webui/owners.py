@@ -1,0 +1,163 @@
+"""Who is asking, and which files they may download.
+
+A user is the signed-in name, or, without sign-in, a random id the server gives the browser in an
+HttpOnly cookie sealed with a secret that stays on the server (`DATA_DIR/page.secret`). Files the page
+hands out (exports, plugin outputs) live in the app's own file cache under `DATA_DIR/files`, in a
+folder per user and conversation; `OwnerGate` serves a file there only to its owner and nothing else
+in the cache at all (404 for everyone else, so a link reveals nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import shutil
+import uuid
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import unquote
+
+from .store import data_dir
+
+FILE_ROUTE = "/gradio_api/file="
+SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
+
+
+def files_root(config) -> Path:
+    """The app's own file cache (Gradio's upload and download folder): inside DATA_DIR, never the system temp."""
+    return data_dir(config) / "files"
+
+
+def owner_digest(user: str) -> str:
+    return hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
+
+
+def page_secret(config) -> bytes:
+    """A random key made once and kept in the data folder (mode 600); no route returns it."""
+    path = data_dir(config) / "page.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def cookie_name(port: int | None) -> str:
+    """One cookie per port: browsers share cookies between ports of one host."""
+    return f"localscholar-owner-{port or 0}"
+
+
+def seal(secret: bytes, owner_id: str) -> str:
+    return f"{owner_id}.{hmac.new(secret, owner_id.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+def unseal(secret: bytes, value: str | None) -> str | None:
+    """The browser id in a cookie value, if this server sealed it."""
+    if not value or "." not in value:
+        return None
+    owner_id = value.split(".", 1)[0]
+    if re.fullmatch(r"[0-9a-f]{32}", owner_id) and hmac.compare_digest(seal(secret, owner_id), value):
+        return owner_id
+    return None
+
+
+def _port(scope_or_request) -> int | None:
+    server = scope_or_request.get("server") if isinstance(scope_or_request, dict) else None
+    return server[1] if server else None
+
+
+def user_of(request, secret: bytes) -> str:
+    """Who is asking: the signed-in name, else the browser's sealed id, else (no cookie) this page session."""
+    if request is not None and getattr(request, "username", None):
+        return f"user:{request.username}"
+    inner = getattr(request, "request", None)
+    if inner is not None:
+        owner_id = unseal(secret, inner.cookies.get(cookie_name(_port(inner.scope))))
+        if owner_id:
+            return f"browser:{owner_id}"
+    return f"session:{getattr(request, 'session_hash', None) or uuid.uuid4().hex}"
+
+
+def offer(config, user: str, conversation_id: str, paths: list[Path]) -> list[str]:
+    """Copies of `paths` where only `user` can download them; deleted with the conversation."""
+    folder = files_root(config) / SHELF / owner_digest(user) / (conversation_id or "none") / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for path in paths:
+        target = folder / (re.sub(r"[^\w.\-]+", "_", path.name).lstrip(".") or "file")
+        shutil.copyfile(path, target)
+        copies.append(str(target))
+    return copies
+
+
+def forget(config, user: str, conversation_id: str) -> None:
+    """Delete every file handed out for this conversation."""
+    if re.fullmatch(r"[0-9a-f]{32}", conversation_id or ""):
+        shutil.rmtree(files_root(config) / SHELF / owner_digest(user) / conversation_id, ignore_errors=True)
+
+
+class OwnerGate:
+    """ASGI middleware: gives each browser its sealed id and serves cached files only to their owner."""
+
+    def __init__(self, app, config) -> None:
+        self.app = app
+        self.root = files_root(config).resolve()
+        self.secret = page_secret(config)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cookies = SimpleCookie()
+        for key, value in scope.get("headers", []):
+            if key == b"cookie":
+                try:
+                    cookies.load(value.decode("latin-1"))
+                except Exception:  # a malformed cookie header: treated as none
+                    pass
+        name = cookie_name(_port(scope))
+        owner_id = unseal(self.secret, cookies[name].value if name in cookies else None)
+        if scope["path"].startswith(FILE_ROUTE) and not self._may_read(scope, cookies, owner_id):
+            return await _not_found(send)
+        if owner_id:
+            return await self.app(scope, receive, send)
+        sealed = seal(self.secret, uuid.uuid4().hex)
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                header = f"{name}={sealed}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000"
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", header.encode())]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_cookie)
+
+    def _may_read(self, scope, cookies: SimpleCookie, owner_id: str | None) -> bool:
+        """Outside the file cache Gradio's own rules apply; inside it, only the owner's shelf is served."""
+        raw = unquote(scope["path"][len(FILE_ROUTE) :])
+        try:
+            path = Path(raw).resolve()
+        except (OSError, ValueError):
+            return False
+        if not path.is_relative_to(self.root):
+            return True
+        parts = path.relative_to(self.root).parts
+        if len(parts) < 3 or parts[0] != SHELF:
+            return False  # Gradio's copies of uploads: read once by the app, never served back
+        return any(parts[1] == owner_digest(user) for user in self._users(scope, cookies, owner_id))
+
+    @staticmethod
+    def _users(scope, cookies: SimpleCookie, owner_id: str | None) -> list[str]:
+        users = [f"browser:{owner_id}"] if owner_id else []
+        app = scope.get("app")
+        tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+        if tokens and cookie_id:
+            for key in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
+                if key in cookies and tokens.get(cookies[key].value):
+                    users.append(f"user:{tokens[cookies[key].value]}")
+        return users
+
+
+async def _not_found(send) -> None:
+    await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"Not found"})
