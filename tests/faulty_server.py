@@ -89,6 +89,10 @@ class FaultyServer:
 
     def close(self) -> None:
         self.stopped.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of a server with replies left
+        except OSError:
+            pass
         self.sock.close()
         self.thread.join(timeout=5)
 

@@ -224,8 +224,8 @@ def build_app(config) -> gr.Blocks:
         settings = [temperature, top_p, max_length, system]
         chat_outputs = [chatbot, conv, status, user_input, history_list]
         ask_inputs = [user_input, model, *settings, conv, lang]
-        submit.click(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
-        user_input.submit(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None)
+        submit.click(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None, api_name="send")
+        user_input.submit(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None, api_name=False)
         for key, button in buttons.items():
             button.click(handlers.run_function(key), ask_inputs, chat_outputs, concurrency_limit=None)
         retry.click(handlers.retry, [model, *settings, conv, lang], chat_outputs, concurrency_limit=None)
@@ -235,15 +235,16 @@ def build_app(config) -> gr.Blocks:
         refresh.click(handlers.refresh_models, [lang], [model])
         refresh.click(handlers.refresh_models, [lang], [compare_models])
         history_list.input(handlers.open_conversation, [history_list], [conv, chatbot, model])
-        delete.click(handlers.delete_conversation, [history_list, conv], [conv, chatbot, history_list])
-        export.click(handlers.export, [conv], [exported])
-        files.upload(handlers.upload, [files, lang], [upload_note, files]).then(plugins.upload_choices, None, [plugin_files])
+        delete.click(handlers.delete_conversation, [history_list, conv], [conv, chatbot, history_list], api_name="delete")
+        export.click(handlers.export, [conv], [exported], api_name="export")
+        files.upload(handlers.upload, [files, lang], [upload_note, files], api_name="upload").then(plugins.upload_choices, None, [plugin_files])
         plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields], show_progress="hidden")
         plugin_run.click(
             plugins.run,
             [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, lang],
             [*chat_outputs, plugin_outputs, plugin_html],
             concurrency_limit=None,
+            api_name="plugin",
         )
         lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields], show_progress="hidden")
         compare_send.click(
@@ -251,12 +252,13 @@ def build_app(config) -> gr.Blocks:
             [compare_models, compare_input, *settings, lang],
             [compare_note, *answers, *facts],
             concurrency_limit=None,
+            api_name="compare",
         )
         model.input(_open_compare, [model], [compare_models])
 
         labelled = [component for component, _ in labels.items]
         lang.change(lambda code: [*labels.updates(code), code], [lang], [*labelled, saved_lang])
-        app.load(handlers.on_load, [saved_lang], [conv, chatbot, history_list, model]).then(
+        app.load(handlers.on_load, [saved_lang], [conv, chatbot, history_list, model], api_name="on_load").then(
             lambda code: code, [saved_lang], [lang]
         ).then(plugins.upload_choices, None, [plugin_files])
     return app
