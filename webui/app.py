@@ -237,7 +237,9 @@ def build_app(config) -> gr.Blocks:
         history_list.input(handlers.open_conversation, [history_list], [conv, chatbot, model])
         delete.click(handlers.delete_conversation, [history_list, conv], [conv, chatbot, history_list], api_name="delete")
         export.click(handlers.export, [conv], [exported], api_name="export")
-        files.upload(handlers.upload, [files, lang], [upload_note, files], api_name="upload").then(plugins.upload_choices, None, [plugin_files])
+        files.upload(handlers.upload, [files, lang], [upload_note, files], api_name="upload").then(
+            plugins.upload_choices, None, [plugin_files]
+        )
         plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields], show_progress="hidden")
         plugin_run.click(
             plugins.run,
