@@ -8,6 +8,7 @@ import sys
 
 from request_llms.config_loader import ROOT, load_config
 from request_llms.errors import LLMError
+from request_llms.text import language
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -23,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
     except LLMError as exc:
-        print(exc.text("zh" if os.environ.get("LANG", "").startswith("zh") else "en"), file=sys.stderr)
+        print(exc.text(language()), file=sys.stderr)
         return exc.exit_code
-    for en, zh in config.warnings:
-        print(zh if config.lang == "zh" else en, file=sys.stderr)
+    for warning in config.warnings:
+        print(warning.text(config.lang), file=sys.stderr)
     if args.host not in LOOPBACK and not config["AUTHENTICATION"]:
         print(
             f"Warning: the page is open to every machine that can reach {args.host}, with no sign-in; set AUTHENTICATION.\n"

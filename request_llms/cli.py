@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat, complete
 from .config_loader import Config, load_config
-from .errors import ConfigError, LLMError
+from .errors import LLMError
+from .text import language
 
 INTERRUPTED = 130
 
@@ -42,19 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _lang() -> str:
-    locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return "zh" if locale.lower().startswith("zh") else "en"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    lang = _lang()
+    lang = language()
     try:
         config = load_config()
         lang = config.lang
-        for en, zh in config.warnings:
-            print(zh if lang == "zh" else en, file=sys.stderr)
+        for warning in config.warnings:
+            print(warning.text(lang), file=sys.stderr)
         return COMMANDS[args.command](args, config)
     except LLMError as exc:
         print(exc.text(lang), file=sys.stderr)
@@ -156,30 +151,23 @@ def cmd_check(args, config: Config) -> int:
 
 
 def cmd_pull(args, config: Config) -> int:
-    from .model_spec import NATIVE, OLLAMA, parse_model
+    from .model_spec import parse_model
     from .registry import backend_for
 
     spec = parse_model(args.model)
-    if spec.kind == NATIVE:
-        from .weights import pull_native
-
-        folder, setting = pull_native(spec, config, args.repo)
-        zh = f"已下载到 {folder}。请在 config_private.py 中设置 {setting} 指向该文件夹（如尚未设置）。"
-        print(
-            zh
-            if config.lang == "zh"
-            else f"Downloaded to {folder}. Point {setting} at it in config_private.py (if it does not already)."
-        )
-        return 0
-    if spec.kind != OLLAMA:
-        raise ConfigError(
-            f"{spec.base} is served by its own server, which loads its weights itself: nothing to pull here.",
-            f"{spec.base} 由其服务自行加载权重，这里无需下载。",
-        )
-    for status, done, total in backend_for(spec, config).pull(spec.model):
+    pulling = backend_for(spec, config).pull(spec, args.repo)
+    while True:
+        try:
+            status, done, total = next(pulling)
+        except StopIteration as end:
+            closing = end.value
+            break
         bar = f" {done / total:6.1%}" if total else ""
         print(f"\r{status[:60]:60}{bar}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    if closing:
+        print(closing[1] if config.lang == "zh" else closing[0])
+    else:
+        print(file=sys.stderr)
     return 0
 
 

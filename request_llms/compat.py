@@ -66,10 +66,10 @@ def predict_no_ui_long_connection(
             cancel.cancel()
             stream.close()
             raise UserCancelled(
-                "Stopped: the caller stopped watching this request.", "已停止：调用方不再等待此请求。", partial=stream.text
+                en="Stopped: the caller stopped watching this request.", zh="已停止：调用方不再等待此请求。", partial=stream.text
             )
     if cancel.is_set():
-        raise UserCancelled("Stopped by the user.", "用户已停止。", partial=stream.text)
+        raise UserCancelled(en="Stopped by the user.", zh="用户已停止。", partial=stream.text)
     return stream.text
 
 

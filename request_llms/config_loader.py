@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import ConfigError, LLMError
 from .model_spec import QUANTS, parse_model, parse_models
+from .text import Text, language
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIVATE_ENV = "LOCALSCHOLAR_CONFIG"  # names another config_private.py (tests, several setups)
@@ -28,7 +29,7 @@ PRIVATE_ENV = "LOCALSCHOLAR_CONFIG"  # names another config_private.py (tests, s
 class Config(Mapping[str, Any]):
     """The settings in force: a read-only mapping, plus the warnings found while reading them."""
 
-    def __init__(self, values: dict[str, Any], warnings: list[tuple[str, str]]) -> None:
+    def __init__(self, values: dict[str, Any], warnings: list[Text]) -> None:
         self._values = values
         self.warnings = warnings
         self.runtime: dict = {}  # objects built once from these settings (backends)
@@ -45,11 +46,7 @@ class Config(Mapping[str, Any]):
     @property
     def lang(self) -> str:
         """The language of messages: zh or en."""
-        lang = self._values["LANGUAGE"]
-        if lang == "auto":
-            locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
-            return "zh" if locale.lower().startswith("zh") else "en"
-        return lang
+        return language(self._values["LANGUAGE"])
 
 
 def defaults(root: Path = ROOT) -> dict[str, Any]:
@@ -65,8 +62,8 @@ def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as exc:
         raise ConfigError(
-            f"{path.name} line {exc.lineno}: Python syntax error ({exc.msg}); fix that line.",
-            f"{path.name} 第 {exc.lineno} 行有语法错误（{exc.msg}），请修改该行。",
+            en=f"{path.name} line {exc.lineno}: Python syntax error ({exc.msg}); fix that line.",
+            zh=f"{path.name} 第 {exc.lineno} 行有语法错误（{exc.msg}），请修改该行。",
         ) from None
     values, skipped = {}, []
     for node in tree.body:
@@ -83,9 +80,9 @@ def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
                 values[target.id] = ast.literal_eval(node.value)
             except ValueError:
                 raise ConfigError(
-                    f"{path.name} line {node.lineno}: {target.id} must be a plain value (text, number, list, dict); "
+                    en=f"{path.name} line {node.lineno}: {target.id} must be a plain value (text, number, list, dict); "
                     "put computed values in an environment variable instead.",
-                    f"{path.name} 第 {node.lineno} 行：{target.id} 只能写普通的值（文本、数字、列表、字典），需要计算的值请改用环境变量。",
+                    zh=f"{path.name} 第 {node.lineno} 行：{target.id} 只能写普通的值（文本、数字、列表、字典），需要计算的值请改用环境变量。",
                 ) from None
     return values, skipped
 
@@ -105,8 +102,8 @@ def _from_env(key: str, raw: str, default: Any) -> Any:
     except (ValueError, json.JSONDecodeError):
         kind = "JSON" if isinstance(default, (list, dict)) else type(default).__name__
         raise ConfigError(
-            f"Environment variable {key}={raw!r} is not valid {kind}; example: {key}={json.dumps(default)}",
-            f"环境变量 {key}={raw!r} 不是有效的 {kind}；示例：{key}={json.dumps(default, ensure_ascii=False)}",
+            en=f"Environment variable {key}={raw!r} is not valid {kind}; example: {key}={json.dumps(default)}",
+            zh=f"环境变量 {key}={raw!r} 不是有效的 {kind}；示例：{key}={json.dumps(default, ensure_ascii=False)}",
         ) from None
     return raw
 
@@ -183,27 +180,27 @@ _CHECKS: dict[str, tuple[Any, str]] = {
 }
 
 
-def _check(key: str, value: Any, default: Any) -> tuple[str, str] | None:
-    """None if the value is good, else what is wrong, in English and Chinese."""
+def _check(key: str, value: Any, default: Any) -> Text | None:
+    """None if the value is good, else what is wrong, in both languages."""
     if not _type_ok(value, default):
         kind = type(default).__name__
-        return (
-            f"{key} = {value!r} should be {kind}, like the default {default!r}",
-            f"{key} = {value!r} 类型应为 {kind}，与默认值 {default!r} 相同",
+        return Text(
+            zh=f"{key} = {value!r} 类型应为 {kind}，与默认值 {default!r} 相同",
+            en=f"{key} = {value!r} should be {kind}, like the default {default!r}",
         )
     test, good = _CHECKS.get(key, (None, ""))
     if test and not test(value):
-        return f"{key} = {value!r} is not valid: use {good}", f"{key} = {value!r} 无效，应为：{good}"
+        return Text(zh=f"{key} = {value!r} 无效，应为：{good}", en=f"{key} = {value!r} is not valid: use {good}")
     return None
 
 
-def _check_models(values: dict[str, Any]) -> list[tuple[str, str]]:
+def _check_models(values: dict[str, Any]) -> list[Text]:
     problems = []
     for key, text in [("LLM_MODEL", values["LLM_MODEL"])] + [("AVAIL_LLM_MODELS", m) for m in values["AVAIL_LLM_MODELS"]]:
         try:
             (parse_model if key == "LLM_MODEL" else parse_models)(text)
         except LLMError as exc:
-            problems.append((f"{key}: {exc.en}", f"{key}：{exc.zh}"))
+            problems.append(Text(zh=f"{key}：{exc.zh}", en=f"{key}: {exc.en}"))
     return problems
 
 
@@ -212,7 +209,7 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
     environ = os.environ if environ is None else environ
     values = defaults(root)
     base = dict(values)
-    warnings: list[tuple[str, str]] = []
+    warnings: list[Text] = []
     private = private or Path(environ.get(PRIVATE_ENV) or root / "config_private.py")
     if private.exists():
         found, skipped = read_private(private)
@@ -224,22 +221,28 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
             hint = f"; did you mean {close[0]}?" if close else ""
             hint_zh = f"；是不是 {close[0]}？" if close else ""
             warnings.append(
-                (f"{private.name}: unknown key {key}, ignored{hint}", f"{private.name}：未知配置项 {key}，已忽略{hint_zh}")
+                Text(
+                    zh=f"{private.name}：未知配置项 {key}，已忽略{hint_zh}",
+                    en=f"{private.name}: unknown key {key}, ignored{hint}",
+                )
             )
         for where in skipped:
             warnings.append(
-                (f"{private.name} {where}: not a KEY = value line, ignored", f"{private.name} {where}：不是“键 = 值”形式，已忽略")
+                Text(
+                    zh=f"{private.name} {where}：不是“键 = 值”形式，已忽略",
+                    en=f"{private.name} {where}: not a KEY = value line, ignored",
+                )
             )
     for key in base:
         if key in environ:
             values[key] = _from_env(key, environ[key], base[key])
     problems = [p for key in base if (p := _check(key, values[key], base[key]))]
-    if not any(p[0].startswith(("LLM_MODEL ", "AVAIL_LLM_MODELS ")) for p in problems):
+    if not any(p.en.startswith(("LLM_MODEL ", "AVAIL_LLM_MODELS ")) for p in problems):
         problems += _check_models(values)
     if problems:
         raise ConfigError(
-            "Configuration error:\n" + "\n".join(f"  {en}" for en, _ in problems),
-            "配置有误：\n" + "\n".join(f"  {zh}" for _, zh in problems),
+            en="Configuration error:\n" + "\n".join(f"  {p.en}" for p in problems),
+            zh="配置有误：\n" + "\n".join(f"  {p.zh}" for p in problems),
         )
     values["LOCAL_MODEL_QUANT"] = values["LOCAL_MODEL_QUANT"].upper()
     if values["LLM_MODEL"] not in values["AVAIL_LLM_MODELS"]:

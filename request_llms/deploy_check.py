@@ -9,19 +9,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urlsplit
-
-import httpx
 
 from .backends.base import ChatOptions
-from .backends.openai_compat import resolve_endpoint
 from .chat import chat
 from .errors import LLMError
-from .model_spec import NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec
-from .native_plan import resolve_plan
-from .procinfo import process_rss, server_memory
+from .model_spec import ModelSpec
 from .registry import backend_for
-from .transport import is_local
 
 
 @dataclass
@@ -92,38 +85,6 @@ def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict:
     )
 
 
-def _memory(spec: ModelSpec, config) -> dict:
-    backend = backend_for(spec, config)
-    if spec.kind == OLLAMA:
-        try:
-            for model in backend.running():
-                if model.get("name") in (spec.model, spec.model + ":latest"):
-                    return {"source": "ollama /api/ps", "bytes": model.get("size"), "gpu_bytes": model.get("size_vram")}
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return {}
-        return {}
-    if spec.kind == NATIVE:
-        worker = backend.workers.get(resolve_plan(spec, config))
-        if worker is None or not worker.info:
-            return {}
-        info = worker.info
-        return {
-            "source": f"worker process {info['pid']} (RSS)",
-            "bytes": process_rss(info["pid"]),
-            "gpu_bytes": info.get("gpu_bytes") or None,
-            "load_seconds": info.get("load_seconds"),
-            "device": info.get("device"),
-            "dtype": info.get("dtype"),
-        }
-    if spec.kind == OPENAI_COMPAT:
-        url = urlsplit(resolve_endpoint(spec, config).base_url)
-        if is_local(url.geturl()) and url.hostname in ("127.0.0.1", "localhost", "::1"):
-            found = server_memory(url.port or 80)
-            if found:
-                return {"source": f"process {found[0]} and its children (RSS)", "bytes": found[1]}
-    return {}
-
-
 def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
     """Run the check; raises the backend's error only if the model cannot answer at all."""
     report = Report(spec.text)
@@ -144,7 +105,7 @@ def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
             "time_to_first_token": [p.time_to_first_token for p in probes],
             "errors": [p.error for p in probes if p.error],
         }
-    report.memory = _memory(spec, config)
+    report.memory = backend_for(spec, config).memory(spec)
     return report
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .text import Text
+
 _SECRET = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\.]{4,}")
 
 
@@ -39,15 +41,22 @@ class LLMError(Exception):
         retryable: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.en = redact(en)
-        self.zh = redact(zh)
+        self.message = Text(zh=redact(zh), en=redact(en))
         self.partial = partial
         self.status = status
         self.detail = redact(detail)
         self.retry_after = retry_after
         if retryable is not None:
             self.retryable = retryable
-        super().__init__(self.en)
+        super().__init__(self.message.en)
+
+    @property
+    def en(self) -> str:
+        return self.message.en
+
+    @property
+    def zh(self) -> str:
+        return self.message.zh
 
     @property
     def code(self) -> str:
@@ -55,7 +64,7 @@ class LLMError(Exception):
         return type(self).__name__
 
     def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+        return self.message.text(lang)
 
 
 class ConfigError(LLMError):

@@ -1,8 +1,8 @@
 """How many requests go to one server at once; the rest wait their turn in order, with their position.
 
-One gate per server (an Ollama URL, an OpenAI-compatible URL, a cloud vendor). Native models have no
-gate here: their worker keeps its own queue. Sizes come from PARALLEL_REQUESTS, by provider name
-(`ollama`, `vllm`, `llamacpp`, `openai`, ...), then by kind (`local`, `cloud`), then the defaults below.
+One gate per server, as each backend names it (an Ollama URL, an OpenAI-compatible URL, a cloud vendor).
+Native models have no gate here: their worker keeps its own queue. Sizes come from the backend
+(PARALLEL_REQUESTS by provider name, then by group `local` or `cloud`, then the defaults).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from collections import deque
 from collections.abc import Generator
 
 from .backends.base import CancelToken, Status
-from .backends.openai_compat import resolve_endpoint
-from .model_spec import CLOUD, NATIVE, OLLAMA, ModelSpec
+from .model_spec import ModelSpec
 
-DEFAULT_PARALLEL = {"ollama": 4, "llamacpp": 4, "local": 16, "cloud": 8}
 _POLL = 0.5  # seconds between checks of the cancel token while waiting
 
 
@@ -62,8 +60,8 @@ class Gate:
                 shown = ahead
                 yield Status(
                     "queued",
-                    f"Waiting for {label}: {ahead} request(s) ahead",
-                    f"等待 {label}：前面还有 {ahead} 个请求",
+                    en=f"Waiting for {label}: {ahead} request(s) ahead",
+                    zh=f"等待 {label}：前面还有 {ahead} 个请求",
                     position=ahead,
                 )
         except BaseException:
@@ -92,28 +90,20 @@ _lock = threading.Lock()
 
 def parallel_for(spec: ModelSpec, config) -> int | None:
     """Requests allowed at once to the server of `spec`; None means no gate (native workers queue themselves)."""
-    if spec.kind == NATIVE:
-        return None
-    kind = "cloud" if spec.kind == CLOUD else "local"
-    limits = {**DEFAULT_PARALLEL, **config["PARALLEL_REQUESTS"]}
-    return int(limits.get(spec.provider) or limits.get(kind) or DEFAULT_PARALLEL[kind])
+    from .registry import backend_for
 
-
-def server_of(spec: ModelSpec, config) -> str:
-    """What one gate covers: the Ollama URL, the OpenAI-compatible server's URL, or the cloud vendor."""
-    if spec.kind == OLLAMA:
-        return config["OLLAMA_API_BASE"]
-    if spec.kind == CLOUD:
-        return spec.provider
-    return resolve_endpoint(spec, config).base_url
+    return backend_for(spec, config).parallel(spec)
 
 
 def gate_for(spec: ModelSpec, config) -> Gate | None:
     """The gate of the server of `spec`, shared by every request in this process; None for native models."""
-    size = parallel_for(spec, config)
+    from .registry import backend_for
+
+    backend = backend_for(spec, config)
+    size = backend.parallel(spec)
     if size is None:
         return None
-    key = (server_of(spec, config), size)
+    key = (backend.server(spec), size)
     with _lock:
         if key not in _gates:
             _gates[key] = Gate(size)

@@ -68,9 +68,9 @@ def build_messages(
     limit = math.inf if budget is None else budget - reserve
     if used > limit:
         raise ContextTooLong(
-            f"The prompt is about {used} tokens, but the model's context budget is {budget} tokens "
+            en=f"The prompt is about {used} tokens, but the model's context budget is {budget} tokens "
             f"({reserve} kept for the answer): shorten the text, or raise max_token in the model's brackets in config_private.py.",
-            f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
+            zh=f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
             "请缩短文本，或在 config_private.py 的模型标识括号中调大 max_token。",
         )
     kept: list[dict[str, str]] = []

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from .errors import IdentifierError
-from .providers import LOCAL_SERVERS, NATIVE_FOLDER_PREFIX, NATIVE_MODELS, cloud_vendor_for
+from .native.catalog import FOLDER_PREFIX, NAMED
+from .providers import LOCAL_SERVERS, cloud_vendor_for
 
 OLLAMA = "ollama"
 OPENAI_COMPAT = "openai_compat"
@@ -127,7 +128,7 @@ def _bad(part: str, why_en: str, why_zh: str) -> IdentifierError:
     end_en = "" if why_en.endswith("?") else "."
     end_zh = "" if why_zh.endswith("？") else "。"
     return IdentifierError(
-        f"Bad model identifier at “{part}”: {why_en}{end_en}", f"模型标识有误，问题在“{part}”：{why_zh}{end_zh}"
+        en=f"Bad model identifier at “{part}”: {why_en}{end_en}", zh=f"模型标识有误，问题在“{part}”：{why_zh}{end_zh}"
     )
 
 
@@ -159,7 +160,7 @@ def parse_model(text: str) -> ModelSpec:
     """Parse one identifier such as `ollama-qwen2.5:7b(max_token=8192)` into a ModelSpec."""
     text = text.strip()
     if not text:
-        raise IdentifierError("The model identifier is empty.", "模型标识为空。")
+        raise IdentifierError(en="The model identifier is empty.", zh="模型标识为空。")
     if len(split_models(text)) > 1:
         raise _bad(
             text,
@@ -250,25 +251,25 @@ def _parse_base(base: str) -> ModelSpec:
                     f"应为 {prefix}-模型名（服务启动时的模型名）",
                 )
             return ModelSpec(OPENAI_COMPAT, prefix, name, base)
-    if base in NATIVE_MODELS:
+    if base in NAMED:
         return ModelSpec(NATIVE, base, base, base)
-    if base.startswith(NATIVE_FOLDER_PREFIX + "-"):
-        name = base[len(NATIVE_FOLDER_PREFIX) + 1 :]
+    if base.startswith(FOLDER_PREFIX + "-"):
+        name = base[len(FOLDER_PREFIX) + 1 :]
         if not _FOLDER_NAME.fullmatch(name):
             raise _bad(
                 base,
                 "expected local-NAME, NAME being a key of LOCAL_MODEL_PATHS",
                 "应为 local-名称，名称为 LOCAL_MODEL_PATHS 中的键",
             )
-        return ModelSpec(NATIVE, NATIVE_FOLDER_PREFIX, name, base)
+        return ModelSpec(NATIVE, FOLDER_PREFIX, name, base)
     vendor = cloud_vendor_for(base)
     if vendor and _CLOUD_NAME.fullmatch(base):
         name = base[len(vendor.strip_prefix) :] if base.startswith(vendor.strip_prefix) else base
         if name:
             return ModelSpec(CLOUD, vendor.name, name, base)
     raise IdentifierError(
-        f"Unknown model “{base}”: use ollama-NAME, vllm-MODEL, lmstudio-/llamacpp-/jan-/localai-/tgwebui-/sglang-MODEL, "
+        en=f"Unknown model “{base}”: use ollama-NAME, vllm-MODEL, lmstudio-/llamacpp-/jan-/localai-/tgwebui-/sglang-MODEL, "
         "openai-compat-MODEL(base_url=URL), chatglm4, qwen-local, local-NAME, or a cloud name such as gpt-4o-mini.",
-        f"未知模型“{base}”：可用 ollama-名称、vllm-模型、lmstudio-/llamacpp-/jan-/localai-/tgwebui-/sglang-模型、"
+        zh=f"未知模型“{base}”：可用 ollama-名称、vllm-模型、lmstudio-/llamacpp-/jan-/localai-/tgwebui-/sglang-模型、"
         "openai-compat-模型(base_url=网址)、chatglm4、qwen-local、local-名称，或云端模型名如 gpt-4o-mini。",
     )

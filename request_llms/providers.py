@@ -1,6 +1,6 @@
 """Static tables of the servers and vendors LocalScholar knows: identifier prefixes, default URLs, key names.
 
-Adding a local OpenAI-compatible server or a cloud vendor is one row here.
+Adding a local OpenAI-compatible server or a cloud vendor is one row here; native models are in native/catalog.py.
 """
 
 from __future__ import annotations
@@ -70,16 +70,6 @@ CLOUD_VENDORS: tuple[CloudVendor, ...] = (
     CloudVendor("zhipu", "智谱 GLM", "https://open.bigmodel.cn/api/paas/v4", "ZHIPUAI_API_KEY", re.compile(r"glm-")),
     CloudVendor("moonshot", "Moonshot Kimi", "https://api.moonshot.cn/v1", "MOONSHOT_API_KEY", re.compile(r"(moonshot-|kimi-)")),
 )
-
-# Native models run by LocalScholar itself; `local-NAME` adds any folder named in LOCAL_MODEL_PATHS.
-NATIVE_MODELS: dict[str, str] = {
-    "builtin-gemma3-270m": "Gemma 3 270M (tiny built-in demo model)",
-    "chatglm": "ChatGLM2",
-    "chatglm3": "ChatGLM3",
-    "chatglm4": "ChatGLM4",
-    "qwen-local": "Qwen (local folder)",
-}
-NATIVE_FOLDER_PREFIX = "local"
 
 
 def cloud_vendor_for(name: str) -> CloudVendor | None:

@@ -1,76 +1,50 @@
-"""From a ModelSpec to its backend, and the list of usable models: configured ones plus those found on local servers."""
+"""From a ModelSpec to its backend (the one map of kinds to backends), the list of usable models (configured ones
+plus those found on local servers), and the check of a model asked for by an untrusted user."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 
 import httpx
 
-from .backends.base import Backend
-from .backends.local import LocalBackend
+from .backends.base import Backend, Found, ModelEntry
+from .backends.cloud import CloudBackend
+from .backends.local_servers import LocalServerBackend
 from .backends.ollama import OllamaBackend
-from .backends.openai_compat import Endpoint, OpenAICompatBackend, resolve_endpoint
-from .errors import LLMError, ModelNotAllowed
+from .errors import ModelNotAllowed
 from .model_spec import CLOUD, NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec, parse_model, parse_models
-from .native_plan import resolve_plan
-from .providers import LOCAL_SERVERS, NATIVE_MODELS
+from .native.backend import NativeBackend
 
-_BACKEND_TYPES = {OLLAMA: OllamaBackend, OPENAI_COMPAT: OpenAICompatBackend, CLOUD: OpenAICompatBackend, NATIVE: LocalBackend}
+BACKENDS: dict[str, type[Backend]] = {
+    OLLAMA: OllamaBackend,
+    OPENAI_COMPAT: LocalServerBackend,
+    CLOUD: CloudBackend,
+    NATIVE: NativeBackend,
+}
 _lock = threading.Lock()
 
 
 def backend_for(spec: ModelSpec, config) -> Backend:
     """The backend that serves `spec`; one instance per configuration and kind, shared by threads."""
-    cls = _BACKEND_TYPES[spec.kind]
+    return _backend(BACKENDS[spec.kind], config)
+
+
+def _backend(cls: type[Backend], config) -> Backend:
     with _lock:
         if cls not in config.runtime:
             config.runtime[cls] = cls(config)
         return config.runtime[cls]
 
 
-@dataclass
-class ModelEntry:
-    """One line of `list`: an identifier, what serves it, and whether it can answer now."""
-
-    identifier: str
-    backend: str
-    source: str  # "configured" or "discovered"
-    reachable: bool | None  # None: not checked (cloud models, native models)
-    detail: str = ""
-    context: int | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def _local_endpoints(config) -> dict[str, tuple[str, Endpoint]]:
-    """One OpenAI-compatible URL per server to probe, with the preset prefix that names its models."""
-    found: dict[str, tuple[str, Endpoint]] = {}
-    for prefix in LOCAL_SERVERS:
-        try:
-            endpoint = resolve_endpoint(parse_model(f"{prefix}-probe"), config)
-        except LLMError:
-            continue
-        found.setdefault(endpoint.base_url, (prefix, endpoint))
-    return found
-
-
-def discover(config, timeout: float = 1.5) -> tuple[dict[str, dict], dict[str, str]]:
-    """Ask every configured local server what it serves, in parallel.
+def discover(config, timeout: float = 1.5) -> tuple[Found, dict[str, str]]:
+    """Ask every configured server what it serves, in parallel.
 
     Returns ({server: {identifier: context or None}}, {server: why it could not be asked}).
     """
-    ollama = backend_for(parse_model("ollama-probe"), config)
-    compat = backend_for(parse_model("vllm-probe"), config)
-    jobs = {"ollama": lambda: {f"ollama-{name}": ollama.model_context_length(name) for name in ollama.list_models(timeout)}}
-    for base_url, (prefix, endpoint) in _local_endpoints(config).items():
-        jobs[base_url] = lambda p=prefix, e=endpoint: {
-            f"{p}-{name}": ctx for name, ctx in compat.served_models(e, timeout).items()
-        }
+    jobs = {server: job for cls in BACKENDS.values() for server, job in _backend(cls, config).discovery(timeout).items()}
     found, down = {}, {}
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         for name, future in futures.items():
             try:
@@ -80,46 +54,22 @@ def discover(config, timeout: float = 1.5) -> tuple[dict[str, dict], dict[str, s
     return found, down
 
 
-def _configured_entry(text: str, config, found: dict[str, dict], down: dict[str, str], probed: bool) -> ModelEntry:
-    spec = parse_models(text)[0] if "&" in text else parse_model(text)
-    if "&" in text:
-        return ModelEntry(text, "multi", "configured", None, "several models at once")
-    if spec.kind == NATIVE:
-        label = NATIVE_MODELS.get(spec.base, spec.base)
-        try:
-            plan = resolve_plan(spec, config)
-        except LLMError as exc:
-            return ModelEntry(text, "native", "configured", False, exc.en)
-        return ModelEntry(text, "native", "configured", True, f"{label}: {plan.folder or 'built in, prepared on first use'}")
-    if spec.kind == CLOUD:
-        endpoint = resolve_endpoint(spec, config)
-        detail = endpoint.label if endpoint.api_key else f"{endpoint.label}: no key, set {endpoint.key_setting}"
-        return ModelEntry(text, "cloud", "configured", None, detail)
-    server = "ollama" if spec.kind == OLLAMA else resolve_endpoint(spec, config).base_url
-    where = config["OLLAMA_API_BASE"] if spec.kind == OLLAMA else server
-    if not probed:
-        return ModelEntry(text, spec.provider, "configured", None, f"{where} (not checked)")
-    if server in down or server not in found:
-        return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {where}")
-    models = found[server]
-    name = spec.base if spec.kind != OLLAMA or ":" in spec.model else spec.base + ":latest"
-    if name in models or spec.base in models:
-        return ModelEntry(text, spec.provider, "configured", True, where, models.get(name) or models.get(spec.base))
-    return ModelEntry(text, spec.provider, "configured", False, f"server at {where} does not have this model")
-
-
 def list_models(config, probe: bool = True) -> list[ModelEntry]:
     """Every usable identifier: the configured ones, then those found on reachable local servers."""
     found, down = discover(config) if probe else ({}, {})
-    entries = [_configured_entry(text, config, found, down, probe) for text in config["AVAIL_LLM_MODELS"]]
+    entries = []
+    for text in config["AVAIL_LLM_MODELS"]:
+        if "&" in text:
+            entries.append(ModelEntry(text, "multi", "configured", None, "several models at once"))
+        else:
+            spec = parse_model(text)
+            entries.append(backend_for(spec, config).describe(text, spec, found, down, probe))
     seen = {e.identifier for e in entries} | {parse_model(e.identifier).base for e in entries if "&" not in e.identifier}
     for server, models in found.items() if config["DISCOVER_LOCAL_MODELS"] else ():
         for identifier, context in models.items():
             if identifier not in seen:
                 seen.add(identifier)
-                provider = parse_model(identifier).provider
-                where = config["OLLAMA_API_BASE"] if server == "ollama" else server
-                entries.append(ModelEntry(identifier, provider, "discovered", True, where, context))
+                entries.append(ModelEntry(identifier, parse_model(identifier).provider, "discovered", True, server, context))
     return entries
 
 
@@ -136,7 +86,7 @@ def check_allowed(text: str, config, discovered: set[str] = frozenset()) -> tupl
     the owner decides where a request goes or which key it carries. Raises ModelNotAllowed otherwise.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ModelNotAllowed("No model is chosen: pick one in the model list.", "未选择模型：请在模型列表中选择一个。")
+        raise ModelNotAllowed(en="No model is chosen: pick one in the model list.", zh="未选择模型：请在模型列表中选择一个。")
     specs = parse_models(text)
     configured: dict[str, list[ModelSpec]] = {}
     for item in config["AVAIL_LLM_MODELS"]:
@@ -145,16 +95,16 @@ def check_allowed(text: str, config, discovered: set[str] = frozenset()) -> tupl
     for spec in specs:
         if spec.base not in configured and spec.base not in discovered:
             raise ModelNotAllowed(
-                f"The model {spec.base} is not offered here: add it to AVAIL_LLM_MODELS in config_private.py.",
-                f"此处未提供模型 {spec.base}：请把它加入 config_private.py 的 AVAIL_LLM_MODELS。",
+                en=f"The model {spec.base} is not offered here: add it to AVAIL_LLM_MODELS in config_private.py.",
+                zh=f"此处未提供模型 {spec.base}：请把它加入 config_private.py 的 AVAIL_LLM_MODELS。",
             )
         fixed = _fixed_params(spec)
         if fixed and not any(_fixed_params(known) == fixed for known in configured.get(spec.base, [])):
             names = ", ".join(sorted(fixed))
             raise ModelNotAllowed(
-                f"{names} can only be set in config_private.py, not from the page: "
+                en=f"{names} can only be set in config_private.py, not from the page: "
                 f"add {spec.text} to AVAIL_LLM_MODELS there to offer it.",
-                f"{names} 只能在 config_private.py 中设置，不能从页面指定：如需使用，请把 {spec.text} 加入其中的 AVAIL_LLM_MODELS。",
+                zh=f"{names} 只能在 config_private.py 中设置，不能从页面指定：如需使用，请把 {spec.text} 加入其中的 AVAIL_LLM_MODELS。",
             )
     return specs
 

@@ -15,7 +15,7 @@ import httpx
 
 from .errors import LLMError
 from .messages import estimate_tokens
-from .model_spec import NATIVE, OPENAI_COMPAT, ModelSpec
+from .model_spec import ModelSpec
 from .registry import backend_for
 
 
@@ -39,12 +39,12 @@ def counter_for(spec: ModelSpec, config) -> TokenCounter:
 
     A native model is counted by its own tokenizer in its worker, which loads the model if needed.
     """
-    if spec.kind not in (OPENAI_COMPAT, NATIVE):
-        return ESTIMATE
     backend = backend_for(spec, config)
+    source = backend.token_source(spec)
+    if source is None:
+        return ESTIMATE
     try:
         backend.count_tokens(spec, "hello", timeout=5.0)
     except (httpx.HTTPError, LLMError, ValueError, KeyError, TypeError, AttributeError):
         return ESTIMATE
-    source = "native tokenizer" if spec.kind == NATIVE else f"{spec.provider} /tokenize"
     return TokenCounter(lambda text: backend.count_tokens(spec, text), True, source)

@@ -124,8 +124,8 @@ def open_stream(
             if isinstance(exc, httpx.TimeoutException):
                 raise _timeout(url) from None
             raise StreamCut(
-                f"The server at {url} closed the connection before answering ({type(exc).__name__}); try again.",
-                f"{url} 的服务在回答前断开了连接（{type(exc).__name__}），请重试。",
+                en=f"The server at {url} closed the connection before answering ({type(exc).__name__}); try again.",
+                zh=f"{url} 的服务在回答前断开了连接（{type(exc).__name__}），请重试。",
             ) from None
         try:
             if response.status_code >= 400:
@@ -178,8 +178,8 @@ def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Itera
         if cancel.is_set():
             raise Cancelled from None
         raise StreamCut(
-            f"The connection to {url} broke in the middle of the answer ({type(exc).__name__}); the text so far is kept.",
-            f"与 {url} 的连接在回答中途断开（{type(exc).__name__}），已保留收到的部分。",
+            en=f"The connection to {url} broke in the middle of the answer ({type(exc).__name__}); the text so far is kept.",
+            zh=f"与 {url} 的连接在回答中途断开（{type(exc).__name__}），已保留收到的部分。",
         ) from None
     if cancel.is_set():
         raise Cancelled
@@ -187,8 +187,8 @@ def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Itera
 
 def _timeout(url: str) -> BackendTimeout:
     return BackendTimeout(
-        f"The server at {url} stopped answering (read timeout); raise READ_TIMEOUT if the model is slow to load.",
-        f"{url} 的服务长时间无响应（读取超时）；若模型加载较慢，可调大 READ_TIMEOUT。",
+        en=f"The server at {url} stopped answering (read timeout); raise READ_TIMEOUT if the model is slow to load.",
+        zh=f"{url} 的服务长时间无响应（读取超时）；若模型加载较慢，可调大 READ_TIMEOUT。",
     )
 
 
@@ -227,7 +227,7 @@ def json_chunk(text: str, who_en: str, who_zh: str) -> dict:
         chunk = None
     if not isinstance(chunk, dict):
         raise StreamError(
-            f"{who_en} sent a chunk that is not a JSON object: {text[:120]!r}; the text so far is kept.",
-            f"{who_zh}返回了无法解析的数据块：{text[:120]!r}；已保留收到的部分。",
+            en=f"{who_en} sent a chunk that is not a JSON object: {text[:120]!r}; the text so far is kept.",
+            zh=f"{who_zh}返回了无法解析的数据块：{text[:120]!r}；已保留收到的部分。",
         )
     return chunk

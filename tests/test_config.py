@@ -77,7 +77,7 @@ def test_every_bad_key_gets_its_own_line(tmp_path):
 
 def test_an_unknown_key_warns_with_the_closest_known_key(tmp_path):
     config = make_config(tmp_path, 'OLAMA_API_BASE = "http://localhost:11434"\n')
-    assert any("OLAMA_API_BASE" in en and "OLLAMA_API_BASE" in en for en, _ in config.warnings)
+    assert any("OLAMA_API_BASE" in w.en and "OLLAMA_API_BASE" in w.en for w in config.warnings)
 
 
 def test_the_private_file_is_read_as_data_not_run(tmp_path):

@@ -15,7 +15,7 @@ from request_llms.backends.base import ChatOptions
 from request_llms.chat import complete
 from request_llms.errors import ConfigError, WeightsMissing
 from request_llms.model_spec import parse_model
-from request_llms.native_plan import resolve_plan
+from request_llms.native.plan import resolve_plan
 from request_llms.registry import backend_for
 from tests.helpers import make_config
 from tests.servers.provision import cache_root

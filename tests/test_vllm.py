@@ -54,8 +54,9 @@ def test_an_unknown_model_lists_what_vllm_serves(config):
 
 
 def test_real_openai_models_still_go_to_openai_beside_vllm(config):
-    from request_llms.backends.openai_compat import resolve_endpoint
     from request_llms.model_spec import parse_model
+    from request_llms.registry import backend_for
 
-    assert resolve_endpoint(parse_model("gpt-4o-mini"), config).base_url == "https://api.openai.com/v1"
-    assert resolve_endpoint(parse_model("vllm-gemma-270m"), config).base_url.startswith("http://127.0.0.1:")
+    cloud, vllm = parse_model("gpt-4o-mini"), parse_model("vllm-gemma-270m")
+    assert backend_for(cloud, config).endpoint(cloud).base_url == "https://api.openai.com/v1"
+    assert backend_for(vllm, config).endpoint(vllm).base_url.startswith("http://127.0.0.1:")

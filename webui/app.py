@@ -9,6 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from request_llms.model_spec import split_models
+from request_llms.text import Text
 
 from .functions import all_functions
 from .handlers import MAX_COMPARE, Handlers
@@ -50,20 +51,19 @@ def page_language(config) -> str:
 class _Labels:
     """Components whose words change with the language switch.
 
-    Each attribute names a key of STRINGS, or gives the (zh, en) pair itself.
+    Each attribute names a key of STRINGS, or gives the Text itself.
     """
 
     def __init__(self) -> None:
-        self.items: list[tuple[gr.blocks.Block, dict[str, str | tuple[str, str]]]] = []
+        self.items: list[tuple[gr.blocks.Block, dict[str, str | Text]]] = []
 
-    def add(self, component, **attributes: str | tuple[str, str]):
+    def add(self, component, **attributes: str | Text):
         self.items.append((component, attributes))
         return component
 
     def updates(self, lang: str) -> list:
-        def word(key: str | tuple[str, str]) -> str:
-            pair = STRINGS[key] if isinstance(key, str) else key
-            return pair[0] if lang == "zh" else pair[1]
+        def word(key: str | Text) -> str:
+            return (STRINGS[key] if isinstance(key, str) else key).text(lang)
 
         return [gr.update(**{attr: word(key) for attr, key in attributes.items()}) for _, attributes in self.items]
 
@@ -77,13 +77,16 @@ def build_app(config) -> gr.Blocks:
     def L(key: str) -> str:
         return t(key, lang0)
 
-    with gr.Blocks(title=STRINGS["title"][0]) as app:
+    with gr.Blocks(title=STRINGS["title"].zh) as app:
         # The language choice is no secret: a fixed key keeps it across restarts. Who the user is lives
         # in a server-sealed cookie (webui/owners.py), never in what the page's script can read.
         saved_lang = gr.BrowserState(lang0, storage_key="localscholar-lang", secret="localscholar-language")
         conv = gr.State(None)
         with gr.Row():
-            labels.add(gr.Markdown(f"## {L('title')}", elem_id="title"), value=tuple(f"## {w}" for w in STRINGS["title"]))
+            labels.add(
+                gr.Markdown(f"## {L('title')}", elem_id="title"),
+                value=Text(zh=f"## {STRINGS['title'].zh}", en=f"## {STRINGS['title'].en}"),
+            )
             with gr.Column(scale=0, min_width=220):
                 lang = gr.Radio(
                     [("中文", "zh"), ("English", "en")], value=lang0, show_label=False, elem_id="lang-select", container=False
@@ -138,7 +141,7 @@ def build_app(config) -> gr.Blocks:
                                         gr.Button(
                                             function.label(lang0), size="sm", elem_id=f"fn-{function.key}", elem_classes="fn-btn"
                                         ),
-                                        value=(function.zh, function.en),
+                                        value=Text(zh=function.zh, en=function.en),
                                     )
                         with labels.add(gr.Accordion(L("plugins"), open=True), label="plugins"):
                             plugin_select = labels.add(

@@ -2,63 +2,65 @@
 
 from __future__ import annotations
 
-STRINGS: dict[str, tuple[str, str]] = {
-    "title": ("LocalScholar 本地学术助手", "LocalScholar: your local academic assistant"),
-    "chat": ("对话", "Chat"),
-    "input": ("输入", "Your text"),
-    "placeholder": (
-        "输入问题或粘贴文本；Enter 发送，Shift+Enter 换行",
-        "Ask, or paste text; Enter sends, Shift+Enter starts a new line",
+from request_llms.text import Text
+
+STRINGS: dict[str, Text] = {
+    "title": Text(zh="LocalScholar 本地学术助手", en="LocalScholar: your local academic assistant"),
+    "chat": Text(zh="对话", en="Chat"),
+    "input": Text(zh="输入", en="Your text"),
+    "placeholder": Text(
+        zh="输入问题或粘贴文本；Enter 发送，Shift+Enter 换行", en="Ask, or paste text; Enter sends, Shift+Enter starts a new line"
     ),
-    "submit": ("提交", "Send"),
-    "stop": ("停止", "Stop"),
-    "new_chat": ("新对话", "New chat"),
-    "retry": ("重新生成", "Retry"),
-    "model": ("模型", "Model"),
-    "refresh": ("刷新模型列表", "Refresh models"),
-    "functions": ("基础功能", "Basic functions"),
-    "upload": ("上传文件（插件可读取）", "Upload files (for plugins)"),
-    "settings": ("参数与系统提示", "Settings and system prompt"),
-    "temperature": ("温度 temperature", "Temperature"),
-    "top_p": ("top_p", "top_p"),
-    "max_length": ("最长回答（token，0 = 服务器默认）", "Longest answer (tokens, 0 = server default)"),
-    "system": ("系统提示", "System prompt"),
-    "history": ("历史对话", "Conversations"),
-    "open": ("选择要打开的对话", "Pick a conversation to reopen"),
-    "delete": ("删除", "Delete"),
-    "export": ("导出 Markdown", "Export Markdown"),
-    "compare": ("多模型对比", "Compare models"),
-    "compare_models": ("选择 2 到 4 个模型", "Pick two to four models"),
-    "compare_input": ("同一个问题", "One question for all"),
-    "compare_send": ("同时询问", "Ask all"),
-    "answering": ("正在回答……", "Answering…"),
-    "stopped": ("已停止", "stopped"),
-    "first_token": ("首字", "first token"),
-    "context": ("上下文", "context"),
-    "length": ("长度", "length"),
-    "unreachable": ("不可达", "unreachable"),
-    "need_models": ("请选择 2 到 4 个模型。", "Pick two to four models."),
-    "uploaded": ("已保存 {n} 个文件：{names}", "Saved {n} file(s): {names}"),
-    "too_big": (
-        "文件 {name} 超过 {limit} MB 的上限，未保存；可在 config_private.py 调大 MAX_UPLOAD_MB。",
-        "{name} is larger than the {limit} MB limit and was not saved; raise MAX_UPLOAD_MB in config_private.py.",
+    "submit": Text(zh="提交", en="Send"),
+    "stop": Text(zh="停止", en="Stop"),
+    "new_chat": Text(zh="新对话", en="New chat"),
+    "retry": Text(zh="重新生成", en="Retry"),
+    "model": Text(zh="模型", en="Model"),
+    "refresh": Text(zh="刷新模型列表", en="Refresh models"),
+    "functions": Text(zh="基础功能", en="Basic functions"),
+    "upload": Text(zh="上传文件（插件可读取）", en="Upload files (for plugins)"),
+    "settings": Text(zh="参数与系统提示", en="Settings and system prompt"),
+    "temperature": Text(zh="温度 temperature", en="Temperature"),
+    "top_p": Text(zh="top_p", en="top_p"),
+    "max_length": Text(zh="最长回答（token，0 = 服务器默认）", en="Longest answer (tokens, 0 = server default)"),
+    "system": Text(zh="系统提示", en="System prompt"),
+    "history": Text(zh="历史对话", en="Conversations"),
+    "open": Text(zh="选择要打开的对话", en="Pick a conversation to reopen"),
+    "delete": Text(zh="删除", en="Delete"),
+    "export": Text(zh="导出 Markdown", en="Export Markdown"),
+    "compare": Text(zh="多模型对比", en="Compare models"),
+    "compare_models": Text(zh="选择 2 到 4 个模型", en="Pick two to four models"),
+    "compare_input": Text(zh="同一个问题", en="One question for all"),
+    "compare_send": Text(zh="同时询问", en="Ask all"),
+    "answering": Text(zh="正在回答……", en="Answering…"),
+    "stopped": Text(zh="已停止", en="stopped"),
+    "first_token": Text(zh="首字", en="first token"),
+    "context": Text(zh="上下文", en="context"),
+    "length": Text(zh="长度", en="length"),
+    "unreachable": Text(zh="不可达", en="unreachable"),
+    "need_models": Text(zh="请选择 2 到 4 个模型。", en="Pick two to four models."),
+    "uploaded": Text(zh="已保存 {n} 个文件：{names}", en="Saved {n} file(s): {names}"),
+    "too_big": Text(
+        zh="文件 {name} 超过 {limit} MB 的上限，未保存；可在 config_private.py 调大 MAX_UPLOAD_MB。",
+        en="{name} is larger than the {limit} MB limit and was not saved; raise MAX_UPLOAD_MB in config_private.py.",
     ),
-    "nothing_to_retry": ("没有可重新生成的问题。", "Nothing to retry yet."),
-    "plugins": ("学术插件", "Academic plugins"),
-    "plugin_select": ("选择插件", "Pick a plugin"),
-    "plugin_run": ("运行插件", "Run plugin"),
-    "plugin_files": ("交给插件的文件（不选则用最新上传的）", "Files for the plugin (none picked: the newest upload)"),
-    "plugin_outputs": ("插件输出（点击下载）", "Plugin output (click to download)"),
-    "plugin_takes": ("读取上传的 {kinds} 文件", "Reads uploaded {kinds} files"),
-    "pick_plugin": ("请先在插件菜单中选择一个插件。", "Pick a plugin in the menu first."),
-    "plugin_running": ("插件运行中：{name}", "Running plugin: {name}"),
-    "plugin_done": ("插件完成：{name}", "Plugin finished: {name}"),
-    "write_first": ("请先在输入框写入文本，再点功能按钮。", "Put some text in the box first, then press a function button."),
+    "nothing_to_retry": Text(zh="没有可重新生成的问题。", en="Nothing to retry yet."),
+    "plugins": Text(zh="学术插件", en="Academic plugins"),
+    "plugin_select": Text(zh="选择插件", en="Pick a plugin"),
+    "plugin_run": Text(zh="运行插件", en="Run plugin"),
+    "plugin_files": Text(zh="交给插件的文件（不选则用最新上传的）", en="Files for the plugin (none picked: the newest upload)"),
+    "plugin_outputs": Text(zh="插件输出（点击下载）", en="Plugin output (click to download)"),
+    "plugin_takes": Text(zh="读取上传的 {kinds} 文件", en="Reads uploaded {kinds} files"),
+    "pick_plugin": Text(zh="请先在插件菜单中选择一个插件。", en="Pick a plugin in the menu first."),
+    "plugin_running": Text(zh="插件运行中：{name}", en="Running plugin: {name}"),
+    "plugin_done": Text(zh="插件完成：{name}", en="Plugin finished: {name}"),
+    "write_first": Text(
+        zh="请先在输入框写入文本，再点功能按钮。", en="Put some text in the box first, then press a function button."
+    ),
 }
 
 
 def t(key: str, lang: str, **values) -> str:
     """The text of `key` in `lang` (zh or en), with `values` filled in."""
-    zh, en = STRINGS[key]
-    text = zh if lang == "zh" else en
+    text = STRINGS[key].text(lang)
     return text.format(**values) if values else text

@@ -7,14 +7,15 @@ import time
 
 from request_llms.providers import LOCAL_SERVERS
 from request_llms.registry import ModelEntry, check_allowed, list_models
+from request_llms.text import Text
 
 from .i18n import t
 
 _KIND = {
-    "native": ("本地原生", "native"),
-    "ollama": ("Ollama", "Ollama"),
-    "cloud": ("云端", "cloud"),
-    "multi": ("多模型对比", "compare"),
+    "native": Text(zh="本地原生", en="native"),
+    "ollama": Text(zh="Ollama", en="Ollama"),
+    "cloud": Text(zh="云端", en="cloud"),
+    "multi": Text(zh="多模型对比", en="compare"),
 }
 FRESH_SECONDS = 15.0  # a page load reuses a look at the servers this recent
 
@@ -53,7 +54,7 @@ class Catalog:
 
 def label(entry: ModelEntry, lang: str) -> str:
     server = LOCAL_SERVERS.get(entry.backend)
-    zh, en = _KIND.get(entry.backend) or ((server.label, server.label) if server else (entry.backend, entry.backend))
-    kind = zh if lang == "zh" else en
+    name = server.label if server else entry.backend
+    kind = _KIND.get(entry.backend, Text(zh=name, en=name)).text(lang)
     mark = f" · ⚠ {t('unreachable', lang)}" if entry.reachable is False else ""
     return f"{entry.identifier}  [{kind}]{mark}"

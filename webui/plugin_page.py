@@ -14,8 +14,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from crazy_functions.registry import Plugin, all_plugins, plugin_named
-from crazy_functions.session import PluginChatbot
+from crazy_functions.runtime.registry import Plugin, all_plugins, plugin_named
+from crazy_functions.runtime.session import PluginChatbot
 from request_llms.errors import LLMError
 from toolbox import error_line
 

@@ -1,13 +1,14 @@
-"""What every backend shares: options, usage figures, the cancel token and the Backend interface."""
+"""What every backend shares: options, usage figures, the cancel token, the Backend interface and its list line."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict, dataclass
 
+from ..errors import ConfigError
 from ..model_spec import ModelSpec
+from ..text import Text
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Status:
     position: int | None = None  # requests ahead of this one
 
     def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+        return Text(zh=self.zh, en=self.en).text(lang)
 
 
 class CancelToken:
@@ -91,15 +92,101 @@ class CancelToken:
 Event = str | Usage | Status  # a text delta, the usage figures at the end, or progress before the answer
 
 
-class Backend(Protocol):
-    """A way to talk to one kind of model."""
+@dataclass
+class ModelEntry:
+    """One line of `list`: an identifier, what serves it, and whether it can answer now."""
+
+    identifier: str
+    backend: str
+    source: str  # "configured" or "discovered"
+    reachable: bool | None  # None: not checked (cloud models, native models)
+    detail: str = ""
+    context: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# What each server answered at discovery: {server address: {identifier: context length or None}}
+Found = dict[str, dict[str, int | None]]
+DEFAULT_PARALLEL = {"ollama": 4, "llamacpp": 4, "local": 16, "cloud": 8}
+
+
+class Backend:
+    """A way to talk to one kind of model; it answers for its kind everything the rest of LocalScholar asks.
+
+    `stream` is the heart; the rest have defaults for a backend that lacks the feature. The registry maps
+    each kind of ModelSpec to one Backend class, and no other module asks a spec for its kind.
+    """
+
+    label = ""
+    group = "local"  # PARALLEL_REQUESTS falls back from the provider to this ("local" or "cloud")
+
+    def __init__(self, config) -> None:
+        self.config = config
 
     def stream(
         self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
     ) -> Iterator[Event]:
         """Yield Status while waiting, text deltas as they arrive, then at most one Usage; end quietly when cancelled."""
-        ...
+        raise NotImplementedError
 
     def context_budget(self, spec: ModelSpec) -> int | None:
         """The model's context window in tokens, as far as it can be known; None if unknown."""
-        ...
+        return spec.max_token
+
+    def server(self, spec: ModelSpec) -> str | None:
+        """The server a request for `spec` goes to (one queue each); None when the backend queues requests itself."""
+        return None
+
+    def parallel(self, spec: ModelSpec) -> int | None:
+        """Requests sent to that server at once: PARALLEL_REQUESTS by provider, then by group; None with no queue."""
+        if self.server(spec) is None:
+            return None
+        limits = {**DEFAULT_PARALLEL, **self.config["PARALLEL_REQUESTS"]}
+        return int(limits.get(spec.provider) or limits.get(self.group) or DEFAULT_PARALLEL[self.group])
+
+    def discovery(self, timeout: float) -> dict[str, Callable[[], dict[str, int | None]]]:
+        """For each server of this kind to ask, a call that returns {identifier: context} (raising if down)."""
+        return {}
+
+    def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
+        """The `list` line of a configured identifier, from what discovery found."""
+        return ModelEntry(text, spec.provider, "configured", None)
+
+    def token_source(self, spec: ModelSpec) -> str | None:
+        """What counts this model's tokens exactly (`count_tokens`), or None: callers use the estimate."""
+        return None
+
+    def count_tokens(self, spec: ModelSpec, text: str, timeout: float = 30.0) -> int:
+        raise NotImplementedError
+
+    def memory(self, spec: ModelSpec) -> dict:
+        """What the serving process holds in memory, where it can be read: source, bytes, gpu_bytes, ..."""
+        return {}
+
+    def pull(self, spec: ModelSpec, repo: str | None = None) -> Generator[tuple[str, int, int], None, tuple[str, str] | None]:
+        """Fetch the model's weights, yielding (status, done, total); may return a closing (en, zh) line."""
+        raise ConfigError(
+            en=f"{spec.base} is served by its own server, which loads its weights itself: nothing to pull here.",
+            zh=f"{spec.base} 由其服务自行加载权重，这里无需下载。",
+        )
+        yield  # a generator, like the backends that do pull
+
+    def shutdown(self) -> None:
+        """Let go of what the backend holds (worker processes); the next request starts them again."""
+
+
+def served_entry(
+    text: str, spec: ModelSpec, server: str, found: Found, down: dict[str, str], probed: bool, names: tuple[str, ...]
+) -> ModelEntry:
+    """The `list` line of a model on a server that was asked what it serves (`names`: how the server may call it)."""
+    if not probed:
+        return ModelEntry(text, spec.provider, "configured", None, f"{server} (not checked)")
+    if server in down or server not in found:
+        return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {server}")
+    models = found[server]
+    for name in names:
+        if name in models:
+            return ModelEntry(text, spec.provider, "configured", True, server, models[name])
+    return ModelEntry(text, spec.provider, "configured", False, f"server at {server} does not have this model")

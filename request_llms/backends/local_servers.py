@@ -1,0 +1,110 @@
+"""OpenAI-compatible servers on the user's own machines: vLLM, llama.cpp, LM Studio, Jan, LocalAI,
+text-generation-webui, SGLang and any URL. No key unless LOCAL_API_KEY is set; never through a proxy."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..errors import BackendUnreachable, ConfigError, LLMError, ServerError
+from ..model_spec import ModelSpec, parse_model
+from ..procinfo import server_memory
+from ..providers import LOCAL_SERVERS
+from ..transport import get_json, is_local
+from .base import Found, ModelEntry, served_entry
+from .openai_compat import Endpoint, OpenAIProtocol, redirected
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class LocalServerBackend(OpenAIProtocol):
+    """A local server of one of the presets (LOCAL_SERVERS), at its configured or usual URL."""
+
+    label = "local server"
+    group = "local"
+
+    def endpoint(self, spec: ModelSpec) -> Endpoint:
+        config = self.config
+        server = LOCAL_SERVERS[spec.provider]
+        key = config["LOCAL_API_KEY"]
+        base = spec.base_url or config["LOCAL_SERVER_URLS"].get(spec.provider)
+        if not base and spec.provider == "vllm":
+            base = config["VLLM_API_BASE"]
+            if not base and (seed := redirected("https://api.openai.com/v1", config["API_URL_REDIRECT"])):
+                base, key = seed, key or config["API_KEY"]
+        base = base or server.default_url
+        if not base:
+            raise ConfigError(
+                en=f"{spec.base} needs the server's URL: write {spec.base}(base_url=http://HOST:PORT/v1), "
+                'or set LOCAL_SERVER_URLS = {"openai-compat": "http://HOST:PORT/v1"}.',
+                zh=f"{spec.base} 需要服务地址：写成 {spec.base}(base_url=http://主机:端口/v1)，"
+                '或设置 LOCAL_SERVER_URLS = {"openai-compat": "http://主机:端口/v1"}。',
+            )
+        return Endpoint(base.rstrip("/"), server.label, key, "", server.start_hint)
+
+    def unreachable(self, spec: ModelSpec, endpoint: Endpoint) -> LLMError:
+        setting = "VLLM_API_BASE" if spec.provider == "vllm" else f'LOCAL_SERVER_URLS["{spec.provider}"]'
+        return BackendUnreachable(
+            en=f"{endpoint.label} is not running at {endpoint.base_url}: start it ({endpoint.start_hint}), or set {setting}.",
+            zh=f"无法连接 {endpoint.base_url} 上的 {endpoint.label}：请先启动它（{endpoint.start_hint}），或设置 {setting}。",
+        )
+
+    def no_models_listing(self, spec: ModelSpec, endpoint: Endpoint, message: str) -> LLMError:
+        return ServerError(
+            en=f"{endpoint.base_url} has no OpenAI chat endpoint (404): the URL should end with /v1.",
+            zh=f"{endpoint.base_url} 上没有 OpenAI 接口（404）：地址应以 /v1 结尾。",
+        )
+
+    def server(self, spec: ModelSpec) -> str:
+        return self.endpoint(spec).base_url
+
+    def context_budget(self, spec: ModelSpec) -> int | None:
+        if spec.max_token:
+            return spec.max_token
+        endpoint = self.endpoint(spec)
+        with self._lock:
+            known = self._served.get(endpoint.base_url)
+        if known is None:
+            try:
+                known = self.served_models(endpoint)
+            except (httpx.HTTPError, ValueError, AttributeError):
+                return None
+        return known.get(spec.model)
+
+    def discovery(self, timeout: float) -> dict:
+        """One job per configured server URL, naming its models with the preset prefix that points there."""
+        jobs = {}
+        for prefix in LOCAL_SERVERS:
+            try:
+                endpoint = self.endpoint(parse_model(f"{prefix}-probe"))
+            except LLMError:
+                continue
+            if endpoint.base_url not in jobs:
+                jobs[endpoint.base_url] = lambda p=prefix, e=endpoint: {
+                    f"{p}-{name}": ctx for name, ctx in self.served_models(e, timeout).items()
+                }
+        return jobs
+
+    def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
+        return served_entry(text, spec, self.endpoint(spec).base_url, found, down, probed, (spec.base,))
+
+    def token_source(self, spec: ModelSpec) -> str:
+        return f"{spec.provider} /tokenize"
+
+    def count_tokens(self, spec: ModelSpec, text: str, timeout: float = 30.0) -> int:
+        """The server's own token count of `text` (POST /tokenize: vLLM reads `prompt`, llama.cpp `content`)."""
+        endpoint = self.endpoint(spec)
+        url = endpoint.base_url.removesuffix("/").removesuffix("/v1") + "/tokenize"
+        body = {"model": spec.model, "prompt": text, "content": text}
+        answer = get_json(self._client(endpoint), url, self._headers(endpoint), timeout, payload=body)
+        return answer["count"] if isinstance(answer.get("count"), int) else len(answer["tokens"])
+
+    def memory(self, spec: ModelSpec) -> dict:
+        """The resident memory of the server process, when it listens on this machine's loopback."""
+        url = urlsplit(self.endpoint(spec).base_url)
+        if is_local(url.geturl()) and url.hostname in LOOPBACK:
+            found = server_memory(url.port or 80)
+            if found:
+                return {"source": f"process {found[0]} and its children (RSS)", "bytes": found[1]}
+        return {}
