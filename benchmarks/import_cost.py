@@ -3,7 +3,7 @@
 The command asks an Ollama port where nothing listens, so it fails at once with exit code 3 after
 importing everything the ask path needs: its time is startup. Each command runs --runs times,
 interleaved, after a warm-up round (bytecode caches, file cache); the table has medians of the
-wall time from spawn to exit and each child's own peak RSS and CPU time (os.wait4). A settings file
+wall time from spawn to exit and each child's own peak RSS and CPU time (/usr/bin/time). A settings file
 that is empty (LOCALSCHOLAR_CONFIG) keeps a developer's config_private.py out, and the children get a
 minimal environment.
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, load, machine, table
+from common import ROOT, import_times, interleave, iqr, load, loads_line, machine, median, progress, table, write_config
 
 from tests.servers.running import free_port
 
@@ -136,14 +135,8 @@ def loaded_modules(command: Command, env: dict[str, str], usage_path: Path) -> s
 def slowest_imports(env: dict[str, str], usage_path: Path, count: int = 8) -> list[list[str]]:
     """The top-level imports of the ask command with the largest cumulative time, from `-X importtime`."""
     done, _ = run_python(["-X", "importtime", *COMMANDS[-1].args], env, usage_path)
-    rows = []
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or line.count("|") != 2:
-            continue
-        _, cumulative, name = line.removeprefix("import time:").split("|")
-        if cumulative.strip().isdigit() and not name.startswith("  "):  # nested imports are indented further
-            rows.append((int(cumulative), name.strip()))
-    return [[name, f"{micros / 1000:.1f}"] for micros, name in sorted(rows, reverse=True)[:count]]
+    rows = sorted(((micros, name) for name, depth, micros in import_times(done.stderr) if depth == 0), reverse=True)
+    return [[name, f"{micros / 1000:.1f}"] for micros, name in rows[:count]]
 
 
 def phases(env: dict[str, str], usage_path: Path) -> dict[str, float]:
@@ -153,11 +146,6 @@ def phases(env: dict[str, str], usage_path: Path) -> dict[str, float]:
 
 def top_level(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules if not name.startswith("_")}
-
-
-def quartiles(values: list[float]) -> str:
-    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
-    return f"{q1:.1f}-{q3:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{TIME} is needed for each child's peak memory (Debian: apt-get install time)")
     os.chdir(ROOT)  # `python -m request_llms` finds the package in the current folder
     with tempfile.TemporaryDirectory() as folder:
-        empty_config = Path(folder) / "config_private.py"
-        empty_config.touch()
+        empty_config = write_config(Path(folder) / "config_private.py")
         usage_path = Path(folder) / "usage"
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -181,20 +168,21 @@ def main(argv: list[str] | None = None) -> int:
             "LOCALSCHOLAR_CONFIG": str(empty_config),
             "OLLAMA_API_BASE": f"http://127.0.0.1:{free_port()}",  # nothing listens there
         }
+        arms = {command.label: lambda command=command: measure(command, env, usage_path) for command in COMMANDS}
+        progress("warm-up ")
+        interleave(arms, args.warmup)
+        progress(" runs ")
         load_before = load()
-        samples: dict[str, list[Sample]] = {command.label: [] for command in COMMANDS}
-        for round_number in range(args.warmup + args.runs):
-            for command in COMMANDS:
-                sample = measure(command, env, usage_path)
-                if round_number >= args.warmup:
-                    samples[command.label].append(sample)
+        samples = interleave(arms, args.runs)
         load_after = load()
+        progress(" modules and steps ")
         modules = {command.label: loaded_modules(command, env, usage_path) for command in COMMANDS}
         imports = slowest_imports(env, usage_path)
         steps = [phases(env, usage_path) for _ in range(args.runs)]
+        progress("done\n")
 
-    def median(label: str, field: str) -> float:
-        return statistics.median(getattr(sample, field) for sample in samples[label])
+    def middle(label: str, field: str) -> float:
+        return median([getattr(sample, field) for sample in samples[label]])
 
     bare, with_httpx, ours = (command.label for command in COMMANDS)
     rows = []
@@ -203,24 +191,24 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             [
                 label,
-                f"{median(label, 'wall') * 1000:.1f}",
-                quartiles([sample.wall * 1000 for sample in samples[label]]),
-                f"{median(label, 'wall') / median(bare, 'wall'):.2f}x",
-                f"{median(label, 'wall') / median(with_httpx, 'wall'):.2f}x",
-                f"{median(label, 'max_rss_kib') / 1024:.1f}",
-                f"{median(label, 'max_rss_kib') / median(with_httpx, 'max_rss_kib'):.2f}x",
-                f"{median(label, 'cpu') * 1000:.0f}",
+                f"{middle(label, 'wall') * 1000:.1f}",
+                iqr([sample.wall * 1000 for sample in samples[label]]),
+                f"{middle(label, 'wall') / middle(bare, 'wall'):.2f}x",
+                f"{middle(label, 'wall') / middle(with_httpx, 'wall'):.2f}x",
+                f"{middle(label, 'max_rss_kib') / 1024:.1f}",
+                f"{middle(label, 'max_rss_kib') / middle(with_httpx, 'max_rss_kib'):.2f}x",
+                f"{middle(label, 'cpu') * 1000:.0f}",
                 str(len(modules[label])),
                 ", ".join(name for name in HEAVY if name in modules[label]) or "none",
             ]
         )
     heavy_found = any(name in modules[ours] for name in HEAVY)
     extra = sorted(top_level(modules[ours]) - top_level(modules[with_httpx]))
-    step_rows = [[name, f"{statistics.median(step[name] for step in steps):.1f}"] for name in steps[0]]
+    step_rows = [[name, f"{median([step[name] for step in steps]):.1f}"] for name in steps[0]]
     header = ["command", "wall ms", "wall IQR", "vs pass", "vs httpx", "max RSS MiB", "RSS vs httpx", "CPU ms", "modules"]
     print(f"import_cost: {args.runs} runs per command, interleaved after {args.warmup} warm-up round(s); medians")
     print(machine())
-    print(f"load average 1/5/15 min: {load_before} before the runs -> {load_after} after")
+    print(loads_line(load_before, load_after))
     print()
     print(table([*header, "heavy imported"], rows))
     print()

@@ -1,43 +1,33 @@
-"""Long documents on local models: parallel pieces against one at a time, and pieces that overflow the window.
+"""Long documents on local models: a paper summarised with its pieces in parallel against one at a time.
 
-Part 1, summary. A 40-page paper (a PDF made here with PyMuPDF: numbered sections of academic prose,
-figures in the text, a running header, references) is read with crazy_functions.pdf_text and summarised
-with crazy_functions.summarise (notes on each piece, merged, one synthesis), as the PDF 论文总结 plugin
-does, on a real llama-server (4 slots of 1024 tokens) and on a real vLLM (CPU, max_model_len 2048).
-Two arms on the same server and the same pieces: "parallel" (the server's PARALLEL_REQUESTS: llama.cpp 4,
-vLLM 16) and "serial" (PARALLEL_REQUESTS 1). Answers are capped at --answer tokens, temperature 0.
-The arms alternate (parallel first on the first server, serial first on the next). Each arm puts its own
-title in the prompts, so neither can reuse prompts the server cached for the other (llama.cpp and vLLM
-both cache prompt prefixes). Figures: wall time
-of the whole summary, the number of requests, and serial / parallel as a ratio.
+A 40-page paper (a PDF made here with PyMuPDF: numbered sections of academic prose, figures in the
+text, a running header, references) is read with crazy_functions pdf_text and summarised with
+summarise (notes on each piece, merged, one synthesis), as the PDF 论文总结 plugin does, on a real
+llama-server (4 slots of 1024 tokens) and on a real vLLM (CPU, max_model_len 2048). Two arms on the
+same server and the same pieces: "parallel" (the server's PARALLEL_REQUESTS: llama.cpp 4, vLLM 16) and
+"serial" (PARALLEL_REQUESTS 1). Answers are capped at --answer tokens, temperature 0. The arms
+alternate (parallel first on the first server, serial first on the next). Each arm puts its own title
+in the prompts, so neither can reuse prompts the server cached for the other (llama.cpp and vLLM both
+cache prompt prefixes). Figures: wall time of the whole summary, the number of requests, and serial /
+parallel as a ratio.
 
-Part 2, overflow. The same paper's text, a Chinese report and a LaTeX section are cut for llama-server's
-1024-token slot with the instruction of the summary plugin, two ways: by a GPT-3.5 token count (OpenAI's
-cl100k_base, from the bpe-openai package, as tools tuned for GPT-3.5 count), once with GPT-3.5's 4096-token
-window assumed and once with the real window, and by ours (the server's own /tokenize and real window). Every piece is then counted by the model's own tokenizer: a piece over the limit makes a
-request longer than the window (the server refuses it, or cuts the prompt). Figures: pieces, pieces
-over the limit, the largest piece as a share of the limit.
-
-    python benchmarks/plugin_pieces.py [--pages 40] [--answer 48] [--servers llamacpp vllm] [--skip-summary]
+    python benchmarks/plugin_pieces.py [--pages 40] [--answer 48] [--servers llamacpp vllm]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import machine, table
+from common import machine, progress, table, write_config
 
-from crazy_functions.paper_prompts import paper_prompts
-from crazy_functions.pdf_text import read_pdf, split_references
-from crazy_functions.pieces import sizer_for
-from crazy_functions.session import PluginChatbot
-from crazy_functions.split import split_text
-from crazy_functions.summarise import summarise
+from crazy_functions.documents.paper_prompts import paper_prompts
+from crazy_functions.documents.pdf_text import read_pdf, split_references
+from crazy_functions.documents.summarise import summarise
+from crazy_functions.runtime.session import PluginChatbot
 from request_llms.config_loader import load_config
 from tests.servers.running import RunningServer, start_llama_server, start_vllm
 
@@ -51,13 +41,6 @@ SENTENCES = [
     "A limitation of our analysis is that all experiments use English data and a single tokenizer.",
     "Figure {n} shows the trade-off between latency and quality as the batch size grows.",
     "Prior work on {t} (Smith et al., 20{n}) reported similar trends on larger models.",
-]
-ZH_SENTENCES = [
-    "本文研究{t}对小型语言模型阅读理解准确率的影响。",
-    "表{n}给出五个随机种子的平均得分，括号内为标准差。",
-    "与基线相比，所提出的{t}方法在困惑度相同的情况下将显存占用降低了{n}%。",
-    "实验表明，当上下文超过{n}千个词元时，{t}的作用最为明显。",
-    "本研究的局限在于所有实验均使用单一分词器。",
 ]
 
 
@@ -110,15 +93,16 @@ def summary_run(config, model: str, text: str, answer: int, title: str) -> tuple
 
 
 def config_for(folder: Path, name: str, server: RunningServer, parallel: int | None):
-    lines = [f'LOCAL_SERVER_URLS = {{"llamacpp": "{server.base_url}/v1"}}', f'VLLM_API_BASE = "{server.base_url}/v1"']
+    settings: dict[str, object] = {
+        "LOCAL_SERVER_URLS": {"llamacpp": f"{server.base_url}/v1"},
+        "VLLM_API_BASE": f"{server.base_url}/v1",
+    }
     if parallel:
-        lines.append(f'PARALLEL_REQUESTS = {{"{name}": {parallel}}}')
-    path = folder / f"config-{name}-{parallel}.py"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return load_config(private=path, environ={})
+        settings["PARALLEL_REQUESTS"] = {name: parallel}
+    return load_config(private=write_config(folder / f"config-{name}-{parallel}.py", **settings), environ={})
 
 
-def part_summary(args, folder: Path, text: str) -> None:
+def summary(args: argparse.Namespace, folder: Path, text: str) -> None:
     rows = []
     for index, name in enumerate(args.servers):
         server = start_llama_server(parallel=4, ctx=4096) if name == "llamacpp" else start_vllm(max_model_len=2048)
@@ -133,7 +117,7 @@ def part_summary(args, folder: Path, text: str) -> None:
                 title = f"Small Models, Long Papers ({arm})"  # its own prompts: nothing cached by the other arm
                 wall, requests = summary_run(config_for(folder, name, server, parallel), model, text, args.answer, title)
                 times[arm] = wall
-                print(f"  {name} {arm}: {wall:.1f} s, {requests} requests", file=sys.stderr)
+                progress(f"  {name} {arm}: {wall:.1f} s, {requests} requests\n")
             rows.append(
                 [
                     name,
@@ -148,62 +132,17 @@ def part_summary(args, folder: Path, text: str) -> None:
     print(table(["server", "requests", "parallel (s)", "one at a time (s)", "speed-up"], rows))
 
 
-def part_overflow(folder: Path, paper_text: str) -> None:
-    import bpe_openai
-
-    gpt35 = bpe_openai.get_encoding("cl100k_base")
-    rng = random.Random(11)
-    documents = {
-        "paper (English, 40 pages)": paper_text,
-        "report (Chinese)": "\n\n".join(f"## 第{i}节\n\n" + prose(rng, ZH_SENTENCES, 30).replace(" ", "") for i in range(30)),
-        "LaTeX section": "\n\n".join(
-            f"\\section{{Part {i}}}\n"
-            + prose(rng, SENTENCES, 12)
-            + "\n\\begin{equation} E_{i} = \\frac{1}{N}\\sum_{j} x_{ij}^2 \\end{equation}"
-            for i in range(30)
-        ),
-    }
-    server = start_llama_server(parallel=4, ctx=4096)
-    try:
-        config = config_for(folder, "llamacpp", server, None)
-        kwargs = {"llm_model": "llamacpp-gemma-270m", "max_length": 400}
-        overhead = paper_prompts("en").note.format(title="Small Models, Long Papers", i=999, n=999, text="")
-        sizer = sizer_for(kwargs, config, overhead, answer=400)
-        real, limit = sizer.counter, sizer.piece_tokens
-        assumed = sizer_for({**kwargs, "llm_model": "llamacpp-gemma-270m(max_token=4096)"}, config, overhead, answer=400)
-        gpt35_count = lambda s: len(gpt35.encode(s))  # noqa: E731
-        ways = (
-            ("GPT-3.5 count, 4096 window assumed", gpt35_count, assumed.piece_tokens),
-            ("GPT-3.5 count (cl100k), real window", gpt35_count, limit),
-            ("ours (server /tokenize), real window", real, limit),
-        )
-        rows = []
-        for name, text in documents.items():
-            for how, count, cut_at in ways:
-                pieces = split_text(text, cut_at, count)
-                sizes = [real(piece) for piece in pieces]
-                over = sum(size > limit for size in sizes)
-                rows.append([name, how, len(pieces), over, f"{max(sizes) / limit:.2f}"])
-        print(f"\nlimit per piece: {limit} tokens (window {sizer.window}, answer {sizer.answer_tokens}, instruction and margin)")
-        print(table(["document", "cut by", "pieces", "over the limit", "largest / limit"], rows))
-    finally:
-        server.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=40)
-    parser.add_argument("--answer", type=int, default=48, help="longest answer per request, tokens")
+    parser.add_argument("--pages", type=int, default=40, help="pages of the paper (default 40)")
+    parser.add_argument("--answer", type=int, default=48, help="longest answer per request, tokens (default 48)")
     parser.add_argument("--servers", nargs="+", default=["llamacpp", "vllm"], choices=["llamacpp", "vllm"])
-    parser.add_argument("--skip-summary", action="store_true")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="plugin-pieces-"))
     body, _references = split_references(read_pdf(make_paper(folder / "paper.pdf", args.pages)))
     print(f"paper: {args.pages} pages, {len(body)} characters of text before the references\n")
-    if not args.skip_summary:
-        part_summary(args, folder, body)
-    part_overflow(folder, body)
+    summary(args, folder, body)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import BOOTSTRAP_ROUNDS, interval, load, machine, table, verdict
+from common import CI_NOTE, GOAL_NOTE, SpeedGoal, interleave, iqr, load, machine, median, progress, read_sse, table, write_config
 
 from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat
@@ -42,8 +41,7 @@ from request_llms.transport import client_for, open_stream
 from tests.servers.running import OLLAMA_MODEL, RunningServer, ServerStartError, start_llama_server, start_ollama
 
 PROMPT = "Count from 1 to 1000, separated by commas: 1, 2, 3, 4, 5,"
-TTFT_GOAL_MS = 5.0
-RATIO_GOAL = 0.98
+GOAL = SpeedGoal(ttft_ms=5.0, ratio=0.98)
 DIAGNOSTIC_RUNS = 30
 
 
@@ -94,19 +92,6 @@ def read_ndjson(response: httpx.Response) -> Iterator[str | int]:
             yield chunk["eval_count"]
         elif chunk["message"]["content"]:
             yield chunk["message"]["content"]
-
-
-def read_sse(response: httpx.Response) -> Iterator[str | int]:
-    """OpenAI chat SSE: each chunk's delta content, then usage.completion_tokens."""
-    for line in response.iter_lines():
-        if not line.startswith("data: ") or line == "data: [DONE]":
-            continue
-        chunk = json.loads(line[len("data: ") :])
-        for choice in chunk.get("choices") or []:
-            if choice["delta"].get("content"):
-                yield choice["delta"]["content"]
-        if chunk.get("usage"):
-            yield chunk["usage"]["completion_tokens"]
 
 
 def run_plain(client: httpx.Client, target: Target) -> Run:
@@ -160,10 +145,6 @@ def our_client(config: Config, url: str) -> httpx.Client:
     return client_for(url, config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"], config["PROXIES"])
 
 
-def ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000
-
-
 def diagnose(target: Target, private: Path, plain: httpx.Client, config: Config) -> dict[str, float]:
     """Where our time before the first token goes: chat() itself, the first call's metadata lookup, the connection."""
     options = ChatOptions(temperature=0.0, max_tokens=1)
@@ -208,7 +189,7 @@ def diagnose(target: Target, private: Path, plain: httpx.Client, config: Config)
         for _ in range(DIAGNOSTIC_RUNS):
             for name, measure_once in measures.items():
                 times[name].append(measure_once())
-    return {name: ms(values) for name, values in times.items()}
+    return {name: median(values) * 1000 for name, values in times.items()}
 
 
 def measure(target: Target, private: Path, runs: int, warmup: int, tokens: int) -> Result:
@@ -221,29 +202,18 @@ def measure(target: Target, private: Path, runs: int, warmup: int, tokens: int) 
         }
         progress(f"{target.name}: warm-up ")
         with recorded_bodies(our_client(config, target.url)) as bodies:
-            for _ in range(warmup):
-                for run in arms.values():
-                    run()
-                    progress(".")
+            interleave(arms, warmup)
         sent = json.loads(bodies[target.url])
         if sent != target.body:
             raise SystemExit(
                 f"{target.name}: the arms do not send the same body\n  ours:  {json.dumps(sent)}\n  plain: {json.dumps(target.body)}"
             )
         progress(" runs ")
-        results: dict[str, list[Run]] = {name: [] for name in arms}
-        for _ in range(runs):
-            for name, run in arms.items():
-                results[name].append(run())
-                progress(".")
+        results = interleave(arms, runs)
         progress(" diagnostics ")
         diagnostics = diagnose(target, private, plain, config)
         progress("done\n")
     return Result(target, results, diagnostics, load_before, load())
-
-
-def progress(text: str) -> None:
-    print(text, end="", file=sys.stderr, flush=True)
 
 
 def bench_llama_server(args: argparse.Namespace, private: Path) -> Result:
@@ -313,55 +283,35 @@ def bench_ollama(args: argparse.Namespace, private: Path) -> Result:
 BENCHES = {"llama-server": bench_llama_server, "ollama": bench_ollama}
 
 
-def spread(runs: list[Run], value: Callable[[Run], float], scale: float = 1.0) -> str:
-    values = sorted(value(run) * scale for run in runs)
-    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
-    return f"{q1:.1f}-{q3:.1f}"
-
-
 def report(results: list[Result], args: argparse.Namespace) -> str:
     rows, verdicts, where = [], [], []
     short: list[str] = []
     for result in results:
         name = result.target.name
-        medians = {}
         for arm in ("plain", "ours"):
             runs = result.runs[arm]
             counts = sorted({run.tokens or 0 for run in runs})  # 0: the server gave no count
             if counts != [args.tokens]:
                 short.append(f"{name} {arm}: the server counted {counts} tokens, not {args.tokens}")
-            ttft = ms([run.ttft for run in runs])
-            rate = statistics.median(run.tokens_per_s for run in runs)
-            medians[arm] = (ttft, rate)
             rows.append(
                 [
                     name,
                     arm,
-                    f"{ttft:.1f}",
-                    spread(runs, lambda run: run.ttft, 1000),
-                    f"{rate:.2f}",
-                    spread(runs, lambda run: run.tokens_per_s),
+                    f"{median([run.ttft for run in runs]) * 1000:.1f}",
+                    iqr([run.ttft * 1000 for run in runs]),
+                    f"{median([run.tokens_per_s for run in runs]):.2f}",
+                    iqr([run.tokens_per_s for run in runs]),
                     ",".join(map(str, counts)),
-                    f"{ms([run.cpu for run in runs]):.0f}",
+                    f"{median([run.cpu for run in runs]) * 1000:.0f}",
                 ]
             )
         ours, plain = result.runs["ours"], result.runs["plain"]
-        added = medians["ours"][0] - medians["plain"][0]
-        added_low, added_high = interval([r.ttft * 1000 for r in ours], [r.ttft * 1000 for r in plain], lambda a, b: a - b)
-        ratio = medians["ours"][1] / medians["plain"][1]
-        ratio_low, ratio_high = interval([r.tokens_per_s for r in ours], [r.tokens_per_s for r in plain], lambda a, b: a / b)
-        verdicts.append(
-            [
-                name,
-                f"{added:+.1f}",
-                f"{added_low:+.1f} to {added_high:+.1f}",
-                verdict(added < TTFT_GOAL_MS, added_low >= TTFT_GOAL_MS),
-                f"{ratio:.3f}",
-                f"{ratio_low:.3f} to {ratio_high:.3f}",
-                verdict(ratio >= RATIO_GOAL, ratio_high < RATIO_GOAL),
-                f"{result.load_before} -> {result.load_after}",
-            ]
+        row = GOAL.row(
+            ([r.ttft * 1000 for r in ours], [r.ttft * 1000 for r in plain]),
+            ([r.tokens_per_s for r in ours], [r.tokens_per_s for r in plain]),
+            f"{result.load_before} -> {result.load_after}",
         )
+        verdicts.append([name, *row])
         where.append([name, *(f"{value:.2f}" for value in result.diagnostics.values())])
     threads = args.server_threads or "server default"
     lines = [
@@ -375,21 +325,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
             rows,
         ),
         "",
-        table(
-            [
-                "server",
-                "TTFT added ms (ours - plain)",
-                "95% CI",
-                f"goal < {TTFT_GOAL_MS:g}",
-                "tok/s ratio (ours / plain)",
-                "95% CI",
-                f"goal >= {RATIO_GOAL}",
-                "load 1/5/15 before -> after",
-            ],
-            verdicts,
-        ),
-        f"  medians; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples). A goal is MISSED only when the",
-        "  whole interval is on the wrong side; a median on the wrong side with an interval that reaches the goal is noise.",
+        table(["server", *GOAL.header("ours", "plain")], verdicts),
+        CI_NOTE,
+        GOAL_NOTE,
     ]
     if where:
         lines += [
@@ -420,8 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the servers inherit this process's environment
     results, failed = [], []
     with tempfile.TemporaryDirectory() as folder:
-        private = Path(folder) / "config_private.py"
-        private.touch()
+        private = write_config(Path(folder) / "config_private.py")
         for name in args.servers:
             try:
                 results.append(BENCHES[name](args, private))

@@ -6,7 +6,7 @@ once, each with a unique marker ("Repeat exactly: KQZV-4821"), temperature 0, to
 --tokens tokens, in one of two arms:
 
 - "page": one gradio_client Client per user (its own session), as a browser would: first the page's
-  load event (/on_load, which gives the browser its id and the session its conversation), then the
+  load event (/on_load, which puts the user's conversation into the session), then the
   chat submit (/send: the submit button's handlers.send). The time runs from client.submit() until
   the job is done, so it includes the Gradio queue, the handler, the streamed updates and the client
   decoding them. Making the clients and the load event are not timed.
@@ -42,11 +42,8 @@ import json
 import os
 import random
 import re
-import signal
 import sqlite3
-import statistics
 import string
-import subprocess
 import sys
 import tempfile
 import threading
@@ -58,7 +55,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common import BOOTSTRAP_ROUNDS, ROOT, heavy_maps, interval, load, machine, table
+from common import (
+    CI_NOTE,
+    cpu_seconds,
+    difference,
+    heavy_maps,
+    load,
+    loads_line,
+    machine,
+    machine_cpu_seconds,
+    median,
+    page_args,
+    page_config,
+    percentile,
+    progress,
+    ratio,
+    read_sse,
+    start_web,
+    stop_group,
+    table,
+)
 from gradio_client import Client
 from gradio_client.client import Job
 from gradio_client.utils import OutputUpdate, Status, StatusUpdate
@@ -66,9 +82,8 @@ from gradio_client.utils import OutputUpdate, Status, StatusUpdate
 from tests.servers.running import RunningServer, ServerStartError, free_port, start_llama_server
 
 MODEL_ID = "llamacpp-gemma-270m"
-SEND_INPUTS = ["text", "model_id", "temperature", "top_p", "max_length", "system", "browser_id", "lang"]
+SEND_INPUTS = ["text", "model_id", "temperature", "top_p", "max_length", "system", "lang"]
 SLOT_POLL_S = 0.1
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -124,19 +139,6 @@ def question(marker: str) -> str:
     return f"Repeat exactly: {marker}"
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (and its waited-for children not counted)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def machine_cpu_seconds() -> float:
-    """CPU seconds spent by the whole machine, all cores, every process (user + nice + system + irq + softirq + steal)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
 class SlotWatch:
     """Polls llama-server's /slots in a thread and keeps (time since start, busy slots) of each poll."""
 
@@ -171,57 +173,24 @@ class Page:
     """The web page process, started on a free port with its own configuration; stopped by stop()."""
 
     def __init__(self, folder: Path, server: RunningServer, timeout: float) -> None:
-        self.folder = folder
-        config = folder / "config_private.py"
-        config.write_text(
-            f"DATA_DIR = {str(folder / 'data')!r}\n"
-            "DISCOVER_LOCAL_MODELS = False\n"
-            f"LOCAL_SERVER_URLS = {{'llamacpp': {server.base_url + '/v1'!r}}}\n"
-            f"AVAIL_LLM_MODELS = [{MODEL_ID!r}]\n"
-            f"LLM_MODEL = {MODEL_ID!r}\n",
-            encoding="utf-8",
+        config = page_config(
+            folder,
+            LOCAL_SERVER_URLS={"llamacpp": server.base_url + "/v1"},
+            AVAIL_LLM_MODELS=[MODEL_ID],
+            LLM_MODEL=MODEL_ID,
         )
         port = free_port()
         self.url = f"http://127.0.0.1:{port}/"
         self.log = folder / "page.log"
         env = dict(os.environ, LOCALSCHOLAR_CONFIG=str(config), PYTHONUNBUFFERED="1")
-        with open(self.log, "wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "main.py"), "--port", str(port), "--no-browser"],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
         with httpx.Client(timeout=5.0, trust_env=False) as client:
-            while True:
-                if self.process.poll() is not None:
-                    raise ServerStartError(f"the page exited with code {self.process.returncode}:\n{self.output()[-3000:]}")
-                try:
-                    if client.get(self.url).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise ServerStartError(f"the page did not answer within {timeout:g} s:\n{self.output()[-3000:]}")
-                time.sleep(0.1)
+            self.process, _ = start_web(page_args(port), env, self.log, [self.url], timeout, 0.1, client)
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self, grace: float = 10.0) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(grace)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+    def stop(self) -> None:
+        stop_group(self.process)
 
 
 def find_endpoints(url: str) -> tuple[str, str]:
@@ -295,7 +264,7 @@ def queue_floor(url: str, calls: int = 10) -> float:
             times.append(time.perf_counter() - start)
     finally:
         client.close()
-    return statistics.median(times[2:])
+    return median(times[2:])
 
 
 def page_round(
@@ -308,10 +277,10 @@ def page_round(
     """
     users = len(markers)
 
-    def open_session(_: int) -> tuple[Client, str]:
+    def open_session(_: int) -> Client:
         client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-        browser_id = client.predict(None, "en", api_name=on_load)[0]
-        return client, browser_id
+        client.predict("en", api_name=on_load)
+        return client
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         sessions = list(pool.map(open_session, range(users)))
@@ -322,10 +291,10 @@ def page_round(
     try:
         with watched():
             jobs = []
-            for i, (client, browser_id) in enumerate(sessions):
+            for i, client in enumerate(sessions):
                 starts.append(time.perf_counter())
                 submitted.append(time.time())
-                job = client.submit(question(markers[i]), MODEL_ID, 0.0, 1.0, tokens, "", browser_id, "en", api_name=send)
+                job = client.submit(question(markers[i]), MODEL_ID, 0.0, 1.0, tokens, "", "en", api_name=send)
                 job.add_done_callback(lambda _, i=i: ends.__setitem__(i, time.perf_counter()))
                 jobs.append(job)
             deadline = starts[0] + timeout
@@ -378,16 +347,13 @@ def direct_round(
         try:
             with client.stream("POST", url, json=body) as response:
                 response.raise_for_status()
-                for line in response.iter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
+                for item in read_sse(response):
+                    if isinstance(item, int):
+                        answer.tokens = item
                         continue
-                    chunk = json.loads(line[len("data: ") :])
-                    for choice in chunk.get("choices") or []:
-                        parts.append(choice["delta"].get("content") or "")
-                        if answer.first_text is None and parts[-1]:
-                            answer.first_text = time.perf_counter() - start
-                    if chunk.get("usage"):
-                        answer.tokens = chunk["usage"]["completion_tokens"]
+                    parts.append(item)
+                    if answer.first_text is None:
+                        answer.first_text = time.perf_counter() - start
             end = time.perf_counter()
             answer.seconds, answer.text = end - start, "".join(parts)
             ends.append(end)
@@ -453,17 +419,8 @@ def check_store(database: Path, everyone: set[str]) -> tuple[int, list[str]]:
     return len(rows), problems
 
 
-def progress(text: str) -> None:
-    print(text, end="", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def med(values: list[float], digits: int = 2) -> str:
-    return f"{statistics.median(values):.{digits}f}" if values else "-"
+    return f"{median(values):.{digits}f}" if values else "-"
 
 
 def arm_row(users: str, arm: str, mine: list[Round]) -> list[str]:
@@ -477,12 +434,12 @@ def arm_row(users: str, arm: str, mine: list[Round]) -> list[str]:
         arm,
         f"{len(seconds)}/{len(answers)}",
         med(seconds),
-        f"{pct(seconds, 0.1):.2f}-{pct(seconds, 0.9):.2f}" if seconds else "-",
+        f"{percentile(seconds, 0.1):.2f}-{percentile(seconds, 0.9):.2f}" if seconds else "-",
         f"{max(seconds):.2f}" if seconds else "-",
         med([a.first_text for a in answers if a.first_text is not None]),
         med([r.wall for r in mine]),
         f"{max(busy, default=0)}",
-        f"{statistics.mean(busy):.2f}" if busy else "-",
+        f"{sum(busy) / len(busy):.2f}" if busy else "-",
         f"{sum(r.watch.app_cpu for r in mine) / len(answers) * 1000:.0f}",
         f"{sum(r.watch.client_cpu for r in mine) / len(answers) * 1000:.0f}",
         f"{sum(r.watch.server_cpu for r in mine) / watched:.2f}",
@@ -491,15 +448,11 @@ def arm_row(users: str, arm: str, mine: list[Round]) -> list[str]:
     ]
 
 
-def compare(page: list[float], direct: list[float]) -> tuple[str, str, str, str]:
+def compare(page: list[float], direct: list[float]) -> list[str]:
     """Median of page - median of direct, and the ratio, each with a 95% bootstrap interval."""
     if not page or not direct:
-        return "-", "-", "-", "-"
-    added = statistics.median(page) - statistics.median(direct)
-    added_low, added_high = interval(page, direct, lambda a, b: a - b)
-    ratio = statistics.median(page) / statistics.median(direct)
-    ratio_low, ratio_high = interval(page, direct, lambda a, b: a / b)
-    return f"{added:+.3f}", f"{added_low:+.3f} to {added_high:+.3f}", f"{ratio:.3f}", f"{ratio_low:.3f} to {ratio_high:.3f}"
+        return ["-"] * 4
+    return [*difference(page, direct).cells("+.3f"), *ratio(page, direct).cells(".3f")]
 
 
 def report(rounds: list[Round], solo: list[Round], args: argparse.Namespace, loads: tuple[str, str]) -> str:
@@ -535,7 +488,7 @@ def report(rounds: list[Round], solo: list[Round], args: argparse.Namespace, loa
             f"round(s) per arm, after {args.warmup} warm-up round(s) of {args.warmup_users} users;",
             f"at most {args.tokens} tokens, temperature 0; llama-server 4 slots, threads {args.server_threads or 'default'}",
             machine(),
-            f"load average 1/5/15 min: {loads[0]} before the rounds -> {loads[1]} after",
+            loads_line(*loads, during="rounds"),
             "",
             table(
                 [
@@ -566,7 +519,7 @@ def report(rounds: list[Round], solo: list[Round], args: argparse.Namespace, loa
             "  tokens: the server's counts of answer tokens (page: from its status line).",
             "",
             table(["users", "time", "added s (page - direct)", "95% CI", "ratio page / direct", "95% CI"], compared),
-            f"  medians; 95% CI: bootstrap of the two medians ({BOOTSTRAP_ROUNDS} resamples).",
+            CI_NOTE,
             f"  answers the same in both arms for the same question: {', '.join(same)}",
             "",
             "The page's requests from the client's side (medians; message arrival times as gradio_client stamps them):",
