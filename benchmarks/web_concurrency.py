@@ -307,7 +307,7 @@ def page_round(
             while any(ends[i] is None for i in range(users) if not answers[i].error):
                 time.sleep(0.001)  # done callbacks run just after result() wakes
     finally:
-        for client, _ in sessions:
+        for client in sessions:
             client.close()
     for i, answer in enumerate(answers):
         if answer.error:
