@@ -28,6 +28,7 @@ class LoadPlan:
     completion_style: bool  # a base model: ask in "Question: ... Answer:" form
     cache_dir: str
     threads: int
+    runner: str = "transformers"  # which library runs it (native/worker/runners.py)
 
 
 def cache_dir(config) -> Path:

@@ -23,8 +23,7 @@ def serve(conn, plan) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from .failures import WorkerFailure
-    from .generation import generate
-    from .loading import counting_tokenizer, load
+    from .runners import start_runner
 
     send_lock = threading.Lock()
 
@@ -33,7 +32,7 @@ def serve(conn, plan) -> None:
             conn.send(message)
 
     try:
-        loaded = load(plan, lambda stage, percent: send("progress", stage, percent))
+        runner = start_runner(plan, lambda stage, percent: send("progress", stage, percent))
     except WorkerFailure as failure:
         send("load_error", failure.kind, failure.en, failure.zh)
         return
@@ -41,11 +40,11 @@ def serve(conn, plan) -> None:
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
         send("load_error", "ModelLoadFailed", f"{plan.name} could not be loaded: {first}", f"无法加载 {plan.name}：{first}")
         return
-    send("ready", loaded.info)
+    send("ready", runner.info)
 
     jobs: queue.Queue = queue.Queue()
     cancels: dict[str, threading.Event] = {}
-    count = counting_tokenizer(loaded.tokenizer)
+    count = runner.count
 
     def read() -> None:
         while True:
@@ -72,13 +71,8 @@ def serve(conn, plan) -> None:
     while (job := jobs.get()) is not None:
         _, request_id, messages, options = job
         try:
-            usage = generate(
-                loaded,
-                messages,
-                options,
-                cancels[request_id],
-                lambda text, request_id=request_id: send("delta", request_id, text),
-                plan.completion_style,
+            usage = runner.generate(
+                messages, options, cancels[request_id], lambda text, request_id=request_id: send("delta", request_id, text)
             )
             send("done", request_id, usage)
         except WorkerFailure as failure:

@@ -1,0 +1,41 @@
+"""The seam between the worker process and the library that runs the model.
+
+A runner loads a LoadPlan (reporting progress), then answers `generate` (streaming deltas through
+`emit`, stopping when `cancel` is set, returning the usage figures) and `count` (the model's own token
+count, safe to call beside a running generation). Today there is one, on transformers; another engine
+is one class here and its name in LoadPlan.runner.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+Progress = Callable[[str, float], None]
+
+
+class TransformersRunner:
+    """Hugging Face transformers: FP16/INT8/INT4 on CUDA, CPU or mps, LoRA through peft, remote-code models."""
+
+    def __init__(self, plan, progress: Progress) -> None:
+        from .loading import counting_tokenizer, load
+
+        self.plan = plan
+        self.loaded = load(plan, progress)
+        self.info = self.loaded.info
+        self.count = counting_tokenizer(self.loaded.tokenizer)
+
+    def generate(
+        self, messages: list[dict[str, str]], options: dict, cancel: threading.Event, emit: Callable[[str], None]
+    ) -> dict:
+        from .generation import generate
+
+        return generate(self.loaded, messages, options, cancel, emit, self.plan.completion_style)
+
+
+RUNNERS = {"transformers": TransformersRunner}
+
+
+def start_runner(plan, progress: Progress):
+    """Load the plan's model with its runner."""
+    return RUNNERS[plan.runner](plan, progress)
