@@ -236,8 +236,9 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
     for key in base:
         if key in environ:
             values[key] = _from_env(key, environ[key], base[key])
-    problems = [p for key in base if (p := _check(key, values[key], base[key]))]
-    if not any(p.en.startswith(("LLM_MODEL ", "AVAIL_LLM_MODELS ")) for p in problems):
+    bad = {key: problem for key in base if (problem := _check(key, values[key], base[key]))}
+    problems = list(bad.values())
+    if "LLM_MODEL" not in bad and "AVAIL_LLM_MODELS" not in bad:  # identifiers are parsed once their types are right
         problems += _check_models(values)
     if problems:
         raise ConfigError(
