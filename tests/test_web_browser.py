@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -132,14 +133,18 @@ def test_a_reload_keeps_the_conversation_which_exports_and_deletes(app, context)
     page.wait_for_function("() => document.querySelector('#chatbot')?.innerText.includes('marmalade-4711')")
     page.click("#export-chat")
     page.wait_for_selector("#export-file a")
-    exported = list(app.data.glob("users/*/exports/*.md"))
+    exported = list(app.data.glob("users/*/exports/*/*.md"))
     assert len(exported) == 1 and "marmalade-4711" in exported[0].read_text(encoding="utf-8")
+    with page.expect_download() as download:  # the browser that owns it may download it (its sealed cookie)
+        page.click("#export-file a")
+    assert "marmalade-4711" in Path(download.value.path()).read_text(encoding="utf-8")
     page.click("#history-list input")
     assert any("marmalade-4711" in o for o in page.get_by_role("option").all_inner_texts())
     page.get_by_role("option", name=re.compile("marmalade-4711")).first.click()
     page.click("#delete-chat")
     page.wait_for_function("() => !document.querySelector('#chatbot')?.innerText.includes('marmalade-4711')")
     assert not [m for _, m, _ in _stored(app) if "marmalade-4711" in m]
+    assert not list(app.data.glob("users/*/exports/*/*.md")), "the export outlived its conversation"
 
 
 def test_two_browsers_never_see_each_others_conversations(app, browser):
