@@ -1,4 +1,4 @@
-"""GPT Academic's request helpers for plugins, over this package's parallel runner.
+"""GPT Academic's request helpers for plugins, over the plugins' parallel runner (runtime.parallel).
 
 Plugins written for GPT Academic call these by name; here they respect the server's parallel limit,
 leave retries to the transport (one policy for every caller) and stop with the page's Stop button like every other plugin.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-from .parallel import Piece, ask_in_parallel
+from .runtime.parallel import Piece, ask_in_parallel
 
 
 def request_gpt_model_in_new_thread_with_ui_alive(

@@ -7,7 +7,7 @@ import time
 
 from toolbox import CatchException, update_ui
 
-from .registry import Field, Plugin
+from .runtime.registry import Field, Plugin
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>

@@ -14,8 +14,8 @@ import httpx
 
 from toolbox import CatchException, update_ui
 
-from .hardware_facts import MachineFacts, machine_facts
-from .registry import Plugin
+from .models.hardware_facts import MachineFacts, machine_facts
+from .runtime.registry import Plugin
 
 GIB = 1024**3
 BYTES_PER_PARAM = {"FP16": 2.0, "INT8": 1.0, "INT4": 0.5}

@@ -1,11 +1,11 @@
-"""Polishing the Chinese prose of a LaTeX project; the markup stays as it was (see latex_polish)."""
+"""Polishing the Chinese prose of a LaTeX project; the markup stays as it was (see latex.rewrite)."""
 
 from __future__ import annotations
 
 from toolbox import CatchException
 
-from .latex_polish import Task, rules, run_rewrite
-from .registry import Plugin
+from .latex.rewrite import Task, rules, run_rewrite
+from .runtime.registry import Plugin
 
 
 def polish_zh(lang: str) -> Task:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from toolbox import CatchException
 
-from .latex_polish import Task, rules, run_rewrite
-from .registry import Plugin
+from .latex.rewrite import Task, rules, run_rewrite
+from .runtime.registry import Plugin
 
 
 def proofread(lang: str) -> Task:

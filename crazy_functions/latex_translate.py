@@ -1,4 +1,4 @@
-"""Translating a LaTeX paper into another language, markup kept as it was (see latex_polish), and compiling
+"""Translating a LaTeX paper into another language, markup kept as it was (see latex.rewrite), and compiling
 the result to PDF where a TeX engine is installed."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import subprocess
 
 from toolbox import CatchException, update_ui
 
-from .latex_polish import Task, finish, nothing_to_rewrite, report, rewrite, rules, save_results, start
-from .latex_project import Project, load_project, working_folder
-from .registry import Field, Plugin
+from .latex.latex_project import Project, load_project, working_folder
+from .latex.rewrite import Task, finish, nothing_to_rewrite, report, rewrite, rules, save_results, start
+from .runtime.registry import Field, Plugin
 
 DEFAULT_LANGUAGE = "Chinese"
 COMPILE_SECONDS = 300

@@ -12,9 +12,9 @@ import time
 from request_llms.deploy_check import Report, format_report, run_check
 from toolbox import CatchException, error_line, update_ui
 
-from .charts import bar_chart
-from .multi_model import selected_models
-from .registry import Field, Plugin
+from .models.charts import bar_chart
+from .models.selection import selected_models
+from .runtime.registry import Field, Plugin
 
 
 def _figures(report: Report) -> tuple[float | None, float | None, float | None]:

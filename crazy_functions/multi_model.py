@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from request_llms.compat import options_from
 from request_llms.lanes import Lane, run_lanes
 from toolbox import CatchException, update_ui
 
-from .files import PluginInputError
-from .registry import Field, Plugin
+from .models.selection import selected_models
+from .runtime.errors import PluginInputError
+from .runtime.registry import Field, Plugin
 
 MAX_MODELS = 6
-
-
-def selected_models(plugin_kwargs: dict, llm_kwargs: dict) -> str:
-    """The models typed in the Models field (separated by &, commas or spaces), else the model picked on the page."""
-    typed = (plugin_kwargs.get("models") or "").strip()
-    joined = "&".join(part for part in re.split(r"[,，;；\s]+|&", typed) if part)
-    return joined or llm_kwargs["llm_model"]
 
 
 def figures_table(lanes: list[Lane], lang: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from toolbox import CatchException
 
-from .document_summary import summarise_documents
-from .files import files_of_type
-from .registry import Plugin
+from .documents.document_summary import summarise_documents
+from .runtime.files import files_of_type
+from .runtime.registry import Plugin
 
 
 def _paper_text(path) -> str:
-    from .pdf_text import read_pdf, split_references
+    from .documents.pdf_text import read_pdf, split_references
 
     body, _references = split_references(read_pdf(path))
     return body

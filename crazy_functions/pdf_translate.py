@@ -1,9 +1,10 @@
 """PDF 论文翻译: an uploaded paper translated piece by piece, as a bilingual Markdown file and a two-column HTML page.
 
-The text comes from pdf_text.read_pdf (headings kept, running headers dropped). Each section's text is
-cut into pieces that are translated in parallel; every piece is written as the original followed by
-its translation, under the original headings. Formulas, URLs and inline markup are protected as in the
-Markdown translation; the references stay untranslated at the end.
+The text comes from documents.pdf_text.read_pdf (headings kept, running headers dropped). Each
+section's text is cut into pieces that are translated in parallel; every piece is written as the
+original followed by its translation, under the original headings. Formulas, URLs and inline markup
+are protected as in the Markdown translation (documents.translation); the references stay
+untranslated at the end.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 from toolbox import CatchException, update_ui
 
-from .files import PluginInputError, files_of_type
-from .markdown_translate import (
+from .documents.split import split_text
+from .documents.translation import (
     Language,
     Protected,
     Translation,
@@ -27,8 +28,9 @@ from .markdown_translate import (
     translate_parts,
     translation_sizer,
 )
-from .registry import Field, Plugin
-from .split import split_text
+from .runtime.errors import PluginInputError
+from .runtime.files import files_of_type
+from .runtime.registry import Field, Plugin
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+)$")
 
@@ -151,7 +153,7 @@ def _labels(chatbot, language: Language) -> dict[str, str]:
 
 @CatchException
 def pdf_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
-    from .pdf_text import read_pdf, split_references
+    from .documents.pdf_text import read_pdf, split_references
 
     files = files_of_type(chatbot, (".pdf",), txt)
     language = target_language((plugin_kwargs or {}).get("language"), chatbot.lang)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from toolbox import CatchException, update_ui
 
-from .files import files_of_type, read_text, unpack_zip
-from .parallel import Piece, ask_in_parallel, failures
-from .pieces import Sizer, sizer_for
-from .registry import Field, Plugin
+from .runtime.files import files_of_type, read_text, unpack_zip
+from .runtime.parallel import Piece, ask_in_parallel, failures
+from .runtime.pieces import Sizer, sizer_for
+from .runtime.registry import Field, Plugin
 
 MAX_FILE_BYTES = 200 * 1024
 MAX_FILES = 300  # notes beyond this would take a local model hours; the rest are counted as skipped

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from toolbox import CatchException, update_ui
 
-from .files import PluginInputError
-from .latex_project import document_title, load_project, plain_text, working_folder
-from .parallel import failures
-from .registry import Plugin
-from .summarise import Prompts, summarise
+from .documents.summarise import Prompts, summarise
+from .latex.latex_project import document_title, load_project, plain_text, working_folder
+from .runtime.errors import PluginInputError
+from .runtime.parallel import failures
+from .runtime.registry import Plugin
 
 
 def prompts(lang: str) -> tuple[Prompts, str]:

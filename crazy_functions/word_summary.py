@@ -6,9 +6,10 @@ from pathlib import Path
 
 from toolbox import CatchException
 
-from .document_summary import summarise_documents
-from .files import PluginInputError, files_of_type
-from .registry import Plugin
+from .documents.document_summary import summarise_documents
+from .runtime.errors import PluginInputError
+from .runtime.files import files_of_type
+from .runtime.registry import Plugin
 
 
 def read_docx(path: Path) -> str:

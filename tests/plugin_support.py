@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crazy_functions.session import PluginChatbot
+from crazy_functions.runtime.session import PluginChatbot
 from request_llms.config_loader import get_config
 
 LLAMA = "llamacpp-gemma-270m"

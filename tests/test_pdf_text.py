@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crazy_functions.files import PluginInputError
-from crazy_functions.pdf_text import read_pdf, split_references
+from crazy_functions.documents.pdf_text import read_pdf, split_references
+from crazy_functions.runtime.errors import PluginInputError
 
 TITLE = "Small Models for Reading Papers"
 RUNNING_HEADER = "Preprint. Under review at a workshop."

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crazy_functions.parallel import DONE
-from crazy_functions.session import PluginChatbot
+from crazy_functions.runtime.parallel import DONE
+from crazy_functions.runtime.session import PluginChatbot
 from crazy_functions.word_summary import word_summary
 from request_llms.model_spec import parse_model
 from request_llms.registry import backend_for

@@ -3,7 +3,7 @@ CUSTOM_PLUGINS to put them in the menu."""
 
 from __future__ import annotations
 
-from crazy_functions.registry import all_plugins, plugin_named
+from crazy_functions.runtime.registry import all_plugins, plugin_named
 from request_llms.config_loader import load_config
 from tests.gpt_academic.review_plugin import 出错的插件, 批量提问
 from tests.plugin_support import drive, make_chatbot

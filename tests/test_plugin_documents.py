@@ -8,7 +8,7 @@ import docx
 
 from crazy_functions.export_chat import export_chat
 from crazy_functions.multi_model import multi_model
-from crazy_functions.parallel import DONE
+from crazy_functions.runtime.parallel import DONE
 from crazy_functions.word_summary import word_summary
 from tests.plugin_support import LLAMA, LLAMA_SLOT_TOKENS, OLLAMA, drive, make_chatbot
 

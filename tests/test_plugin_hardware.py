@@ -25,7 +25,7 @@ from crazy_functions.hardware_advisor import (
     place,
     size_text,
 )
-from crazy_functions.hardware_facts import Gpu, MachineFacts, machine_facts
+from crazy_functions.models.hardware_facts import Gpu, MachineFacts, machine_facts
 from request_llms.config_loader import ROOT, get_config
 from request_llms.model_spec import parse_model
 from tests.plugin_support import drive, make_chatbot
@@ -71,7 +71,7 @@ def test_machine_facts_match_what_the_os_reports():
 
 
 def test_machine_facts_never_load_torch():
-    code = "import sys; from crazy_functions.hardware_facts import machine_facts; machine_facts(); print('torch' in sys.modules)"
+    code = "import sys; from crazy_functions.models.hardware_facts import machine_facts; machine_facts(); print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
 

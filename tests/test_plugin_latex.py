@@ -11,9 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 from crazy_functions import latex_polish, latex_proofread, latex_translate, tex_abstract
-from crazy_functions.html_diff import diff_page
-from crazy_functions.latex_polish import polish_en, rewrite
-from crazy_functions.latex_project import Project, checked_answer, parts_of, plain_text, protect
+from crazy_functions.latex.html_diff import diff_page
+from crazy_functions.latex.latex_project import Project, checked_answer, parts_of, plain_text, protect
+from crazy_functions.latex.rewrite import rewrite
+from crazy_functions.latex_polish import polish_en
 from tests.plugin_support import LLAMA, LLAMA_SLOT_TOKENS, drive, make_chatbot
 
 INTRO = r"""\section{Introduction}\label{sec:intro}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from crazy_functions.parallel import DONE, STOPPED, Piece, ask_in_parallel
-from crazy_functions.pieces import sizer_for
-from crazy_functions.session import PluginChatbot
+from crazy_functions.documents.split import split_text
+from crazy_functions.runtime.parallel import DONE, STOPPED, Piece, ask_in_parallel
+from crazy_functions.runtime.pieces import sizer_for
+from crazy_functions.runtime.session import PluginChatbot
 from request_llms.tokens import ESTIMATE
 from tests.plugin_support import LLAMA_SLOT_TOKENS, make_chatbot
 
@@ -73,7 +74,7 @@ def test_a_long_text_is_cut_to_the_real_window_and_no_request_overflows_it(llama
         assert piece.prompt_tokens is not None
         assert piece.prompt_tokens + sizer.answer_tokens <= LLAMA_SLOT_TOKENS
     # the estimate would have cut the same text into more, smaller pieces
-    estimated = len(__import__("crazy_functions.split", fromlist=["split_text"]).split_text(text, sizer.piece_tokens, ESTIMATE))
+    estimated = len(split_text(text, sizer.piece_tokens, ESTIMATE))
     assert estimated >= len(parts)
 
 

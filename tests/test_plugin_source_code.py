@@ -9,7 +9,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from crazy_functions.files import unpack_zip
+from crazy_functions.runtime.files import unpack_zip
 from crazy_functions.source_code import PLUGIN, collect_sources, explain_archive
 from tests.plugin_support import LLAMA_SLOT_TOKENS, drive, make_chatbot
 

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import re
 
-from crazy_functions.markdown_translate import (
+from crazy_functions.documents.split import split_text
+from crazy_functions.documents.translation import (
     SYSTEM,
     Translation,
-    markdown_translate,
     protect,
     settle_answer,
     target_language,
-    translate_markdown,
     translation_prompt,
     translation_sizer,
 )
-from crazy_functions.parallel import DONE, STOPPED, Piece
+from crazy_functions.markdown_translate import markdown_translate, translate_markdown
 from crazy_functions.pdf_translate import Bilingual, bilingual_html, bilingual_markdown, pdf_translate, sections_of
-from crazy_functions.split import split_text
+from crazy_functions.runtime.parallel import DONE, STOPPED, Piece
 from request_llms.messages import MESSAGE_OVERHEAD
 from request_llms.tokens import ESTIMATE
 from tests.plugin_support import LLAMA_SLOT_TOKENS, drive, make_chatbot

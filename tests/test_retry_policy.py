@@ -10,7 +10,7 @@ from crazy_functions.crazy_utils import (
     request_gpt_model_in_new_thread_with_ui_alive,
     request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency,
 )
-from crazy_functions.parallel import Piece, ask_in_parallel
+from crazy_functions.runtime.parallel import Piece, ask_in_parallel
 from request_llms.chat import chat
 from request_llms.compat import predict_no_ui_long_connection
 from request_llms.config_loader import get_config

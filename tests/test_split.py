@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crazy_functions.split import split_text
+from crazy_functions.documents.split import split_text
 from request_llms.messages import estimate_tokens
 
 PAPER = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crazy_functions.split import split_text
+from crazy_functions.documents.split import split_text
 from request_llms.messages import estimate_tokens
 from request_llms.model_spec import parse_model
 from request_llms.tokens import counter_for

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from crazy_functions import files
-from crazy_functions.files import PluginInputError, unpack_zip
+from crazy_functions.runtime import files
+from crazy_functions.runtime.files import PluginInputError, unpack_zip
 from request_llms.errors import ModelNotAllowed
 from request_llms.registry import check_allowed
 from tests.helpers import make_config

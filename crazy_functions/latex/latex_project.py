@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import PluginInputError, files_of_type, read_text, unpack_zip
+from ..runtime.errors import PluginInputError
+from ..runtime.files import files_of_type, read_text, unpack_zip
 
 OPEN, CLOSE = "⟦", "⟧"
 MARKER = re.compile(r"⟦(\d+)⟧")

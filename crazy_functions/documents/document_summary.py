@@ -12,8 +12,8 @@ from pathlib import Path
 
 from toolbox import update_ui
 
+from ..runtime.parallel import DONE, failures
 from .paper_prompts import paper_prompts
-from .parallel import DONE, failures
 from .summarise import Summary, summarise
 
 

@@ -2,9 +2,9 @@
 
 A plugin is a generator with GPT Academic's signature,
 `fn(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request)`, that yields UI
-updates (see toolbox.update_ui). Each plugin file in this package ends with `PLUGIN = Plugin(...)`;
-MODULES lists the files, in menu order. Modules are imported when the menu is first built, and a
-plugin imports its heavy libraries (PyMuPDF, python-docx) only when it runs.
+updates (see toolbox.update_ui). Each plugin module, at the top level of `crazy_functions`, ends with
+`PLUGIN = Plugin(...)`; MODULES lists those modules, in menu order. Modules are imported when the menu
+is first built, and a plugin imports its heavy libraries (PyMuPDF, python-docx) only when it runs.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Plugin:
 
 @cache
 def built_in_plugins() -> tuple[Plugin, ...]:
-    """The plugins of this package, in menu order."""
+    """The plugins of `crazy_functions`, in menu order."""
     return tuple(importlib.import_module(f"crazy_functions.{name}").PLUGIN for name in MODULES)
 
 
@@ -104,7 +104,7 @@ def custom_plugins(config) -> tuple[Plugin, ...]:
 def _cannot_load(target: str, exc: Exception) -> Callable:
     from toolbox import CatchException
 
-    from .files import PluginInputError
+    from .errors import PluginInputError
 
     @CatchException
     def run(*args, **kwargs):

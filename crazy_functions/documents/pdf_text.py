@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import PluginInputError
+from ..runtime.errors import PluginInputError
 
 MARGIN = 0.1  # running headers and footers sit in the top and bottom tenth of a page
 REPEATED_SHARE = 0.4  # ... and come back on at least this share of the pages (two at least)

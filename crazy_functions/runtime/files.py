@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from request_llms.errors import LLMError
+from .errors import PluginInputError
 
 MAX_ZIP_FILES = 5000
 MAX_ZIP_BYTES = 300 * 1024 * 1024  # all members together, as they really unpack
@@ -22,10 +22,6 @@ _PATHLIKE = re.compile(
     r"|\.\.[/\\]|[/\\]\.\."  # .. anywhere
     r"|\S[/\\]\S*\.[A-Za-z0-9]{1,5}\b"  # folder/name.ext
 )
-
-
-class PluginInputError(LLMError):
-    """The plugin cannot run on what it was given: the message says what to upload or change."""
 
 
 def refuse_typed_paths(text: str) -> None:

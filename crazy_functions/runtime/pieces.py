@@ -15,8 +15,8 @@ from request_llms.model_spec import parse_model
 from request_llms.registry import backend_for
 from request_llms.tokens import TokenCounter, counter_for
 
-from .files import PluginInputError
-from .split import split_text
+from ..documents.split import split_text
+from .errors import PluginInputError
 
 DEFAULT_WINDOW = 8192  # when the server does not say (cloud models): a size every current model exceeds
 MIN_PIECE = 48

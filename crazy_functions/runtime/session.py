@@ -39,7 +39,7 @@ class PluginChatbot(list):
         self.config = config or get_config()
         self.allowed = allowed or parse_models  # the page passes its own check: only models it offers
         self.outputs: list[Path] = []
-        self.requests: list = []  # every Piece this run sent (crazy_functions.parallel), for figures and checks
+        self.requests: list = []  # every Piece this run sent (crazy_functions.runtime.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self.failure = ""  # the line of an error that ended the run (CatchException sets it)
         self._cookies: dict = {}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from .parallel import FAILED, Piece, ask_in_parallel
-from .pieces import sizer_for
+from ..runtime.parallel import FAILED, Piece, ask_in_parallel
+from ..runtime.pieces import sizer_for
 
 MAX_MERGE_ROUNDS = 4
 

@@ -1,0 +1,9 @@
+"""The error a plugin raises when it cannot run on what it was given; the page shows its message."""
+
+from __future__ import annotations
+
+from request_llms.errors import LLMError
+
+
+class PluginInputError(LLMError):
+    """The plugin cannot run on what it was given: the message says what to upload or change."""
