@@ -40,15 +40,15 @@ def as_html(pairs: list, title: str, lang: str) -> str:
 @CatchException
 def export_chat(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
     pairs = [list(pair) for pair in chatbot]
-    title = chatbot.say("对话记录", "Conversation") + time.strftime(" %Y-%m-%d %H:%M")
+    title = chatbot.say(zh="对话记录", en="Conversation") + time.strftime(" %Y-%m-%d %H:%M")
     wanted = (plugin_kwargs.get("format") or "md").strip().lower()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if "htm" in wanted:
         saved = chatbot.write_output(f"conversation-{stamp}.html", as_html(pairs, title, chatbot.lang))
     else:
         saved = chatbot.write_output(f"conversation-{stamp}.md", as_markdown(pairs, title, chatbot.lang))
-    note = chatbot.say(f"已导出 {len(pairs)} 轮对话：{saved.name}", f"Exported {len(pairs)} turns: {saved.name}")
-    chatbot.append([chatbot.say("对话导出", "Export the conversation"), f"📄 {note}"])
+    note = chatbot.say(zh=f"已导出 {len(pairs)} 轮对话：{saved.name}", en=f"Exported {len(pairs)} turns: {saved.name}")
+    chatbot.append([chatbot.say(zh="对话导出", en="Export the conversation"), f"📄 {note}"])
     yield from update_ui(chatbot, history)
 
 
@@ -60,5 +60,5 @@ PLUGIN = Plugin(
     about_zh="把当前对话导出为 Markdown 或 HTML 文件（在「格式」栏填 md 或 html）。",
     about_en="Save the current conversation as a Markdown or HTML file (type md or html in the Format field).",
     run=export_chat,
-    fields=(Field("format", "格式（md / html）", "Format (md / html)", "md"),),
+    fields=(Field("format", zh="格式（md / html）", en="Format (md / html)", default="md"),),
 )

@@ -367,8 +367,8 @@ def hardware_report(facts: MachineFacts, models: list[dict] | None, ollama_base:
 @CatchException
 def hardware_advisor(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
     say = chatbot.say
-    question = say("硬件评估与模型推荐", "Hardware report and model advice")
-    chatbot.append([question, say("正在检查本机硬件与 Ollama…", "Checking this machine and Ollama…")])
+    question = say(zh="硬件评估与模型推荐", en="Hardware report and model advice")
+    chatbot.append([question, say(zh="正在检查本机硬件与 Ollama…", en="Checking this machine and Ollama…")])
     yield from update_ui(chatbot, history)
     base = chatbot.config["OLLAMA_API_BASE"]
     report = hardware_report(machine_facts(chatbot.config), ollama_models(base), base, chatbot.lang)

@@ -43,19 +43,19 @@ def cjk_note(chatbot, project: Project, language: str) -> str:
         found = DOCUMENTCLASS.search(main)
         if found is None:
             return chatbot.say(
-                "请在主文件的导言区加入 \\usepackage{ctex}，中文才能编译。",
-                "Add \\usepackage{ctex} to your main file's preamble so the Chinese text compiles.",
+                zh="请在主文件的导言区加入 \\usepackage{ctex}，中文才能编译。",
+                en="Add \\usepackage{ctex} to your main file's preamble so the Chinese text compiles.",
             )
         project.write(project.main, main[: found.end()] + "\n\\usepackage{ctex}" + main[found.end() :])
         name = project.main.as_posix()
         return chatbot.say(
-            f"已在 {name} 的导言区加入 \\usepackage{{ctex}}，以便编译中文。",
-            f"Added \\usepackage{{ctex}} to the preamble of {name} so the Chinese text compiles.",
+            zh=f"已在 {name} 的导言区加入 \\usepackage{{ctex}}，以便编译中文。",
+            en=f"Added \\usepackage{{ctex}} to the preamble of {name} so the Chinese text compiles.",
         )
     if OTHER_CJK.search(language):
         return chatbot.say(
-            f"{language} 需要 CJK 设置：请在导言区加入 \\usepackage{{xeCJK}} 并设置该语言的字体，用 XeLaTeX 编译。",
-            f"{language} needs a CJK setup: add \\usepackage{{xeCJK}} with a font for it to the preamble "
+            zh=f"{language} 需要 CJK 设置：请在导言区加入 \\usepackage{{xeCJK}} 并设置该语言的字体，用 XeLaTeX 编译。",
+            en=f"{language} needs a CJK setup: add \\usepackage{{xeCJK}} with a font for it to the preamble "
             "and compile with XeLaTeX.",
         )
     return ""
@@ -75,13 +75,13 @@ def compile_pdf(chatbot, history: list, project: Project, suffix: str, outputs: 
     command = engine()
     if command is None:
         return chatbot.say(
-            "本机未安装 TeX 引擎（xelatex / latexmk），结果是翻译后的 .tex：请用你自己的 TeX 环境或 Overleaf 编译。",
-            "No TeX engine (xelatex / latexmk) is installed here: the translated .tex is the result; "
+            zh="本机未安装 TeX 引擎（xelatex / latexmk），结果是翻译后的 .tex：请用你自己的 TeX 环境或 Overleaf 编译。",
+            en="No TeX engine (xelatex / latexmk) is installed here: the translated .tex is the result; "
             "compile it with your own TeX setup or Overleaf.",
         )
     if project.main is None or chatbot.stopped:
         return ""
-    line = chatbot.say(f"正在用 {command[0]} 编译 PDF……", f"Compiling the PDF with {command[0]}…")
+    line = chatbot.say(zh=f"正在用 {command[0]} 编译 PDF……", en=f"Compiling the PDF with {command[0]}…")
     chatbot[-1] = [chatbot[-1][0], line]
     yield from update_ui(chatbot, history, msg=line)
     main = project.root / project.main
@@ -94,12 +94,12 @@ def compile_pdf(chatbot, history: list, project: Project, suffix: str, outputs: 
     pdf, log = main.with_suffix(".pdf"), main.with_suffix(".log")
     if pdf.exists():
         outputs.append(chatbot.add_output(pdf, f"{project.name}-{suffix}.pdf"))
-        return chatbot.say(f"已用 {command[0]} 编译出 PDF。", f"Compiled to PDF with {command[0]}.")
+        return chatbot.say(zh=f"已用 {command[0]} 编译出 PDF。", en=f"Compiled to PDF with {command[0]}.")
     if log.exists():
         outputs.append(chatbot.add_output(log, f"{project.name}-{suffix}.log"))
     return chatbot.say(
-        f"{command[0]} 未能编译出 PDF（见 .log）；翻译后的 .tex 仍可下载，请在你自己的 TeX 环境中修正后编译。",
-        f"{command[0]} could not make a PDF (see the .log); the translated .tex is still the result: "
+        zh=f"{command[0]} 未能编译出 PDF（见 .log）；翻译后的 .tex 仍可下载，请在你自己的 TeX 环境中修正后编译。",
+        en=f"{command[0]} could not make a PDF (see the .log); the translated .tex is still the result: "
         "fix and compile it in your own TeX setup.",
     )
 
@@ -132,5 +132,5 @@ PLUGIN = Plugin(
     "citations and commands as they are; compiles a PDF where a TeX engine is installed.",
     run=run,
     files=(".tex", ".zip"),
-    fields=(Field("language", "目标语言", "Target language", DEFAULT_LANGUAGE),),
+    fields=(Field("language", zh="目标语言", en="Target language", default=DEFAULT_LANGUAGE),),
 )

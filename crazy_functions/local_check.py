@@ -66,7 +66,7 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
     say = chatbot.say
     specs = chatbot.allowed(selected_models(plugin_kwargs, llm_kwargs))
     concurrency = int((plugin_kwargs.get("concurrency") or "4").strip() or 4)
-    chatbot.append([say("本地模型体检", "Local model check"), ""])
+    chatbot.append([say(zh="本地模型体检", en="Local model check"), ""])
     reports: list[Report] = []
     failed: list[str] = []
     for spec in specs:
@@ -85,7 +85,7 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
         started = time.monotonic()
         while thread.is_alive() and not chatbot.stopped:
             elapsed = time.monotonic() - started
-            chatbot[-1][1] = say(f"正在检查 {spec.base}（{elapsed:.0f} s）…", f"Checking {spec.base} ({elapsed:.0f} s)…")
+            chatbot[-1][1] = say(zh=f"正在检查 {spec.base}（{elapsed:.0f} s）…", en=f"Checking {spec.base} ({elapsed:.0f} s)…")
             yield from update_ui(chatbot, history)
             thread.join(0.5)
         if "report" in result:
@@ -95,13 +95,13 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
     table = summary_table(reports, chatbot.lang)
     details = "\n\n".join(f"```\n{format_report(r, chatbot.lang)}\n```" for r in reports)
     stopped = (
-        say("\n\n已停止：未检查的模型已跳过。", "\n\nStopped: the models not yet checked were skipped.")
+        say(zh="\n\n已停止：未检查的模型已跳过。", en="\n\nStopped: the models not yet checked were skipped.")
         if chatbot.stopped
         else ""
     )
     problems = "\n\n" + "\n".join(failed) if failed else ""
     chatbot.extra_html = charts(reports, chatbot.lang) if reports else ""
-    title = say("本地模型体检", "Local model check")
+    title = say(zh="本地模型体检", en="Local model check")
     report = f"# {title}\n\n*{time.strftime('%Y-%m-%d %H:%M')}*\n\n{table}{problems}{stopped}\n\n{details}\n"
     saved = chatbot.write_output("model-check.md", report)
     if chatbot.extra_html:
@@ -123,7 +123,7 @@ PLUGIN = Plugin(
     "compared beside local ones.",
     run=local_check,
     fields=(
-        Field("models", "模型（用 & 分隔，留空为当前模型）", "Models (separated by &; empty: the current one)"),
-        Field("concurrency", "并发请求数", "Concurrent requests", "4"),
+        Field("models", zh="模型（用 & 分隔，留空为当前模型）", en="Models (separated by &; empty: the current one)"),
+        Field("concurrency", zh="并发请求数", en="Concurrent requests", default="4"),
     ),
 )

@@ -35,7 +35,7 @@ def translate_markdown(
     sizer, limit = translation_sizer(llm_kwargs, chatbot.config, language)
     parts = split_text(protected.text, limit, sizer.counter)
     n = sum(map(has_text, parts))
-    heading = chatbot.say(f"**{name}** → {language.zh}：{n} 段", f"**{name}** → {language.en}: {n} pieces")
+    heading = chatbot.say(zh=f"**{name}** → {language.zh}：{n} 段", en=f"**{name}** → {language.en}: {n} pieces")
     result = yield from translate_parts(chatbot, history, llm_kwargs, sizer, parts, language, protected.blocks, heading)
     translated = protected.front_matter + protected.restore("".join(result.texts))
     return translated.replace("\n", newline), result
@@ -48,7 +48,10 @@ def markdown_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_
     say = chatbot.say
     for path in files:
         chatbot.append(
-            [say(f"翻译 {path.name} → {language.zh}", f"Translate {path.name} → {language.en}"), say("正在读取…", "Reading…")]
+            [
+                say(zh=f"翻译 {path.name} → {language.zh}", en=f"Translate {path.name} → {language.en}"),
+                say(zh="正在读取…", en="Reading…"),
+            ]
         )
         yield from update_ui(chatbot, history)
         translated, result = yield from translate_markdown(chatbot, history, llm_kwargs, read_text(path), language, path.name)
@@ -70,5 +73,5 @@ PLUGIN = Plugin(
     "in parallel into <name>.<language>.md.",
     run=markdown_translate,
     files=(".md", ".markdown", ".txt"),
-    fields=(Field("language", "目标语言（默认中文）", "Target language (default English)"),),
+    fields=(Field("language", zh="目标语言（默认中文）", en="Target language (default English)"),),
 )

@@ -40,12 +40,12 @@ def figures_table(lanes: list[Lane], lang: str) -> str:
 def multi_model(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
     say = chatbot.say
     if not (txt or "").strip():
-        raise PluginInputError("Write the question in the box first.", "请先在输入框中写下问题。")
+        raise PluginInputError(en="Write the question in the box first.", zh="请先在输入框中写下问题。")
     specs = chatbot.allowed(selected_models(plugin_kwargs, llm_kwargs))
     if not 2 <= len(specs) <= MAX_MODELS:
         raise PluginInputError(
-            f"Give 2 to {MAX_MODELS} models in the Models field, e.g. ollama-qwen2.5:7b & vllm-Qwen2.5-7B.",
-            f"请在「模型」栏填写 2 到 {MAX_MODELS} 个模型，例如 ollama-qwen2.5:7b & vllm-Qwen2.5-7B。",
+            en=f"Give 2 to {MAX_MODELS} models in the Models field, e.g. ollama-qwen2.5:7b & vllm-Qwen2.5-7B.",
+            zh=f"请在「模型」栏填写 2 到 {MAX_MODELS} 个模型，例如 ollama-qwen2.5:7b & vllm-Qwen2.5-7B。",
         )
     chatbot.append([txt, "…"])
     lanes: list[Lane] = []
@@ -54,7 +54,9 @@ def multi_model(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
         chatbot[-1] = [txt, _answers(lanes, chatbot.lang)]
         yield from update_ui(chatbot, history)
     table = figures_table(lanes, chatbot.lang)
-    report = f"# {say('多模型同时询问', 'Several models at once')}\n\n> {txt}\n\n{table}\n\n{_answers(lanes, chatbot.lang)}\n"
+    report = (
+        f"# {say(zh='多模型同时询问', en='Several models at once')}\n\n> {txt}\n\n{table}\n\n{_answers(lanes, chatbot.lang)}\n"
+    )
     saved = chatbot.write_output("multi-model.md", report)
     chatbot[-1] = [txt, f"{table}\n\n{_answers(lanes, chatbot.lang)}\n\n📄 {saved.name}"]
     history.extend([txt, chatbot[-1][1]])
@@ -76,5 +78,5 @@ PLUGIN = Plugin(
     "or commas; empty: the A&B pick of the dropdown), with their answers and a table of first-token time, speed "
     "and length.",
     run=multi_model,
-    fields=(Field("models", "模型（用 & 分隔）", "Models (separated by &)"),),
+    fields=(Field("models", zh="模型（用 & 分隔）", en="Models (separated by &)"),),
 )

@@ -145,9 +145,9 @@ def bilingual_html(paper: Bilingual, lang: str) -> str:
 
 def _labels(chatbot, language: Language) -> dict[str, str]:
     return {
-        "source": chatbot.say("原文", "Original"),
+        "source": chatbot.say(zh="原文", en="Original"),
         "target": language.name(chatbot.lang),
-        "missing": chatbot.say("（未翻译）", "(not translated)"),
+        "missing": chatbot.say(zh="（未翻译）", en="(not translated)"),
     }
 
 
@@ -160,7 +160,10 @@ def pdf_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_promp
     say = chatbot.say
     for path in files:
         chatbot.append(
-            [say(f"翻译 {path.name} → {language.zh}", f"Translate {path.name} → {language.en}"), say("正在读取…", "Reading…")]
+            [
+                say(zh=f"翻译 {path.name} → {language.zh}", en=f"Translate {path.name} → {language.en}"),
+                say(zh="正在读取…", en="Reading…"),
+            ]
         )
         yield from update_ui(chatbot, history)
         try:
@@ -174,7 +177,7 @@ def pdf_translate(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_promp
         sections = sections_of(protected.text, limit, sizer.counter)
         parts = [part for section in sections for part in section.parts]
         n = sum(map(has_text, parts))
-        heading = say(f"**{path.name}** → {language.zh}：{n} 段", f"**{path.name}** → {language.en}: {n} pieces")
+        heading = say(zh=f"**{path.name}** → {language.zh}：{n} 段", en=f"**{path.name}** → {language.en}: {n} pieces")
         result = yield from translate_parts(chatbot, history, llm_kwargs, sizer, parts, language, protected.blocks, heading)
         paper = Bilingual(sections, protected, result, references, _labels(chatbot, language))
         page_lang = "zh-CN" if language.code == "zh" else language.code
@@ -197,5 +200,5 @@ PLUGIN = Plugin(
     "Formulas and links are kept; the references stay untranslated at the end. Scanned PDFs (no text layer) are not supported.",
     run=pdf_translate,
     files=(".pdf",),
-    fields=(Field("language", "目标语言（默认中文）", "Target language (default English)"),),
+    fields=(Field("language", zh="目标语言（默认中文）", en="Target language (default English)"),),
 )

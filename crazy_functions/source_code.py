@@ -240,8 +240,8 @@ def explain_project(
     system = prompts.system + (f"\n\n{system}" if system else "")
     sizer = plan_notes(project, prompts, system, focus, llm_kwargs, config)
     heading = say(
-        f"**{project.name}**：正在阅读 {len(project.files)} 个文件（{len(project.notes)} 段）",
-        f"**{project.name}**: reading {len(project.files)} files ({len(project.notes)} pieces)",
+        zh=f"**{project.name}**：正在阅读 {len(project.files)} 个文件（{len(project.notes)} 段）",
+        en=f"**{project.name}**: reading {len(project.files)} files ({len(project.notes)} pieces)",
     )
     yield from ask_in_parallel(chatbot, history, project.notes, llm_kwargs, system, count=sizer.counter.count, heading=heading)
     if not _all_done(chatbot, project.notes):
@@ -268,7 +268,7 @@ def explain_project(
         ]
         project.merges += merged
         heading = say(
-            f"**{project.name}**：合并笔记（{len(groups)} 组）", f"**{project.name}**: merging notes ({len(groups)} groups)"
+            zh=f"**{project.name}**：合并笔记（{len(groups)} 组）", en=f"**{project.name}**: merging notes ({len(groups)} groups)"
         )
         yield from ask_in_parallel(chatbot, history, merged, llm_kwargs, system, count=merge.counter.count, heading=heading)
         if not _all_done(chatbot, merged):
@@ -280,7 +280,7 @@ def explain_project(
         prompts.final.format(project=project.name, count=len(project.files), focus=focus_line, text=notes),
         max_tokens=final.answer_tokens,
     )
-    heading = say(f"**{project.name}**：正在写项目概览", f"**{project.name}**: writing the overview")
+    heading = say(zh=f"**{project.name}**：正在写项目概览", en=f"**{project.name}**: writing the overview")
     yield from ask_in_parallel(
         chatbot, history, [project.overview], llm_kwargs, system, count=final.counter.count, heading=heading
     )
@@ -343,10 +343,10 @@ def _closing(chatbot, project: Project) -> str:
     if project.complete:
         return project.overview.answer.strip()
     done = sum(source.done for source in project.files)
-    why = say("已停止", "Stopped") if chatbot.stopped else say("部分请求失败", "Some requests failed")
+    why = say(zh="已停止", en="Stopped") if chatbot.stopped else say(zh="部分请求失败", en="Some requests failed")
     line = say(
-        f"{why}：已完成 {done}/{len(project.files)} 个文件的笔记，文件中只有这些笔记（没有项目概览）。",
-        f"{why}: notes on {done} of {len(project.files)} files; the file holds only those (no overview).",
+        zh=f"{why}：已完成 {done}/{len(project.files)} 个文件的笔记，文件中只有这些笔记（没有项目概览）。",
+        en=f"{why}: notes on {done} of {len(project.files)} files; the file holds only those (no overview).",
     )
     return f"{line}\n\n{failures(project.requests, chatbot.lang)}".strip()
 
@@ -356,8 +356,8 @@ def explain_archive(
 ) -> Generator[tuple, None, Project | None]:
     """One uploaded zip: unpack, note, overview, write `<name>-overview.md`; None when it holds no source."""
     say = chatbot.say
-    question = say(f"解析项目源代码：{archive.name}", f"Explain the code base: {archive.name}")
-    chatbot.append([question, say("正在解压…", "Unpacking…")])
+    question = say(zh=f"解析项目源代码：{archive.name}", en=f"Explain the code base: {archive.name}")
+    chatbot.append([question, say(zh="正在解压…", en="Unpacking…")])
     yield from update_ui(chatbot, history)
     with tempfile.TemporaryDirectory(prefix="localscholar-code-") as folder:
         root = Path(folder) / "project"
@@ -366,8 +366,8 @@ def explain_archive(
             chatbot[-1] = [
                 question,
                 say(
-                    f"{archive.name} 中没有找到源代码文件（{skipped_line(project, True)}）：请上传包含源代码的 zip。",
-                    f"No source files in {archive.name} ({skipped_line(project, False)}): upload a zip of the project's code.",
+                    zh=f"{archive.name} 中没有找到源代码文件（{skipped_line(project, True)}）：请上传包含源代码的 zip。",
+                    en=f"No source files in {archive.name} ({skipped_line(project, False)}): upload a zip of the project's code.",
                 ),
             ]
             yield from update_ui(chatbot, history)
@@ -404,5 +404,5 @@ PLUGIN = Plugin(
     "build folders and files over 200 KB are skipped.",
     run=source_code,
     files=(".zip",),
-    fields=(Field("focus", "关注点", "Focus"),),
+    fields=(Field("focus", zh="关注点", en="Focus"),),
 )

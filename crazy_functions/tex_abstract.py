@@ -52,7 +52,9 @@ def prompts(lang: str) -> tuple[Prompts, str]:
 @CatchException
 def run(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
     say = chatbot.say
-    chatbot.append([say("读 Tex 写摘要", "Abstract from LaTeX"), say("正在读取 LaTeX 项目……", "Reading the LaTeX project…")])
+    chatbot.append(
+        [say(zh="读 Tex 写摘要", en="Abstract from LaTeX"), say(zh="正在读取 LaTeX 项目……", en="Reading the LaTeX project…")]
+    )
     yield from update_ui(chatbot, history)
     with working_folder(chatbot) as folder:
         project = load_project(chatbot, txt, folder)
@@ -60,28 +62,28 @@ def run(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_re
         title = (document_title(project.read(project.main)) if project.main else "") or project.name
     if not text.strip():
         raise PluginInputError(
-            f"The .tex files of {project.name} hold no prose to summarise: upload the paper's sources.",
-            f"{project.name} 的 .tex 文件里没有可以概括的正文：请上传论文的源文件。",
+            en=f"The .tex files of {project.name} hold no prose to summarise: upload the paper's sources.",
+            zh=f"{project.name} 的 .tex 文件里没有可以概括的正文：请上传论文的源文件。",
         )
     note_prompts, system = prompts(chatbot.lang)
     summary = yield from summarise(chatbot, history, llm_kwargs, text, title, note_prompts, system)
     if summary.complete:
         content = f"# {title}\n\n{summary.synthesis}\n"
-        line = say(f"摘要已写好：{project.name}-abstract.md", f"The abstract is written: {project.name}-abstract.md")
+        line = say(zh=f"摘要已写好：{project.name}-abstract.md", en=f"The abstract is written: {project.name}-abstract.md")
     else:
         notes = "\n\n".join(f"## {i + 1}\n\n{note}" for i, note in enumerate(summary.notes))
-        heading = say("未完成：以下是已读部分的笔记", "Unfinished: notes on the parts read so far")
+        heading = say(zh="未完成：以下是已读部分的笔记", en="Unfinished: notes on the parts read so far")
         content = f"# {title}\n\n> {heading}\n\n{notes}\n"
         total, done = len(summary.pieces), len(summary.notes)
         if chatbot.stopped:
             line = say(
-                f"已停止：{total} 段中读完 {done} 段，摘要未写；{project.name}-abstract.md 里是这些段落的笔记。",
-                f"Stopped: {done} of {total} pieces read, no abstract yet; {project.name}-abstract.md holds their notes.",
+                zh=f"已停止：{total} 段中读完 {done} 段，摘要未写；{project.name}-abstract.md 里是这些段落的笔记。",
+                en=f"Stopped: {done} of {total} pieces read, no abstract yet; {project.name}-abstract.md holds their notes.",
             )
         else:
             line = say(
-                f"有段落失败，摘要未写；{project.name}-abstract.md 里是读完的 {done} 段的笔记。",
-                f"Some pieces failed, so there is no abstract; {project.name}-abstract.md holds notes on the {done} read.",
+                zh=f"有段落失败，摘要未写；{project.name}-abstract.md 里是读完的 {done} 段的笔记。",
+                en=f"Some pieces failed, so there is no abstract; {project.name}-abstract.md holds notes on the {done} read.",
             )
             line += "\n" + failures([*summary.pieces, *([summary.final] if summary.final else [])], chatbot.lang)
     chatbot.write_output(f"{project.name}-abstract.md", content)

@@ -21,8 +21,8 @@ def read_docx(path: Path) -> str:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise PluginInputError(
-            f"{path.name} is not a readable .docx file (an old .doc? save it as .docx in Word and upload again).",
-            f"{path.name} 不是可读的 .docx 文件（若是旧版 .doc，请在 Word 中另存为 .docx 后重新上传）。",
+            en=f"{path.name} is not a readable .docx file (an old .doc? save it as .docx in Word and upload again).",
+            zh=f"{path.name} 不是可读的 .docx 文件（若是旧版 .doc，请在 Word 中另存为 .docx 后重新上传）。",
         ) from exc
     lines = []
     for paragraph in document.paragraphs:
@@ -37,7 +37,7 @@ def read_docx(path: Path) -> str:
             lines.append(" | ".join(cell.text.strip() for cell in row.cells))
     text = "\n\n".join(lines)
     if not text.strip():
-        raise PluginInputError(f"{path.name} has no text.", f"{path.name} 中没有文字。")
+        raise PluginInputError(en=f"{path.name} has no text.", zh=f"{path.name} 中没有文字。")
     return text
 
 

@@ -50,7 +50,7 @@ def summarise_documents(
 ) -> Generator[tuple, None, None]:
     say = chatbot.say
     for path in files:
-        chatbot.append([say(f"总结 {path.name}", f"Summarise {path.name}"), say("正在读取…", "Reading…")])
+        chatbot.append([say(zh=f"总结 {path.name}", en=f"Summarise {path.name}"), say(zh="正在读取…", en="Reading…")])
         yield from update_ui(chatbot, history)
         text = read(path)
         summary = yield from summarise(chatbot, history, llm_kwargs, text, path.stem, paper_prompts(chatbot.lang), system)
@@ -61,10 +61,10 @@ def summarise_documents(
             answer = summary.synthesis
         else:
             done = sum(p.state == DONE for p in summary.pieces)
-            why = say("已停止", "Stopped") if chatbot.stopped else say("部分片段失败", "Some pieces failed")
+            why = say(zh="已停止", en="Stopped") if chatbot.stopped else say(zh="部分片段失败", en="Some pieces failed")
             answer = say(
-                f"{why}：已完成 {done}/{len(summary.pieces)} 段的笔记，已写入文件（没有综合总结）。",
-                f"{why}: notes on {done} of {len(summary.pieces)} pieces were written to the file (no synthesis).",
+                zh=f"{why}：已完成 {done}/{len(summary.pieces)} 段的笔记，已写入文件（没有综合总结）。",
+                en=f"{why}: notes on {done} of {len(summary.pieces)} pieces were written to the file (no synthesis).",
             )
             answer += "\n\n" + failures(summary.requests, chatbot.lang)
         chatbot[-1] = [chatbot[-1][0], f"{answer.strip()}\n\n📄 {saved.name}"]

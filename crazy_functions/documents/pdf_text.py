@@ -82,22 +82,22 @@ def read_pdf(path: Path) -> str:
         doc = pymupdf.open(path)
     except Exception as exc:  # PyMuPDF raises several types for a damaged or foreign file
         raise PluginInputError(
-            f"{path.name} is not a readable PDF (damaged, or not a PDF): export it again and upload it.",
-            f"{path.name} 不是可读的 PDF（文件损坏或并非 PDF）：请重新导出后再上传。",
+            en=f"{path.name} is not a readable PDF (damaged, or not a PDF): export it again and upload it.",
+            zh=f"{path.name} 不是可读的 PDF（文件损坏或并非 PDF）：请重新导出后再上传。",
         ) from exc
     with doc:
         if doc.needs_pass and not doc.authenticate(""):
             raise PluginInputError(
-                f"{path.name} is password-protected: save a copy without the password and upload that.",
-                f"{path.name} 有密码保护：请另存一份不带密码的副本后上传。",
+                en=f"{path.name} is password-protected: save a copy without the password and upload that.",
+                zh=f"{path.name} 有密码保护：请另存一份不带密码的副本后上传。",
             )
         pages = [_page_lines(page, number) for number, page in enumerate(doc)]
         toc = doc.get_toc(simple=True)
     chars = sum(len(line.text.strip()) for lines in pages for line in lines)
     if chars < MIN_CHARS_PER_PAGE * max(1, len(pages)):
         raise PluginInputError(
-            f"{path.name} has no text layer (a scanned PDF?): OCR is not supported. Upload a PDF whose text can be selected.",
-            f"{path.name} 没有文字层（可能是扫描件）：暂不支持 OCR。请上传可以选中文字的 PDF。",
+            en=f"{path.name} has no text layer (a scanned PDF?): OCR is not supported. Upload a PDF whose text can be selected.",
+            zh=f"{path.name} 没有文字层（可能是扫描件）：暂不支持 OCR。请上传可以选中文字的 PDF。",
         )
     lines = _drop_running_lines(pages)
     _mark_headings(lines, toc)

@@ -70,7 +70,7 @@ def summarise(
         Piece(prompts.note.format(title=title, i=i + 1, n=len(parts), text=part), max_tokens=sizer.answer_tokens)
         for i, part in enumerate(parts)
     ]
-    heading = say(f"**{title}**：正在阅读 {len(parts)} 段", f"**{title}**: reading {len(parts)} pieces")
+    heading = say(zh=f"**{title}**：正在阅读 {len(parts)} 段", en=f"**{title}**: reading {len(parts)} pieces")
     yield from ask_in_parallel(chatbot, history, summary.pieces, llm_kwargs, system, count=sizer.counter.count, heading=heading)
     if chatbot.stopped or not all(piece.done for piece in summary.pieces):
         return summary
@@ -83,7 +83,7 @@ def summarise(
             break
         groups = merge.split(notes)
         merged = [Piece(prompts.merge.format(title=title, text=g), max_tokens=merge.answer_tokens) for g in groups]
-        heading = say(f"**{title}**：合并笔记（{len(groups)} 组）", f"**{title}**: merging notes ({len(groups)} groups)")
+        heading = say(zh=f"**{title}**：合并笔记（{len(groups)} 组）", en=f"**{title}**: merging notes ({len(groups)} groups)")
         yield from ask_in_parallel(chatbot, history, merged, llm_kwargs, system, count=merge.counter.count, heading=heading)
         if chatbot.stopped or not all(piece.done for piece in merged):
             return summary
@@ -91,7 +91,7 @@ def summarise(
     else:
         notes = final.split(notes)[0]  # still too long after every round: synthesise from what fits
     last = Piece(prompts.final.format(title=title, text=notes), max_tokens=final.answer_tokens)
-    heading = say(f"**{title}**：正在综合", f"**{title}**: writing the synthesis")
+    heading = say(zh=f"**{title}**：正在综合", en=f"**{title}**: writing the synthesis")
     yield from ask_in_parallel(chatbot, history, [last], llm_kwargs, system, count=final.counter.count, heading=heading)
     summary.final = last
     if last.done:

@@ -293,23 +293,23 @@ def report_file(chatbot, history: list, result: Translation, saved: list[Path]) 
 def outcome_note(result: Translation, chatbot, saved_names: str) -> str:
     """The closing lines for one file: pieces translated, kept, failed or stopped, and the file(s) written."""
     say, total, done = chatbot.say, len(result.sent), result.translated
-    lines = [say(f"已翻译 {done}/{total} 段 → {saved_names}", f"Translated {done} of {total} pieces → {saved_names}")]
+    lines = [say(zh=f"已翻译 {done}/{total} 段 → {saved_names}", en=f"Translated {done} of {total} pieces → {saved_names}")]
     if result.lost_markup:
         numbers = ", ".join(map(str, result.lost_markup))
         lines.append(
             say(
-                f"第 {numbers} 段的译文丢了代码、公式或链接的占位符，这些段保留原文。",
-                f"In piece(s) {numbers} the model dropped a placeholder for code, maths or a link: they keep the original text.",
+                zh=f"第 {numbers} 段的译文丢了代码、公式或链接的占位符，这些段保留原文。",
+                en=f"In piece(s) {numbers} the model dropped a placeholder for code, maths or a link: they keep the original text.",
             )
         )
     failed = failures(result.sent, chatbot.lang)
     if failed:
-        lines.append(say("以下片段失败，保留原文：", "These pieces failed and keep the original text:") + "\n" + failed)
+        lines.append(say(zh="以下片段失败，保留原文：", en="These pieces failed and keep the original text:") + "\n" + failed)
     if chatbot.stopped and result.done < total:
         lines.append(
             say(
-                f"已停止：完成了 {result.done}/{total} 段。文件里已完成的段落是译文，其余保留原文。",
-                f"Stopped after {result.done} of {total} pieces: the file has those translated and the rest in the original.",
+                zh=f"已停止：完成了 {result.done}/{total} 段。文件里已完成的段落是译文，其余保留原文。",
+                en=f"Stopped after {result.done} of {total} pieces: the file has those translated and the rest in the original.",
             )
         )
     return "\n\n".join(lines)

@@ -124,8 +124,8 @@ def load_project(chatbot, txt: str, work: Path) -> Project:
     )
     if not tex_files:
         raise PluginInputError(
-            f"{archives[0].name} holds no .tex file: zip the folder with your LaTeX sources and upload it again.",
-            f"{archives[0].name} 里没有 .tex 文件：请把 LaTeX 源文件所在的文件夹压缩后重新上传。",
+            en=f"{archives[0].name} holds no .tex file: zip the folder with your LaTeX sources and upload it again.",
+            zh=f"{archives[0].name} 里没有 .tex 文件：请把 LaTeX 源文件所在的文件夹压缩后重新上传。",
         )
     texts = {rel: read_text(work / rel) for rel in tex_files}
     main = find_main(texts)

@@ -102,8 +102,8 @@ def rewrite(chatbot, history: list, llm_kwargs: dict, project: Project, task: Ta
     if not outcome.pieces:
         return outcome
     heading = chatbot.say(
-        f"**{project.name}**：正在{task.verb_zh} {len(files)} 个文件（{len(outcome.pieces)} 段）",
-        f"**{project.name}**: {task.doing_en} {plural(len(files), 'file')} ({plural(len(outcome.pieces), 'piece')})",
+        zh=f"**{project.name}**：正在{task.verb_zh} {len(files)} 个文件（{len(outcome.pieces)} 段）",
+        en=f"**{project.name}**: {task.doing_en} {plural(len(files), 'file')} ({plural(len(outcome.pieces), 'piece')})",
     )
     yield from ask_in_parallel(
         chatbot, history, outcome.pieces, llm_kwargs, task.system, count=sizer.counter.count, heading=heading
@@ -136,23 +136,23 @@ def report(chatbot, project: Project, outcome: Outcome, task: Task, outputs: lis
     if chatbot.stopped:
         lines.append(
             say(
-                f"已停止：{total} 段中完成 {done} 段；文件里只有这些段落经过{task.verb_zh}，其余保持原文。",
-                f"Stopped: {done} of {total} pieces finished; the files hold those, the rest is the original text.",
+                zh=f"已停止：{total} 段中完成 {done} 段；文件里只有这些段落经过{task.verb_zh}，其余保持原文。",
+                en=f"Stopped: {done} of {total} pieces finished; the files hold those, the rest is the original text.",
             )
         )
     elif failed:
         lines.append(
             say(
-                f"{total} 段中有 {failed} 段失败；文件里只有完成的段落经过{task.verb_zh}，其余保持原文。",
-                f"{failed} of {total} pieces failed; the files hold the finished pieces, the rest is the original text.",
+                zh=f"{total} 段中有 {failed} 段失败；文件里只有完成的段落经过{task.verb_zh}，其余保持原文。",
+                en=f"{failed} of {total} pieces failed; the files hold the finished pieces, the rest is the original text.",
             )
         )
         lines.append(failures(pieces, chatbot.lang))
     else:
         lines.append(
             say(
-                f"完成：{len(outcome.files)} 个文件，共 {total} 段。",
-                f"Done: {plural(total, 'piece')} in {plural(len(outcome.files), 'file')}.",
+                zh=f"完成：{len(outcome.files)} 个文件，共 {total} 段。",
+                en=f"Done: {plural(total, 'piece')} in {plural(len(outcome.files), 'file')}.",
             )
         )
     if outcome.kept:
@@ -163,22 +163,26 @@ def report(chatbot, project: Project, outcome: Outcome, task: Task, outputs: lis
         where_en = "; ".join(f"{rel.as_posix()} piece{'s' if len(n) > 1 else ''} {', '.join(n)}" for rel, n in by_file.items())
         lines.append(
             say(
-                f"以下段落保持原文（回答丢失或改动了受保护的 LaTeX 标记，或被截断）：{where_zh}。",
-                f"Kept unchanged (the answer lost or altered protected LaTeX, or was cut off): {where_en}.",
+                zh=f"以下段落保持原文（回答丢失或改动了受保护的 LaTeX 标记，或被截断）：{where_zh}。",
+                en=f"Kept unchanged (the answer lost or altered protected LaTeX, or was cut off): {where_en}.",
             )
         )
     if project.skipped:
         main = project.main.as_posix() if project.main else ""
         skipped = _names(rel.as_posix() for rel in project.skipped)
-        lines.append(say(f"未被 {main} 引用、保持不变：{skipped}。", f"Not included from {main}, left unchanged: {skipped}."))
+        lines.append(
+            say(zh=f"未被 {main} 引用、保持不变：{skipped}。", en=f"Not included from {main}, left unchanged: {skipped}.")
+        )
     lines += notes
-    lines.append(say("下载：", "Download: ") + _names(path.name for path in outputs))
+    lines.append(say(zh="下载：", en="Download: ") + _names(path.name for path in outputs))
     return "\n\n".join(line for line in lines if line)
 
 
 def start(chatbot, history: list, task: Task):
     """The plugin's first line in the chat."""
-    chatbot.append([chatbot.say(task.name_zh, task.name_en), chatbot.say("正在读取 LaTeX 项目……", "Reading the LaTeX project…")])
+    chatbot.append(
+        [chatbot.say(zh=task.name_zh, en=task.name_en), chatbot.say(zh="正在读取 LaTeX 项目……", en="Reading the LaTeX project…")]
+    )
     yield from update_ui(chatbot, history)
 
 
@@ -190,8 +194,8 @@ def finish(chatbot, history: list, text: str):
 
 def nothing_to_rewrite(chatbot, project: Project, task: Task) -> str:
     return chatbot.say(
-        f"{project.name} 的 .tex 文件里没有可{task.verb_zh}的正文（只有 LaTeX 标记）。",
-        f"The .tex files of {project.name} hold no prose to rewrite (markup only).",
+        zh=f"{project.name} 的 .tex 文件里没有可{task.verb_zh}的正文（只有 LaTeX 标记）。",
+        en=f"The .tex files of {project.name} hold no prose to rewrite (markup only).",
     )
 
 
@@ -212,7 +216,7 @@ def run_rewrite(txt: str, llm_kwargs: dict, chatbot, history: list, task: Task):
             return
         save_results(project, outcome)
         outputs = project.package(chatbot, task.suffix)
-        title = chatbot.say(f"{project.name}：{task.verb_zh}前后对比", f"{project.name}: {task.doing_en}, before and after")
+        title = chatbot.say(zh=f"{project.name}：{task.verb_zh}前后对比", en=f"{project.name}: {task.doing_en}, before and after")
         page = diff_page(title, [(w.rel.as_posix(), w.original, w.result) for w in outcome.files], chatbot.lang)
         outputs.append(chatbot.write_output(f"{project.name}-diff.html", page))
         yield from finish(chatbot, history, report(chatbot, project, outcome, task, outputs))

@@ -28,8 +28,8 @@ def refuse_typed_paths(text: str) -> None:
     """Raise if the prompt box holds something that looks like a file path."""
     if text and _PATHLIKE.search(text):
         raise PluginInputError(
-            "Only uploaded files are read; a path typed in the box is refused. Upload the file and run again.",
-            "只读取你上传的文件，输入框里的路径不会被打开。请先用「上传文件」上传，再运行插件。",
+            en="Only uploaded files are read; a path typed in the box is refused. Upload the file and run again.",
+            zh="只读取你上传的文件，输入框里的路径不会被打开。请先用「上传文件」上传，再运行插件。",
         )
 
 
@@ -40,8 +40,8 @@ def files_of_type(chatbot, extensions: tuple[str, ...], text: str = "") -> list[
     if not found:
         kinds = " / ".join(extensions)
         raise PluginInputError(
-            f"No uploaded {kinds} file: upload one (the upload panel on the right) and run the plugin again.",
-            f"没有可用的 {kinds} 文件：请先在右侧「上传文件」上传，再运行插件。",
+            en=f"No uploaded {kinds} file: upload one (the upload panel on the right) and run the plugin again.",
+            zh=f"没有可用的 {kinds} 文件：请先在右侧「上传文件」上传，再运行插件。",
         )
     return found
 
@@ -63,16 +63,16 @@ def unpack_zip(archive: Path, target: Path) -> list[Path]:
         bundle = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
         raise PluginInputError(
-            f"{archive.name} is not a readable zip file: zip the folder again and upload it.",
-            f"{archive.name} 不是可读的 zip 文件：请重新压缩后上传。",
+            en=f"{archive.name} is not a readable zip file: zip the folder again and upload it.",
+            zh=f"{archive.name} 不是可读的 zip 文件：请重新压缩后上传。",
         ) from exc
     extracted, total = [], 0
     with bundle:
         members = [m for m in bundle.infolist() if not m.is_dir()]
         if len(members) > MAX_ZIP_FILES:
             raise PluginInputError(
-                f"{archive.name} holds {len(members)} files; at most {MAX_ZIP_FILES} are read.",
-                f"{archive.name} 含 {len(members)} 个文件，超过上限 {MAX_ZIP_FILES}。",
+                en=f"{archive.name} holds {len(members)} files; at most {MAX_ZIP_FILES} are read.",
+                zh=f"{archive.name} 含 {len(members)} 个文件，超过上限 {MAX_ZIP_FILES}。",
             )
         wanted = [(member, parts) for member in members if (parts := _safe_parts(member))]
         if sum(member.file_size for member, _ in wanted) > MAX_ZIP_BYTES:
@@ -90,8 +90,8 @@ def unpack_zip(archive: Path, target: Path) -> list[Path]:
             if isinstance(exc, PluginInputError):
                 raise
             raise PluginInputError(
-                f"{archive.name} is damaged ({exc}): zip the folder again and upload it.",
-                f"{archive.name} 已损坏（{exc}）：请重新压缩后上传。",
+                en=f"{archive.name} is damaged ({exc}): zip the folder again and upload it.",
+                zh=f"{archive.name} 已损坏（{exc}）：请重新压缩后上传。",
             ) from None
     return extracted
 
@@ -118,6 +118,6 @@ def _copy_bounded(source, sink, total: int, archive: Path) -> int:
 
 def _too_big(archive: Path) -> PluginInputError:
     return PluginInputError(
-        f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
-        f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
+        en=f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
+        zh=f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
     )

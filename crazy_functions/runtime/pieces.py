@@ -58,8 +58,8 @@ def sizer_for(llm_kwargs: dict, config, overhead: str, answer: int, answer_ratio
         piece = min(piece, max(MIN_PIECE, int(longest / answer_ratio)))
     if piece < MIN_PIECE:
         raise PluginInputError(
-            f"The model's context window ({window} tokens) is too small for this plugin: pick a model with a "
+            en=f"The model's context window ({window} tokens) is too small for this plugin: pick a model with a "
             "larger window, or raise max_token in the model's brackets.",
-            f"模型的上下文窗口（{window} token）太小，无法运行此插件：请换用窗口更大的模型，或在模型标识括号中调大 max_token。",
+            zh=f"模型的上下文窗口（{window} token）太小，无法运行此插件：请换用窗口更大的模型，或在模型标识括号中调大 max_token。",
         )
     return Sizer(counter, window, piece, longest)

@@ -109,8 +109,8 @@ def _cannot_load(target: str, exc: Exception) -> Callable:
     @CatchException
     def run(*args, **kwargs):
         raise PluginInputError(
-            f"The plugin {target} could not be loaded ({exc}): check CUSTOM_PLUGINS in config_private.py.",
-            f"无法加载插件 {target}（{exc}）：请检查 config_private.py 中的 CUSTOM_PLUGINS。",
+            en=f"The plugin {target} could not be loaded ({exc}): check CUSTOM_PLUGINS in config_private.py.",
+            zh=f"无法加载插件 {target}（{exc}）：请检查 config_private.py 中的 CUSTOM_PLUGINS。",
         )
         yield  # a generator, like every plugin
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from request_llms.backends.base import CancelToken
 from request_llms.config_loader import get_config
 from request_llms.model_spec import ModelSpec, parse_models
+from request_llms.text import Text
 
 
 class PluginChatbot(list):
@@ -56,7 +57,8 @@ class PluginChatbot(list):
 
     # Ours
     def say(self, zh: str, en: str) -> str:
-        return zh if self.lang == "zh" else en
+        """The words in the run's language."""
+        return Text(zh=zh, en=en).text(self.lang)
 
     @property
     def stopped(self) -> bool:
