@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from request_llms.native.catalog import CATALOG, CatalogModel
 from toolbox import CatchException, update_ui
 
 from .models.hardware_facts import MachineFacts, machine_facts
@@ -33,67 +34,16 @@ GPU, CPU, NONE = "gpu", "cpu", "none"
 MARK = {GPU: "✅", CPU: "🟡", NONE: "❌"}
 
 
-@dataclass(frozen=True)
-class LocalModel:
-    """A common open model: its size and attention shape (for the KV cache) and its names on each runtime."""
-
-    name: str
-    params_b: float  # billions of parameters
-    layers: int
-    kv_heads: int
-    head_dim: int
-    repo: str  # Hugging Face repository (vLLM's --model; `pull --repo`)
-    native: str  # LocalScholar's native identifier
-    ollama: str = ""  # Ollama tag; "" when the official library has none
-
-    @property
-    def native_folder_key(self) -> str:
-        """The LOCAL_MODEL_PATHS key of a `local-NAME` identifier; "" for the built-in names."""
-        return self.native[len("local-") :] if self.native.startswith("local-") else ""
+# The models the advice weighs: the catalog's open models (sizes, hub repositories, Ollama tags).
+MODELS = tuple(model for model in CATALOG if model.advise)
 
 
-MODELS = (
-    LocalModel("Gemma 3 270M", 0.27, 18, 1, 256, "google/gemma-3-270m-it", "builtin-gemma3-270m", "gemma3:270m"),
-    LocalModel("Qwen2.5 0.5B", 0.49, 24, 2, 64, "Qwen/Qwen2.5-0.5B-Instruct", "local-qwen2.5-0.5b", "qwen2.5:0.5b"),
-    LocalModel("Qwen2.5 1.5B", 1.54, 28, 2, 128, "Qwen/Qwen2.5-1.5B-Instruct", "local-qwen2.5-1.5b", "qwen2.5:1.5b"),
-    LocalModel("Qwen2.5 3B", 3.09, 36, 2, 128, "Qwen/Qwen2.5-3B-Instruct", "local-qwen2.5-3b", "qwen2.5:3b"),
-    LocalModel("Gemma 3 4B", 4.3, 34, 4, 256, "google/gemma-3-4b-it", "local-gemma3-4b", "gemma3:4b"),
-    LocalModel("ChatGLM3 6B", 6.24, 28, 2, 128, "THUDM/chatglm3-6b", "chatglm3"),
-    LocalModel("Qwen2.5 7B", 7.62, 28, 4, 128, "Qwen/Qwen2.5-7B-Instruct", "local-qwen2.5-7b", "qwen2.5:7b"),
-    LocalModel(
-        "DeepSeek-R1 distill 7B",
-        7.62,
-        28,
-        4,
-        128,
-        "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
-        "local-deepseek-r1-7b",
-        "deepseek-r1:7b",
-    ),
-    LocalModel("Llama 3.1 8B", 8.03, 32, 8, 128, "meta-llama/Llama-3.1-8B-Instruct", "local-llama3.1-8b", "llama3.1:8b"),
-    LocalModel("GLM-4 9B", 9.4, 40, 2, 128, "THUDM/glm-4-9b-chat-hf", "chatglm4", "glm4:9b"),
-    LocalModel("Gemma 3 12B", 12.2, 48, 8, 256, "google/gemma-3-12b-it", "local-gemma3-12b", "gemma3:12b"),
-    LocalModel("Qwen2.5 14B", 14.8, 48, 8, 128, "Qwen/Qwen2.5-14B-Instruct", "local-qwen2.5-14b", "qwen2.5:14b"),
-    LocalModel(
-        "DeepSeek-R1 distill 14B",
-        14.8,
-        48,
-        8,
-        128,
-        "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
-        "local-deepseek-r1-14b",
-        "deepseek-r1:14b",
-    ),
-    LocalModel("Qwen2.5 32B", 32.8, 64, 8, 128, "Qwen/Qwen2.5-32B-Instruct", "local-qwen2.5-32b", "qwen2.5:32b"),
-)
-
-
-def kv_cache_bytes(model: LocalModel, context: int = CONTEXT_TOKENS) -> int:
+def kv_cache_bytes(model: CatalogModel, context: int = CONTEXT_TOKENS) -> int:
     """Keys and values of every layer for `context` tokens."""
     return 2 * model.layers * model.kv_heads * model.head_dim * context * KV_BYTES
 
 
-def need_bytes(model: LocalModel, quant: str) -> int:
+def need_bytes(model: CatalogModel, quant: str) -> int:
     """The estimate: parameters × bytes per parameter × OVERHEAD + the KV cache of a 4k context."""
     return int(model.params_b * 1e9 * BYTES_PER_PARAM[quant] * OVERHEAD + kv_cache_bytes(model))
 
@@ -111,7 +61,7 @@ def ram_room(facts: MachineFacts) -> int | None:
     return int(facts.ram_total * RAM_SHARE) if facts.ram_total else None
 
 
-def place(model: LocalModel, quant: str, facts: MachineFacts) -> str:
+def place(model: CatalogModel, quant: str, facts: MachineFacts) -> str:
     """Where the model runs at this precision on this machine: GPU, CPU (in RAM) or NONE."""
     need = need_bytes(model, quant)
     if (room := gpu_room(facts)) is not None and need <= room:
@@ -121,7 +71,7 @@ def place(model: LocalModel, quant: str, facts: MachineFacts) -> str:
     return NONE
 
 
-def best_fit(model: LocalModel, facts: MachineFacts, where: str) -> str | None:
+def best_fit(model: CatalogModel, facts: MachineFacts, where: str) -> str | None:
     """The highest precision that runs `where` (GPU or CPU), or None."""
     return next((quant for quant in BYTES_PER_PARAM if place(model, quant, facts) == where), None)
 
@@ -135,9 +85,9 @@ class Advice:
     identifiers: tuple[str, ...]  # first the recommended one, then an alternative
 
 
-def _native(model: LocalModel, quant: str, device: str = "") -> str:
+def _native(model: CatalogModel, quant: str, device: str = "") -> str:
     params = [f"quant={quant}", *([f"device={device}"] if device else [])]
-    return f"{model.native}({', '.join(params)})"
+    return f"{model.identifier}({', '.join(params)})"
 
 
 def cpu_comfort(facts: MachineFacts) -> float:
@@ -146,13 +96,17 @@ def cpu_comfort(facts: MachineFacts) -> float:
     return CPU_COMFORT_PARAMS[1] if cores >= MANY_CORES else CPU_COMFORT_PARAMS[0]
 
 
-def advise(model: LocalModel, facts: MachineFacts) -> Advice:
+def advise(model: CatalogModel, facts: MachineFacts) -> Advice:
     """How to deploy `model` on this machine."""
     gpu_quant = best_fit(model, facts, GPU)
     gpu = facts.best_gpu
     if gpu_quant == "FP16" and gpu and (gpu.total_bytes or 0) >= VLLM_MIN_GPU:
         return Advice(
-            GPU, "FP16", "vLLM（大显存 NVIDIA GPU）", "vLLM (large NVIDIA GPU)", (f"vllm-{model.repo}", _native(model, "FP16"))
+            GPU,
+            "FP16",
+            "vLLM（大显存 NVIDIA GPU）",
+            "vLLM (large NVIDIA GPU)",
+            (f"vllm-{model.huggingface}", _native(model, "FP16")),
         )
     if gpu_quant:
         native = _native(model, gpu_quant)
@@ -176,7 +130,7 @@ def advise(model: LocalModel, facts: MachineFacts) -> Advice:
     return Advice(NONE, None, "放不下：请选更小的模型", "does not fit: pick a smaller model", ())
 
 
-def start_with(facts: MachineFacts) -> LocalModel | None:
+def start_with(facts: MachineFacts) -> CatalogModel | None:
     """The largest catalogue model that runs comfortably: on the GPU, else on the CPU up to `cpu_comfort`."""
     on_gpu = [m for m in MODELS if best_fit(m, facts, GPU)]
     if on_gpu:
@@ -260,7 +214,7 @@ def _model_table(facts: MachineFacts, zh: bool) -> list[str]:
         verdict = where_text[advice.where][0 if zh else 1] + upto
         ids = ("<br>" + ("或 " if zh else "or ")).join(f"`{identifier}`" for identifier in advice.identifiers) or "—"
         way = advice.way_zh if zh else advice.way_en
-        rows.append(f"| {model.name} | {model.params_b:g}B | {' | '.join(cells)} | {verdict} | {way} | {ids} |")
+        rows.append(f"| {model.label} | {model.params_b:g}B | {' | '.join(cells)} | {verdict} | {way} | {ids} |")
     return rows
 
 
@@ -332,7 +286,7 @@ def hardware_report(facts: MachineFacts, models: list[dict] | None, ollama_base:
         advice = advise(first, facts)
         ids = " / ".join(f"`{i}`" for i in advice.identifiers)
         way = advice.way_zh if zh else advice.way_en
-        lines.append(f"从 **{first.name}** 开始：{way}，{ids}。" if zh else f"Start with **{first.name}**: {way}, {ids}.")
+        lines.append(f"从 **{first.label}** 开始：{way}，{ids}。" if zh else f"Start with **{first.label}**: {way}, {ids}.")
     if not facts.gpus:
         lines.append(
             "没有 GPU：推荐 Ollama 的 q4_K_M 量化模型在 CPU 上运行；0.5B–3B 的模型回答流畅，7B–8B 每秒只有几个 token，"

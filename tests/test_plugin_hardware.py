@@ -31,7 +31,7 @@ from request_llms.model_spec import parse_model
 from tests.plugin_support import drive, make_chatbot
 from tests.servers.running import free_port
 
-MODEL = {model.name: model for model in MODELS}
+MODEL = {model.label: model for model in MODELS}
 
 
 def _machine(ram_gib: float, gpus: tuple[Gpu, ...] = (), cores: int = 8) -> MachineFacts:

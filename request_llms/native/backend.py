@@ -253,7 +253,9 @@ class NativeBackend(Backend):
             plan = resolve_plan(spec, self.config)
         except errors.LLMError as exc:
             return ModelEntry(text, "native", "configured", False, exc.en)
-        return ModelEntry(text, "native", "configured", True, f"{label}: {plan.folder or 'built in, prepared on first use'}")
+        return ModelEntry(
+            text, "native", "configured", True, f"{label}: {plan.folder or 'tiny built-in demo model, prepared on first use'}"
+        )
 
     def token_source(self, spec: ModelSpec) -> str:
         return "native tokenizer"
