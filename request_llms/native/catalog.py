@@ -48,9 +48,7 @@ class CatalogModel:
 
 
 CATALOG: tuple[CatalogModel, ...] = (
-    CatalogModel(
-        BUILTIN, "Gemma 3 270M (tiny built-in demo model)", "google/gemma-3-270m-it", "", "gemma3:270m", 0.27, 18, 1, 256
-    ),
+    CatalogModel(BUILTIN, "Gemma 3 270M", "google/gemma-3-270m-it", "", "gemma3:270m", 0.27, 18, 1, 256),
     CatalogModel("chatglm", "ChatGLM2 6B", "THUDM/chatglm2-6b", "ZhipuAI/chatglm2-6b", "", 6.24, 28, 2, 128, advise=False),
     CatalogModel("chatglm3", "ChatGLM3 6B", "THUDM/chatglm3-6b", "ZhipuAI/chatglm3-6b", "", 6.24, 28, 2, 128),
     CatalogModel("chatglm4", "GLM-4 9B", "THUDM/glm-4-9b-chat-hf", "ZhipuAI/glm-4-9b-chat-hf", "glm4:9b", 9.4, 40, 2, 128),
