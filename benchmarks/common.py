@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.servers.running import ServerStartError  # noqa: E402 (needs ROOT on sys.path)
+from tests.support.servers.running import ServerStartError  # noqa: E402 (needs ROOT on sys.path)
 
 BOOTSTRAP_ROUNDS = 2000
 CLK_TCK = os.sysconf("SC_CLK_TCK")

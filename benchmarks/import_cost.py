@@ -28,7 +28,7 @@ from pathlib import Path
 
 from common import ROOT, import_times, interleave, iqr, load, loads_line, machine, median, progress, table, write_config
 
-from tests.servers.running import free_port
+from tests.support.servers.running import free_port
 
 HEAVY = ("torch", "transformers", "gradio", "openai")
 ASK = ["ask", "ollama-x", "hi"]

@@ -50,7 +50,7 @@ from request_llms.model_spec import parse_model
 from request_llms.native.backend import NativeBackend, Worker
 from request_llms.native.plan import cache_dir, resolve_plan
 from request_llms.procinfo import process_rss
-from tests.servers.provision import cache_root
+from tests.support.servers.provision import cache_root
 
 MODEL = "builtin-gemma3-270m"
 MODEL_ID = f"{MODEL}(quant=FP16, device=cpu)"

@@ -29,7 +29,7 @@ from crazy_functions.documents.pdf_text import read_pdf, split_references
 from crazy_functions.documents.summarise import summarise
 from crazy_functions.runtime.session import PluginChatbot
 from request_llms.config_loader import load_config
-from tests.servers.running import RunningServer, start_llama_server, start_vllm
+from tests.support.servers.running import RunningServer, start_llama_server, start_vllm
 
 TOPICS = ["quantisation", "attention", "retrieval", "distillation", "tokenisation", "evaluation", "alignment"]
 SENTENCES = [

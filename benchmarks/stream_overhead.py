@@ -38,7 +38,7 @@ from request_llms.chat import chat
 from request_llms.config_loader import Config, load_config
 from request_llms.errors import LLMError
 from request_llms.transport import client_for, open_stream
-from tests.servers.running import OLLAMA_MODEL, RunningServer, ServerStartError, start_llama_server, start_ollama
+from tests.support.servers.running import OLLAMA_MODEL, RunningServer, ServerStartError, start_llama_server, start_ollama
 
 PROMPT = "Count from 1 to 1000, separated by commas: 1, 2, 3, 4, 5,"
 GOAL = SpeedGoal(ttft_ms=5.0, ratio=0.98)

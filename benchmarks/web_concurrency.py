@@ -79,7 +79,7 @@ from gradio_client import Client
 from gradio_client.client import Job
 from gradio_client.utils import OutputUpdate, Status, StatusUpdate
 
-from tests.servers.running import RunningServer, ServerStartError, free_port, start_llama_server
+from tests.support.servers.running import RunningServer, ServerStartError, free_port, start_llama_server
 
 MODEL_ID = "llamacpp-gemma-270m"
 SEND_INPUTS = ["text", "model_id", "temperature", "top_p", "max_length", "system", "lang"]

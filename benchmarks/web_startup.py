@@ -58,7 +58,7 @@ from common import (
 )
 
 from request_llms.procinfo import process_rss
-from tests.servers.running import ServerStartError, free_port
+from tests.support.servers.running import ServerStartError, free_port
 
 TIME_GOAL = 1.3  # ours / bare
 RSS_GOAL_MB = 60.0  # ours - bare

@@ -33,5 +33,5 @@ install -r requirements-dev.txt
 install --no-deps -r requirements-servers.txt
 ruff check .
 ruff format --check .
-python -m tests.servers provision
+python -m tests.support.servers provision
 python -m pytest "$@"

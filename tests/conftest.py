@@ -7,7 +7,7 @@ mistake; a test that starts such a thing by other means marks itself (`pytestmar
 
 import pytest
 
-pytest_plugins = ["tests.servers.fixtures", "tests.plugin_support", "tests.webapp"]
+pytest_plugins = ["tests.support.servers.fixtures", "tests.support.plugin_support", "tests.support.webapp"]
 
 SERVER_FIXTURES = {"gemma_gguf", "llama_server", "ollama_server", "vllm_server", "browser", "context"}
 

@@ -1,0 +1,1 @@
+"""The model layer: identifiers, configuration, backends against real servers, native workers, retries, trust."""

@@ -1,0 +1,1 @@
+"""The academic plugins and their engines, on real documents and real servers."""

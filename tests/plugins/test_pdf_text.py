@@ -1,0 +1,77 @@
+"""A paper's PDF read as Markdown-ish text: headings found, running headers and page numbers gone,
+lines joined into paragraphs, references cut off; scanned, damaged and locked PDFs refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from crazy_functions.documents.pdf_text import read_pdf, split_references
+from crazy_functions.runtime.errors import PluginInputError
+from tests.support.documents import PROSE, REFERENCES, RUNNING_HEADER, TITLE, make_paper
+
+
+def test_a_paper_becomes_markdown_with_headings_and_without_running_headers(tmp_path):
+    text = read_pdf(make_paper(tmp_path / "paper.pdf"))
+    lines = text.split("\n")
+    assert lines[0] == f"# {TITLE}"
+    for heading in ("## 1 Introduction", "## 2 Method", "### 2.1 Setup", "## 3 Results", "## References"):
+        assert heading in lines
+    assert RUNNING_HEADER not in text
+    assert not [line for line in lines if line.strip().isdigit()], "a page number was kept"
+    assert "transformer with a < b" in text and "trans-" not in text
+    intro = text.split("## 1 Introduction\n\n", 1)[1].split("\n\n", 1)[0]
+    assert intro.startswith("Language models") and intro.endswith("notation."), "a paragraph's lines were not joined"
+    results = text.split("## 3 Results\n\n", 1)[1]
+    assert results.split("\n\n")[:2] == [(PROSE * 2).strip(), "A second paragraph ends the results."]
+
+
+def test_the_outline_gives_headings_the_fonts_do_not_show(tmp_path):
+    plain = read_pdf(make_paper(tmp_path / "plain.pdf"))
+    outlined = read_pdf(make_paper(tmp_path / "outlined.pdf", outline=True))
+    assert "## Notes on the setup" not in plain
+    assert "### Notes on the setup" in outlined
+    assert "## 1 Introduction" in outlined and "## References" in outlined and "### 2.1 Setup" in outlined
+
+
+def test_references_are_split_off_and_appendices_stay_in_the_body(tmp_path):
+    body, references = split_references(read_pdf(make_paper(tmp_path / "paper.pdf")))
+    assert references.startswith("## References")
+    assert all(entry in references for entry in REFERENCES)
+    assert "[1] A. Author" not in body and "## 3 Results" in body
+    body, references = split_references("# T\n\nText.\n\n## References\n\n[1] X.\n\n## Appendix A\n\nMore.\n")
+    assert references == "## References\n\n[1] X.\n"
+    assert body == "# T\n\nText.\n\n## Appendix A\n\nMore.\n"
+    assert split_references("# T\n\n## 参考文献\n\n[1] 张三。\n")[1].startswith("## 参考文献")
+    assert split_references("No bibliography here.\n") == ("No bibliography here.\n", "")
+
+
+def test_a_scanned_pdf_without_text_is_refused_in_both_languages(tmp_path):
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    picture = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 60, 80), False)
+    picture.clear_with(200)
+    page.insert_image(pymupdf.Rect(72, 72, 400, 600), pixmap=picture)
+    doc.save(tmp_path / "scan.pdf")
+    with pytest.raises(PluginInputError) as caught:
+        read_pdf(tmp_path / "scan.pdf")
+    assert "OCR" in caught.value.text("en") and "text layer" in caught.value.text("en")
+    assert "OCR" in caught.value.text("zh") and "文字层" in caught.value.text("zh")
+
+
+def test_a_damaged_or_locked_pdf_is_refused_in_both_languages(tmp_path):
+    import pymupdf
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\nthis is not really a PDF")
+    with pytest.raises(PluginInputError) as caught:
+        read_pdf(broken)
+    assert "not a readable PDF" in caught.value.text("en") and "不是可读的 PDF" in caught.value.text("zh")
+
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), PROSE, fontsize=10)
+    doc.save(tmp_path / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    with pytest.raises(PluginInputError) as caught:
+        read_pdf(tmp_path / "locked.pdf")
+    assert "password" in caught.value.text("en") and "密码" in caught.value.text("zh")

@@ -1,0 +1,43 @@
+"""Plugins written for GPT Academic run here: its imports, its request helpers, its error decorator, and
+CUSTOM_PLUGINS to put them in the menu."""
+
+from __future__ import annotations
+
+from crazy_functions.runtime.registry import all_plugins, plugin_named
+from request_llms.config_loader import load_config
+from tests.support.gpt_academic.review_plugin import 出错的插件, 批量提问
+from tests.support.plugin_support import drive, make_chatbot
+
+
+def test_a_gpt_academic_plugin_runs_its_batch_and_watches_a_streamed_answer(llama_kwargs, tmp_path):
+    chatbot = make_chatbot(tmp_path)
+    drive(批量提问, "Name a fruit.\nName a colour.\nName a city.", llama_kwargs, chatbot)
+    assert chatbot[-1] == ["完成", "3 个回答"]
+    assert len(chatbot.requests) == 3 and all(p.state == "done" and p.answer for p in chatbot.requests)
+    observed = [pair for pair in chatbot if pair[0] == "observe"]
+    seen = observed[-1][1] if observed else ""
+    assert seen.strip(), "the observe window never received the streamed text"
+
+
+def test_an_error_in_a_gpt_academic_plugin_is_one_line(llama_kwargs, tmp_path):
+    chatbot = make_chatbot(tmp_path, lang="en")
+    drive(出错的插件, "go", llama_kwargs, chatbot)
+    last = chatbot[-1][1]
+    assert last.startswith("working") and "The plugin failed (ValueError: a bug in the plugin)" in last
+    assert "Traceback" not in last
+
+
+def test_custom_plugins_join_the_menu_and_a_bad_one_says_why(tmp_path):
+    private = tmp_path / "config_private.py"
+    private.write_text(
+        'CUSTOM_PLUGINS = {"批量提问": "tests.support.gpt_academic.review_plugin:批量提问", "坏的": "no_such_module:main"}\n',
+        encoding="utf-8",
+    )
+    config = load_config(private=private, environ={})
+    keys = [plugin.key for plugin in all_plugins(config)]
+    assert keys[-2:] == ["custom-0", "custom-1"]
+    good, bad = plugin_named("custom-0", config), plugin_named("custom-1", config)
+    assert good.run is 批量提问 and good.menu_label("zh") == "[自定义] 批量提问"
+    chatbot = make_chatbot(tmp_path)
+    drive(bad.run, "", {"llm_model": "x"}, chatbot)
+    assert "无法加载插件 no_such_module:main" in chatbot[-1][1]

@@ -1,0 +1,1 @@
+"""What the tests share: configurations, the real servers they start, tiny native models, a deliberately broken server, the page driver."""
