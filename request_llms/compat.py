@@ -91,6 +91,8 @@ def predict(
     status = ""
     try:
         cancel = cancel or getattr(chatbot, "cancel", None) or CancelToken()
+        if hasattr(chatbot, "allowed"):  # a plugin run from the page: only the models the page offers
+            chatbot.allowed(llm_kwargs["llm_model"])
         answer = chat(llm_kwargs["llm_model"], inputs, _history(history), system_prompt, options_from(llm_kwargs), cancel)
         for event in answer.events():
             if isinstance(event, Status):

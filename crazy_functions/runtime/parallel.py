@@ -104,6 +104,7 @@ def ask_in_parallel(
     `count` is the model's own token counter (tokens.counter_for), so the request is measured as the
     pieces were cut. Finished pieces keep their answers whatever happens to the others.
     """
+    chatbot.allowed(llm_kwargs["llm_model"])  # the page's check: a model typed by the user is refused here too
     pieces = list(pieces)
     chatbot.requests.extend(pieces)
     workers = min(workers_for(llm_kwargs["llm_model"], chatbot.config), max(1, len(pieces)))

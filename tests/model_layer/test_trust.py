@@ -3,13 +3,17 @@ goes or what a worker loads; an uploaded zip cannot grow memory or disk past its
 
 from __future__ import annotations
 
+import socket
 import struct
 import zipfile
 
 import pytest
 
+from crazy_functions.crazy_utils import request_gpt_model_in_new_thread_with_ui_alive
 from crazy_functions.runtime import files
 from crazy_functions.runtime.files import PluginInputError, unpack_zip
+from crazy_functions.runtime.session import PluginChatbot
+from request_llms.compat import predict
 from request_llms.errors import ModelNotAllowed
 from request_llms.registry import check_allowed
 from tests.support.helpers import make_config
@@ -111,3 +115,21 @@ def test_a_zip_within_the_limit_unpacks_whole(tmp_path, monkeypatch):
     unpacked = unpack_zip(archive, tmp_path / "out")
     assert [p.relative_to(tmp_path / "out").as_posix() for p in unpacked] == ["src/a.py"]
     assert unpacked[0].read_text() == "print('a')\n" * 1000
+
+
+def test_gpt_academics_helpers_refuse_a_model_the_page_does_not_offer(config, tmp_path):
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    steered = {"llm_model": f"llamacpp-gemma3-270m(base_url=http://127.0.0.1:{listener.getsockname()[1]}/v1)"}
+    chatbot = PluginChatbot(config=config, out_dir=tmp_path / "out", allowed=lambda text: check_allowed(text, config))
+    try:
+        with pytest.raises(ModelNotAllowed):
+            for _ in request_gpt_model_in_new_thread_with_ui_alive("q", "q", steered, chatbot, [], ""):
+                pass
+        for _ in predict("q", steered, chatbot=chatbot):
+            pass
+        assert "config_private.py" in chatbot[-1][1]
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing ever connected
+    finally:
+        listener.close()
