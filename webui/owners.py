@@ -17,7 +17,6 @@ import shutil
 import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import unquote
 
 from .store import data_dir
 
@@ -134,7 +133,7 @@ class OwnerGate:
 
     def _may_read(self, scope, cookies: SimpleCookie, owner_id: str | None) -> bool:
         """Outside the file cache Gradio's own rules apply; inside it, only the owner's shelf is served."""
-        raw = unquote(scope["path"][len(FILE_ROUTE) :])
+        raw = scope["path"][len(FILE_ROUTE) :]  # already decoded, exactly as Gradio's route reads it
         try:
             path = Path(raw).resolve()
         except (OSError, ValueError):

@@ -132,6 +132,9 @@ def test_files_are_served_only_to_their_owner_and_go_with_the_conversation(tmp_p
         assert not [p for p in cached if p.stat().st_size], f"upload copies left in the file cache: {cached}"
         config = httpx.get(app.url + "config", cookies=alice.cookies).text
         assert (app.data / "page.secret").read_text().strip() not in config
+        with running_app(tmp_path / "second", _settings()) as second:  # another instance, no sign-in
+            path = links["export"].split("file=", 1)[1]
+            assert httpx.get(f"{second.url}gradio_api/file={path}").status_code in (403, 404)
         alice.predict(links["conversation"], api_name="/delete")
         for what in ("output", "export"):
             assert httpx.get(links[what], cookies=alice.cookies).status_code in (403, 404), f"{what} outlived its conversation"
