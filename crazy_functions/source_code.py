@@ -359,7 +359,8 @@ def explain_archive(
     question = say(zh=f"解析项目源代码：{archive.name}", en=f"Explain the code base: {archive.name}")
     chatbot.append([question, say(zh="正在解压…", en="Unpacking…")])
     yield from update_ui(chatbot, history)
-    with tempfile.TemporaryDirectory(prefix="localscholar-code-") as folder:
+    chatbot.out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".unpacked-", dir=chatbot.out_dir) as folder:  # the user's own folder
         root = Path(folder) / "project"
         project = collect_sources(archive.stem, root, unpack_zip(archive, root))
         if not project.files:

@@ -4,7 +4,6 @@ goes or what a worker loads; an uploaded zip cannot grow memory or disk past its
 from __future__ import annotations
 
 import socket
-import struct
 import zipfile
 
 import pytest
@@ -16,6 +15,7 @@ from crazy_functions.runtime.session import PluginChatbot
 from request_llms.compat import predict
 from request_llms.errors import ModelNotAllowed
 from request_llms.registry import check_allowed
+from tests.support.documents import lying_zip
 from tests.support.helpers import make_config
 
 CONFIGURED = (
@@ -73,20 +73,9 @@ def test_no_model_or_one_not_offered_is_refused_with_a_clear_line(config, typed)
     assert refused.value.zh and refused.value.en and "Traceback" not in refused.value.en
 
 
-def _lying_zip(path, real_size: int, claimed: int) -> None:
-    """A zip whose one member says it holds `claimed` bytes and really inflates to `real_size`."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr("big.txt", b"\0" * real_size)
-    data = bytearray(path.read_bytes())
-    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, central directory
-        at = data.find(signature)
-        data[at + offset : at + offset + 4] = struct.pack("<I", claimed)
-    path.write_bytes(bytes(data))
-
-
 def test_a_member_that_lies_about_its_size_is_refused_and_leaves_nothing(tmp_path):
     archive = tmp_path / "bomb.zip"
-    _lying_zip(archive, real_size=64 * 1024 * 1024, claimed=100)
+    lying_zip(archive, real_size=64 * 1024 * 1024, claimed=100)
     target = tmp_path / "out"
     with pytest.raises(PluginInputError) as refused:
         unpack_zip(archive, target)

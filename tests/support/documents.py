@@ -3,6 +3,8 @@ header, page numbers, references, optionally an outline) and a report as a Word 
 
 from __future__ import annotations
 
+import struct
+import zipfile
 from pathlib import Path
 
 import docx
@@ -85,3 +87,14 @@ def make_docx(path: Path, sections: int = 4, sentences: int = 14) -> Path:
     table.cell(1, 0).text, table.cell(1, 1).text = "gemma-270m", "41.2"
     document.save(str(path))
     return path
+
+
+def lying_zip(path, real_size: int, claimed: int) -> None:
+    """A zip whose one member says it holds `claimed` bytes and really inflates to `real_size`."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("big.txt", b"\0" * real_size)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, central directory
+        at = data.find(signature)
+        data[at + offset : at + offset + 4] = struct.pack("<I", claimed)
+    path.write_bytes(bytes(data))

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
+from tests.support.documents import lying_zip
 from tests.support.servers.running import free_port
 from tests.support.webapp import running_app
 
@@ -157,3 +158,16 @@ def test_without_sign_in_each_browser_is_its_own_owner(tmp_path):
         assert httpx.get(links["export"]).status_code == 404
         forged = {name: "0" * 32 + value[32:] for name, value in my_cookies.items()}
         assert httpx.get(links["export"], cookies=forged).status_code == 404
+
+
+def test_a_zip_that_lies_about_its_size_is_refused_from_the_page(tmp_path):
+    bomb = tmp_path / "project.zip"
+    lying_zip(bomb, real_size=256 * 1024 * 1024, claimed=100)
+    with running_app(tmp_path, _settings()) as app:
+        page = Client(app.url, download_files=False, verbose=False)
+        page.predict("en", api_name="/on_load")
+        assert "project.zip" in page.predict([handle_file(str(bomb))], "en", api_name="/upload")[0]
+        ran = page.predict("source_code", "", "", "", ["project.zip"], "", "llamacpp-gemma3-270m", 0.0, 1.0, 8, "", "en",
+                           api_name="/plugin")  # fmt: skip
+        assert ran[1].startswith("⚠") and "project.zip" in ran[1] and "zip" in ran[1]
+        assert not [p for p in (app.data / "users").rglob("big.txt")], "the member was left on disk"
