@@ -35,7 +35,7 @@ def folders():
     script = f"""
 import json
 from pathlib import Path
-from tests import native_models as m
+from tests.support import native_models as m
 root = Path({str(root)!r})
 print(json.dumps({{
     "glm": str(m.glm_model(root / "glm")),

@@ -167,7 +167,7 @@ def test_a_zip_that_lies_about_its_size_is_refused_from_the_page(tmp_path):
         page = Client(app.url, download_files=False, verbose=False)
         page.predict("en", api_name="/on_load")
         assert "project.zip" in page.predict([handle_file(str(bomb))], "en", api_name="/upload")[0]
-        ran = page.predict("source_code", "", "", "", ["project.zip"], "", "llamacpp-gemma3-270m", 0.0, 1.0, 8, "", "en",
+        ran = page.predict("source_code", "", "", "", [], "", "llamacpp-gemma3-270m", 0.0, 1.0, 8, "", "en",
                            api_name="/plugin")  # fmt: skip
         assert ran[1].startswith("⚠") and "project.zip" in ran[1] and "zip" in ran[1]
         assert not [p for p in (app.data / "users").rglob("big.txt")], "the member was left on disk"

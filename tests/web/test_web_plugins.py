@@ -70,7 +70,7 @@ def test_stop_keeps_the_finished_notes_and_offers_them(app, context, tmp_path):
     page.click("#stop-btn")
     page.wait_for_selector("#plugin-outputs a", timeout=60_000)
     assert "已停止" in last_answer(page)
-    kept = list((app.data / "users").glob("*/outputs/long-summary*.md"))
+    kept = list((app.data / "users").glob("*/outputs/*/long-summary*.md"))
     assert kept and "未完成" in kept[-1].read_text(encoding="utf-8")
 
 
