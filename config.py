@@ -43,6 +43,8 @@ LOCAL_MODEL_IDLE_TIMEOUT = 0  # seconds a native model may sit unused before it 
 LOCAL_MODEL_LOAD_TIMEOUT = 900  # seconds to wait for a native model to load (first use of the built-in model converts it)
 LOCAL_MODEL_THREADS = 0  # CPU threads per native model worker; 0 = as many as torch picks
 LOCAL_MODEL_CACHE = ""  # folder for the prepared built-in model; "" = ~/.cache/localscholar
+THINKING = ""  # reasoning models (Qwen3, DeepSeek-R1, QwQ, gpt-oss) in chat: true, false, low, medium, high; "" = the model's own default
+PLUGIN_THINKING = "false"  # the same for plugins: off by default, thinking costs minutes per piece; "" = the model's own default
 MODEL_DOWNLOAD_SOURCE = "modelscope"  # where `pull` fetches native weights: modelscope (reachable in China) or huggingface
 
 # ---- Network ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
@@ -16,12 +17,18 @@ from .limits import gate_for
 from .messages import Prompt, build_messages, estimate_tokens
 from .model_spec import ModelSpec, parse_model
 from .registry import backend_for
+from .thinking import Rethought, ThinkSplitter, Thought
 
 ANSWER_RESERVE = 1024  # tokens kept free for the answer when none is asked for (at most a quarter of the budget)
 
 
 class ChatStream:
-    """An answer arriving: iterate for text deltas; afterwards read text, usage and timings."""
+    """An answer arriving: iterate for its text deltas; afterwards read text, thinking, usage and timings.
+
+    `text` is the answer only. A reasoning model's thinking is kept apart in `thinking`: whether the server
+    sends it apart (Ollama's `thinking`, OpenAI-style `reasoning_content`) or inline (`<think>...</think>`,
+    split by thinking.ThinkSplitter), it never enters the answer.
+    """
 
     def __init__(self, spec: ModelSpec, events: Iterator[Event], cancel: CancelToken) -> None:
         self.spec = spec
@@ -31,9 +38,12 @@ class ChatStream:
         self.status: Status | None = None  # the latest progress before the answer
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
+        self.first_thought_at: float | None = None
+        self.last_thought_at: float | None = None
         self.answer_started: float | None = None  # when loading or queueing ended, if there was any
         self.ended_at: float | None = None
         self._parts: list[str] = []
+        self._thoughts: list[str] = []
         self._events = events
 
     def __iter__(self) -> Iterator[str]:
@@ -41,8 +51,9 @@ class ChatStream:
             if isinstance(event, str):
                 yield event
 
-    def events(self) -> Iterator[str | Status]:
-        """Text deltas, and the Status of a native model loading or a request waiting its turn (for pages)."""
+    def events(self) -> Iterator[str | Thought | Rethought | Status]:
+        """Answer deltas, Thoughts, a Rethought (what streamed as answer was thinking), and the Status of a
+        native model loading or a request waiting its turn (for pages, which redraw from text and thinking)."""
         try:
             for event in self._events:
                 if isinstance(event, Usage):
@@ -51,11 +62,17 @@ class ChatStream:
                 if isinstance(event, Status):
                     self.status = event
                     self.answer_started = time.perf_counter()
-                    yield event
-                    continue
-                if self.first_token_at is None:
-                    self.first_token_at = time.perf_counter()
-                self._parts.append(event)
+                elif isinstance(event, Thought):
+                    self.last_thought_at = time.perf_counter()
+                    self.first_thought_at = self.first_thought_at or self.last_thought_at
+                    self._thoughts.append(event.text)
+                elif isinstance(event, Rethought):
+                    self._thoughts, self._parts = [*self._thoughts, *self._parts], []
+                    self.first_thought_at = self.first_thought_at or self.first_token_at
+                    self.last_thought_at, self.first_token_at = time.perf_counter(), None
+                else:
+                    self.first_token_at = self.first_token_at or time.perf_counter()
+                    self._parts.append(event)
                 yield event
         except LLMError as exc:
             exc.partial = exc.partial or self.text
@@ -69,7 +86,24 @@ class ChatStream:
 
     @property
     def text(self) -> str:
+        """The answer, without the model's thinking."""
         return "".join(self._parts)
+
+    @property
+    def thinking(self) -> str:
+        """The model's thinking, if it thought aloud."""
+        return "".join(self._thoughts)
+
+    @property
+    def time_to_first_thought(self) -> float | None:
+        return None if self.first_thought_at is None else self.first_thought_at - (self.answer_started or self.started)
+
+    @property
+    def thinking_seconds(self) -> float | None:
+        """From the first thought to the last."""
+        if self.first_thought_at is None or self.last_thought_at is None:
+            return None
+        return self.last_thought_at - self.first_thought_at
 
     @property
     def cancelled(self) -> bool:
@@ -87,9 +121,10 @@ class ChatStream:
 
     @property
     def completion_tokens(self) -> int:
-        """The server's count where it gave one, else our estimate."""
+        """Tokens of the answer: the server's count (less the thinking, which servers count with it), else our estimate."""
         if self.usage and self.usage.completion_tokens is not None:
-            return self.usage.completion_tokens
+            thought = estimate_tokens(self.thinking) if self._thoughts else 0
+            return max(self.usage.completion_tokens - thought, estimate_tokens(self.text) if thought else 0)
         return estimate_tokens(self.text)
 
     @property
@@ -132,6 +167,8 @@ def chat(
     config = config or get_config()
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
     options = (options or ChatOptions()).over(spec)
+    if options.think is None and config["THINKING"]:
+        options = replace(options, think=config["THINKING"])
     cancel = cancel or CancelToken()
     backend = backend_for(spec, config)
 
@@ -145,7 +182,13 @@ def chat(
             budget = backend.context_budget(spec)
             reserve = answer_reserve(options.max_tokens, budget)
             stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens)
-            yield from backend.stream(spec, stream.prompt.messages, options, cancel)
+            splitter = ThinkSplitter()
+            for event in backend.stream(spec, stream.prompt.messages, options, cancel):
+                if isinstance(event, str):
+                    yield from splitter.feed(event)
+                else:
+                    yield event
+            yield from splitter.close()
         finally:
             if gate is not None:
                 gate.leave()

@@ -15,8 +15,13 @@ from .chat import chat, complete
 from .config_loader import Config, load_config
 from .errors import LLMError
 from .text import language
+from .thinking import Rethought, Thought
 
 INTERRUPTED = 130
+
+
+def _dim(text: str) -> str:
+    return f"\033[2m{text}\033[0m" if sys.stderr.isatty() else text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--system", default="", help="system prompt")
     ask.add_argument("--max-tokens", type=int, default=None, help="longest answer in tokens")
     ask.add_argument("--temperature", type=float, default=None, help="sampling temperature, 0 to 2")
+    ask.add_argument("--no-thinking", action="store_true", help="do not print a reasoning model's thinking (stderr)")
     check = sub.add_parser("check", help="deployment check: answers, context, instructions, speed, memory")
     check.add_argument("model")
     check.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -90,9 +96,17 @@ def cmd_ask(args, config: Config) -> int:
         for event in stream.events():
             if isinstance(event, Status):
                 print(event.text(config.lang), file=sys.stderr, flush=True)
-                continue
-            sys.stdout.write(event)
-            sys.stdout.flush()
+            elif isinstance(event, Thought):  # thinking to stderr, dimmed on a terminal; the answer alone on stdout
+                if not args.no_thinking:
+                    sys.stderr.write(_dim(event.text))
+                    sys.stderr.flush()
+            elif isinstance(event, Rethought):
+                if not args.no_thinking:
+                    zh = "\n（以上是模型的思考过程）\n"
+                    print(_dim(zh if config.lang == "zh" else "\n(the text above was the model's thinking)\n"), file=sys.stderr)
+            else:
+                sys.stdout.write(event)
+                sys.stdout.flush()
     except KeyboardInterrupt:
         cancel.cancel()
         stream.close()

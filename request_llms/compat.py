@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat
 from .errors import LLMError
+from .thinking import folded
 
 WATCHDOG_SECONDS = 5.0  # as GPT Academic: a caller that stops refreshing observe_window[1] has gone away
 
@@ -28,10 +29,12 @@ class UserCancelled(LLMError, RuntimeError):
 
 def options_from(llm_kwargs: dict) -> ChatOptions:
     temperature, top_p, longest = (llm_kwargs.get(key) for key in ("temperature", "top_p", "max_length"))
+    think = llm_kwargs.get("think")
     return ChatOptions(
         temperature=None if temperature is None else float(temperature),
         top_p=None if top_p is None else float(top_p),
         max_tokens=int(longest) if longest else None,
+        think=str(think).lower() if think not in (None, "") else None,
     )
 
 
@@ -60,8 +63,8 @@ def predict_no_ui_long_connection(
         if isinstance(event, Status):
             if len(window) >= 3:
                 window[2] = event.text("zh")
-        elif len(window) >= 1:
-            window[0] += event
+        elif len(window) >= 1:  # the answer only: thinking never reaches the caller
+            window[0] = stream.text
         if len(window) >= 2 and window[1] and time.time() - window[1] > WATCHDOG_SECONDS:
             cancel.cancel()
             stream.close()
@@ -98,7 +101,7 @@ def predict(
             if isinstance(event, Status):
                 status = event.text("zh")
             else:
-                chatbot[-1] = [inputs, answer.text]
+                chatbot[-1] = [inputs, folded(answer.thinking, answer.text, "zh", answer.thinking_seconds)]
             yield chatbot, history, status
     except LLMError as exc:
         chatbot[-1] = [inputs, (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.zh}"]

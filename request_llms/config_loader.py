@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, LLMError
-from .model_spec import QUANTS, parse_model, parse_models
+from .model_spec import QUANTS, THINK_LEVELS, parse_model, parse_models
 from .text import Text, language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,11 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "READ_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
     "MAX_RETRY": (lambda v: 0 <= v <= 10, "a number from 0 to 10"),
     "LANGUAGE": (lambda v: v in ("zh", "en", "auto"), "zh, en or auto"),
+    "THINKING": (lambda v: v.lower() in ("", *THINK_LEVELS), 'true, false, low, medium, high, or "" for the model\'s default'),
+    "PLUGIN_THINKING": (
+        lambda v: v.lower() in ("", *THINK_LEVELS),
+        'true, false, low, medium, high, or "" for the model\'s default',
+    ),
     "LOCAL_MODEL_IDLE_TIMEOUT": (lambda v: v >= 0, "0 (off) or a number of seconds"),
     "LOCAL_MODEL_LOAD_TIMEOUT": (lambda v: v > 0, "a positive number of seconds"),
     "LOCAL_MODEL_THREADS": (lambda v: v >= 0, "0 (automatic) or a number of threads"),
@@ -246,6 +251,7 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
             zh="配置有误：\n" + "\n".join(f"  {p.zh}" for p in problems),
         )
     values["LOCAL_MODEL_QUANT"] = values["LOCAL_MODEL_QUANT"].upper()
+    values["THINKING"], values["PLUGIN_THINKING"] = values["THINKING"].lower(), values["PLUGIN_THINKING"].lower()
     if values["LLM_MODEL"] not in values["AVAIL_LLM_MODELS"]:
         values["AVAIL_LLM_MODELS"] = [values["LLM_MODEL"], *values["AVAIL_LLM_MODELS"]]
     return Config(values, warnings)

@@ -20,6 +20,7 @@ CLOUD = "cloud"
 NATIVE = "native"
 
 QUANTS = ("FP16", "INT8", "INT4")
+THINK_LEVELS = ("true", "false", "low", "medium", "high")  # think=: on, off, or how hard (where the model has levels)
 _DEVICE = re.compile(r"(cuda(:\d+)?|cpu|auto|mps)")
 _OLLAMA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]*(:[A-Za-z0-9][A-Za-z0-9._\-]*)?")
 _SERVED_NAME = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9._\-/:@+]*")
@@ -45,6 +46,7 @@ class ModelSpec:
     quant: str | None = None
     device: str | None = None
     lora: str | None = None
+    think: str | None = None
 
     @property
     def text(self) -> str:
@@ -103,6 +105,12 @@ def _quant(key: str, raw: str) -> str:
     return raw.upper()
 
 
+def _think(key: str, raw: str) -> str:
+    if raw.lower() not in THINK_LEVELS:
+        raise _bad(f"{key}={raw}", f"choose one of {', '.join(THINK_LEVELS)}", f"可选值：{', '.join(THINK_LEVELS)}")
+    return raw.lower()
+
+
 def _device(key: str, raw: str) -> str:
     if not _DEVICE.fullmatch(raw):
         raise _bad(f"{key}={raw}", "choose cuda, cuda:N, cpu, mps or auto", "可选值：cuda、cuda:N、cpu、mps、auto")
@@ -121,6 +129,7 @@ _PARAMS = {
     "quant": (_quant, (NATIVE,)),
     "device": (_device, (NATIVE,)),
     "lora": (_text, (NATIVE,)),
+    "think": (_think, ALL_KINDS),
 }
 
 

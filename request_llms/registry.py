@@ -75,7 +75,7 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
 
 # Identifier parameters a page user may choose; every other one (where a request goes, which weights or
 # adapter a worker loads, how much memory a server sets aside) is taken only as the configuration wrote it.
-PAGE_PARAMS = ("temperature", "top_p")
+PAGE_PARAMS = ("temperature", "top_p", "think")
 
 
 def check_allowed(text: str, config, discovered: set[str] = frozenset()) -> tuple[ModelSpec, ...]:

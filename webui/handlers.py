@@ -20,6 +20,7 @@ from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
 from request_llms.errors import ContextTooLong, IdentifierError, LLMError, ModelNotAllowed
 from request_llms.lanes import internal_error, run_lanes
+from request_llms.thinking import folded
 
 from .compare import lane_figures, lanes_markdown
 from .figures import figures
@@ -203,7 +204,7 @@ class Handlers:
         reply = {"role": "assistant", "content": ""}
         messages = [*shown_messages, reply]
         token = self.begin(request)
-        status, answer, refused = "", "", False
+        status, answer, refused, stream = "", "", False, None
         try:
             yield messages, conv, "…", box, gr.skip()
             if len(specs) > 1:
@@ -217,9 +218,11 @@ class Handlers:
                 for event in stream.events():
                     if isinstance(event, Status):
                         status = event.text(lang)
-                    else:
-                        reply["content"] = answer = stream.text
-                        status = (stream.prompt.notice(lang) if stream.prompt else "") or t("answering", lang)
+                    else:  # the thinking folded above the answer; only the answer is kept for the model
+                        answer = stream.text
+                        reply["content"] = folded(stream.thinking, answer, lang, stream.thinking_seconds)
+                        notice = stream.prompt.notice(lang) if stream.prompt else ""
+                        status = notice or t("thinking" if stream.thinking and not answer else "answering", lang)
                         if time.monotonic() - shown_at < UPDATE_EVERY:
                             continue  # many deltas in one update: each update resends the chat
                     shown_at = time.monotonic()
@@ -228,7 +231,8 @@ class Handlers:
         except LLMError as exc:
             answer = exc.partial or answer
             refused = isinstance(exc, REFUSALS) and not answer
-            reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {exc.text(lang)}"
+            shown = folded(stream.thinking, answer, lang) if stream is not None else answer
+            reply["content"] = (shown + "\n\n" if shown else "") + f"⚠ {exc.text(lang)}"
             status = exc.text(lang) if refused else ""
         except Exception as exc:
             reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, lang)}"

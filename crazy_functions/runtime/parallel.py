@@ -69,6 +69,8 @@ def _ask(piece: Piece, llm_kwargs: dict, system: str, chatbot, count: Callable[[
     """One request; the transport has already retried what is worth retrying, so a failure here is final."""
     cancel = chatbot.cancel
     options = options_from(llm_kwargs)
+    if options.think is None and chatbot.config["PLUGIN_THINKING"]:
+        options = replace(options, think=chatbot.config["PLUGIN_THINKING"])  # thinking costs minutes per piece
     if piece.max_tokens:
         options = replace(options, max_tokens=min(piece.max_tokens, options.max_tokens or piece.max_tokens))
     if cancel.is_set():

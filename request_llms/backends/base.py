@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from ..errors import ConfigError
 from ..model_spec import ModelSpec
 from ..text import Text
+from ..thinking import Thought
 
 
 @dataclass(frozen=True)
@@ -18,13 +19,15 @@ class ChatOptions:
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None  # longest answer, in tokens
+    think: str | None = None  # true, false, low, medium, high; None: the model's own default
 
     def over(self, spec: ModelSpec) -> ChatOptions:
-        """These options, with the identifier's bracket values filling what is unset."""
+        """These options, with the identifier's bracket values filling what is unset (its think= wins)."""
         return ChatOptions(
             temperature=self.temperature if self.temperature is not None else spec.temperature,
             top_p=self.top_p if self.top_p is not None else spec.top_p,
             max_tokens=self.max_tokens,
+            think=spec.think or self.think,
         )
 
 
@@ -89,7 +92,7 @@ class CancelToken:
                 self._callbacks.remove(callback)
 
 
-Event = str | Usage | Status  # a text delta, the usage figures at the end, or progress before the answer
+Event = str | Thought | Usage | Status  # an answer delta, a thinking delta, the usage at the end, or progress before
 
 
 @dataclass

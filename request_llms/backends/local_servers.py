@@ -12,7 +12,7 @@ from ..model_spec import ModelSpec, parse_model
 from ..procinfo import server_memory
 from ..providers import LOCAL_SERVERS
 from ..transport import get_json, is_local
-from .base import Found, ModelEntry, served_entry
+from .base import ChatOptions, Found, ModelEntry, served_entry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -58,6 +58,16 @@ class LocalServerBackend(OpenAIProtocol):
 
     def server(self, spec: ModelSpec) -> str:
         return self.endpoint(spec).base_url
+
+    def extra_fields(self, spec: ModelSpec, options: ChatOptions) -> dict:
+        """Thinking on or off through the chat template (Qwen3's `enable_thinking`, read by vLLM and llama.cpp;
+        templates without it ignore it), and a level as `reasoning_effort` (gpt-oss)."""
+        if options.think is None:
+            return {}
+        extra: dict = {"chat_template_kwargs": {"enable_thinking": options.think != "false"}}
+        if options.think in ("low", "medium", "high"):
+            extra["reasoning_effort"] = options.think
+        return extra
 
     def context_budget(self, spec: ModelSpec) -> int | None:
         if spec.max_token:

@@ -11,6 +11,7 @@ import httpx
 
 from ..errors import (
     BackendUnreachable,
+    ConfigError,
     ContextTooLong,
     LLMError,
     ModelNotFound,
@@ -18,14 +19,15 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
+from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
 from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, served_entry
 
 
 def build_payload(
-    spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, num_ctx: int, keep_alive: str
+    spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, num_ctx: int, keep_alive: str, think: object = None
 ) -> dict[str, Any]:
-    """The /api/chat request body (pure, no I/O)."""
+    """The /api/chat request body (pure, no I/O); `think` is sent when not None (True, False or a level)."""
     model_options: dict[str, Any] = {"num_ctx": num_ctx}
     if options.temperature is not None:
         model_options["temperature"] = options.temperature
@@ -36,26 +38,34 @@ def build_payload(
     payload: dict[str, Any] = {"model": spec.model, "messages": messages, "stream": True, "options": model_options}
     if spec.keep_alive or keep_alive:
         payload["keep_alive"] = spec.keep_alive or keep_alive
+    if think is not None:
+        payload["think"] = think
     return payload
 
 
-def parse_line(line: str) -> Event | None:
-    """One NDJSON line of /api/chat: a text delta, the final Usage, or None for nothing to show."""
+def parse_line(line: str) -> list[Event]:
+    """One NDJSON line of /api/chat: a thinking delta (`message.thinking`), a text delta, or the final Usage."""
     chunk = json_chunk(line, "Ollama", "Ollama ")
     if "error" in chunk:
         raise StreamError(
             en=f"Ollama reported an error mid-answer: {chunk['error']}", zh=f"Ollama 在回答中途报错：{chunk['error']}"
         )
+    message = chunk.get("message") or {}
+    events: list[Event] = [Thought(message["thinking"])] if message.get("thinking") else []
+    if message.get("content"):
+        events.append(message["content"])
     if chunk.get("done"):
         eval_count, eval_ns = chunk.get("eval_count"), chunk.get("eval_duration")
-        return Usage(
-            prompt_tokens=chunk.get("prompt_eval_count"),
-            completion_tokens=eval_count,
-            finish_reason=chunk.get("done_reason") or "stop",
-            server_tokens_per_s=eval_count / (eval_ns / 1e9) if eval_count and eval_ns else None,
-            load_seconds=chunk["load_duration"] / 1e9 if chunk.get("load_duration") else None,
+        events.append(
+            Usage(
+                prompt_tokens=chunk.get("prompt_eval_count"),
+                completion_tokens=eval_count,
+                finish_reason=chunk.get("done_reason") or "stop",
+                server_tokens_per_s=eval_count / (eval_ns / 1e9) if eval_count and eval_ns else None,
+                load_seconds=chunk["load_duration"] / 1e9 if chunk.get("load_duration") else None,
+            )
         )
-    return (chunk.get("message") or {}).get("content") or None
+    return events
 
 
 class OllamaBackend(Backend):
@@ -70,7 +80,7 @@ class OllamaBackend(Backend):
         self.keep_alive = config["OLLAMA_KEEP_ALIVE"]
         self.retries = config["MAX_RETRY"]
         self.client = client_for(self.base, config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
-        self._context_lengths: dict[str, int | None] = {}
+        self._shown: dict[str, dict] = {}
         self._lock = threading.Lock()
 
     def unreachable(self) -> LLMError:
@@ -106,26 +116,55 @@ class OllamaBackend(Backend):
     def context_budget(self, spec: ModelSpec) -> int | None:
         return self.num_ctx(spec)
 
-    def model_context_length(self, model: str) -> int | None:
-        """The model's trained context length from /api/show, cached; None when it cannot be read."""
+    def _show(self, model: str) -> dict | None:
+        """/api/show of the model, cached; None when it cannot be read."""
         with self._lock:
-            if model in self._context_lengths:
-                return self._context_lengths[model]
+            if model in self._shown:
+                return self._shown[model]
         try:
             info = get_json(self.client, f"{self.base}/api/show", timeout=5.0, payload={"model": model})
-            lengths = [v for k, v in (info.get("model_info") or {}).items() if k.endswith(".context_length")]
-            length = int(lengths[0]) if lengths else None
         except (httpx.HTTPError, ValueError, AttributeError):
             return None
+        info = info if isinstance(info, dict) else {}
         with self._lock:
-            self._context_lengths[model] = length
-        return length
+            self._shown[model] = info
+        return info
+
+    def model_context_length(self, model: str) -> int | None:
+        """The model's trained context length from /api/show; None when it cannot be read."""
+        info = self._show(model) or {}
+        lengths = [v for k, v in (info.get("model_info") or {}).items() if k.endswith(".context_length")]
+        try:
+            return int(lengths[0]) if lengths else None
+        except (TypeError, ValueError):
+            return None
+
+    def think_value(self, spec: ModelSpec, think: str | None) -> object:
+        """What to send as `think`: None (send nothing), True, False or a level, as the model allows.
+
+        Ollama lists "thinking" in /api/show's capabilities for models that think; asking a model without it
+        to think is refused with one line. Turning thinking off is sent only to models that have it.
+        """
+        if think is None:
+            return None
+        capabilities = (self._show(spec.model) or {}).get("capabilities")
+        thinks = None if not isinstance(capabilities, list) else "thinking" in capabilities
+        if think == "false":
+            return False if thinks else None
+        if thinks is False:
+            raise ConfigError(
+                en=f"{spec.model} does not think (Ollama lists no thinking capability): remove think={think}.",
+                zh=f"{spec.model} 不支持思考模式（Ollama 未列出 thinking 能力）：请去掉 think={think}。",
+            )
+        return True if think == "true" else think
 
     def stream(
         self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
     ) -> Iterator[Event]:
         url = f"{self.base}/api/chat"
-        payload = build_payload(spec, messages, options, self.num_ctx(spec), self.keep_alive)
+        payload = build_payload(
+            spec, messages, options, self.num_ctx(spec), self.keep_alive, self.think_value(spec, options.think)
+        )
         try:
             with open_stream(
                 self.client,
@@ -140,9 +179,7 @@ class OllamaBackend(Backend):
             ) as response:
                 for line in iter_lines(response, cancel, url):
                     if line.strip():
-                        event = parse_line(line)
-                        if event is not None:
-                            yield event
+                        yield from parse_line(line)
         except Cancelled:
             return
 

@@ -25,6 +25,7 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
+from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
 from .base import Backend, CancelToken, ChatOptions, Event, Usage
 
@@ -51,9 +52,11 @@ def redirected(base: str, redirect: dict[str, str]) -> str | None:
     return None
 
 
-def build_payload(model: str, messages: list[dict[str, str]], options: ChatOptions, include_usage: bool) -> dict[str, Any]:
-    """The /chat/completions request body (pure, no I/O)."""
-    payload: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+def build_payload(
+    model: str, messages: list[dict[str, str]], options: ChatOptions, include_usage: bool, extra: dict | None = None
+) -> dict[str, Any]:
+    """The /chat/completions request body (pure, no I/O); `extra` fields are the backend's own."""
+    payload: dict[str, Any] = {"model": model, "messages": messages, "stream": True, **(extra or {})}
     if include_usage:
         payload["stream_options"] = {"include_usage": True}
     if options.temperature is not None:
@@ -98,7 +101,8 @@ def _error_text(error: Any) -> str:
 
 
 def parse_chunk(data: str, event: str = "message") -> list[Event]:
-    """One SSE data payload of a chat stream: text deltas and, where present, Usage."""
+    """One SSE data payload of a chat stream: thinking (`reasoning_content`, or `reasoning` in newer vLLM), text
+    deltas and, where present, Usage."""
     chunk = json_chunk(data, "The server", "服务")
     if event == "error" or "error" in chunk:
         message = _error_text(chunk.get("error", chunk))
@@ -106,9 +110,12 @@ def parse_chunk(data: str, event: str = "message") -> list[Event]:
     events: list[Event] = []
     finish = None
     for choice in chunk.get("choices") or []:
-        text = (choice.get("delta") or {}).get("content")
-        if text:
-            events.append(text)
+        delta = choice.get("delta") or {}
+        thought = delta.get("reasoning_content") or delta.get("reasoning")
+        if thought and isinstance(thought, str):
+            events.append(Thought(thought))
+        if delta.get("content"):
+            events.append(delta["content"])
         finish = choice.get("finish_reason") or finish
     usage, timings = chunk.get("usage"), chunk.get("timings") or {}
     if usage or finish:
@@ -154,6 +161,10 @@ class OpenAIProtocol(Backend):
 
     def check_ready(self, spec: ModelSpec, endpoint: Endpoint) -> None:
         """Raise before sending when the request cannot succeed (a cloud model without its key)."""
+
+    def extra_fields(self, spec: ModelSpec, options: ChatOptions) -> dict[str, Any]:
+        """Request fields of this backend's own beyond OpenAI's (local servers: thinking on or off)."""
+        return {}
 
     def _client(self, endpoint: Endpoint) -> httpx.Client:
         return client_for(endpoint.base_url, self.config["CONNECT_TIMEOUT"], self.config["READ_TIMEOUT"], self.config["PROXIES"])
@@ -244,13 +255,16 @@ class OpenAIProtocol(Backend):
         self.check_ready(spec, endpoint)
         url = f"{endpoint.base_url}/chat/completions"
         include_usage = endpoint.base_url not in self._no_usage_option
+        extra = self.extra_fields(spec, options)
         try:
-            yield from self._stream(spec, endpoint, url, build_payload(spec.model, messages, options, include_usage), cancel)
+            yield from self._stream(
+                spec, endpoint, url, build_payload(spec.model, messages, options, include_usage, extra), cancel
+            )
         except ServerError as exc:
             if not include_usage or not 400 <= (exc.status or 0) < 500 or "stream_options" not in exc.detail:
                 raise
             self._no_usage_option.add(endpoint.base_url)
-            yield from self._stream(spec, endpoint, url, build_payload(spec.model, messages, options, False), cancel)
+            yield from self._stream(spec, endpoint, url, build_payload(spec.model, messages, options, False, extra), cancel)
 
     def _stream(
         self, spec: ModelSpec, endpoint: Endpoint, url: str, payload: dict[str, Any], cancel: CancelToken

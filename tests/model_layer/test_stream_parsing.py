@@ -54,14 +54,14 @@ def test_a_malformed_chunk_is_a_stream_error_not_a_traceback():
 
 
 def test_ollama_lines_give_text_then_the_servers_counts():
-    assert parse_line('{"message": {"role": "assistant", "content": "Pa"}, "done": false}') == "Pa"
+    assert parse_line('{"message": {"role": "assistant", "content": "Pa"}, "done": false}') == ["Pa"]
     final = parse_line(
         '{"message": {"content": ""}, "done": true, "done_reason": "stop", "eval_count": 50, '
         '"eval_duration": 2000000000, "prompt_eval_count": 20, "load_duration": 1500000000}'
     )
-    assert final == Usage(
-        prompt_tokens=20, completion_tokens=50, finish_reason="stop", server_tokens_per_s=25.0, load_seconds=1.5
-    )
+    assert final == [
+        Usage(prompt_tokens=20, completion_tokens=50, finish_reason="stop", server_tokens_per_s=25.0, load_seconds=1.5)
+    ]
     with pytest.raises(StreamError, match="out of memory"):
         parse_line('{"error": "out of memory"}')
 

@@ -24,12 +24,28 @@ def completion_prompt(messages: list[dict[str, str]]) -> str:
     return prompt if prompt.endswith("Answer:") else prompt + "\nAnswer:"
 
 
-def prompt_ids(tokenizer, messages: list[dict[str, str]], completion_style: bool) -> list[int]:
-    """The token ids fed to generate: the model's chat template, or the completion form for a base model."""
+def prompt_ids(tokenizer, messages: list[dict[str, str]], completion_style: bool, think: str | None = None) -> list[int]:
+    """The token ids fed to generate: the model's chat template, or the completion form for a base model.
+
+    `think` reaches templates that take `enable_thinking` (Qwen3); others ignore it.
+    """
     if completion_style or not getattr(tokenizer, "chat_template", None):
         return tokenizer(completion_prompt(messages)).input_ids
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, **_thinking_kwargs(think))
     return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+
+
+def _thinking_kwargs(think: str | None) -> dict:
+    return {} if think is None else {"enable_thinking": think != "false"}
+
+
+def opens_thought(tokenizer, messages: list[dict[str, str]], completion_style: bool, think: str | None = None) -> bool:
+    """Whether the template itself ends the prompt inside a thought (DeepSeek-R1, QwQ: `...<think>\n`)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if completion_style or not isinstance(template, str) or "<think>" not in template:
+        return False
+    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False, **_thinking_kwargs(think))
+    return isinstance(text, str) and text.rstrip().endswith("<think>")
 
 
 class DeltaStreamer:
@@ -85,7 +101,10 @@ def generate(
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     tokenizer, model = loaded.tokenizer, loaded.model
-    ids = prompt_ids(tokenizer, messages, completion_style)
+    think = options.get("think")
+    ids = prompt_ids(tokenizer, messages, completion_style, think)
+    if opens_thought(tokenizer, messages, completion_style, think):
+        send("<think>")  # the answer starts inside the thought: the parent's splitter must know
     streamer = DeltaStreamer(tokenizer, send, COMPLETION_STOPS if completion_style else ())
 
     class StopWhenAsked(StoppingCriteria):
