@@ -25,7 +25,8 @@ class Probe:
     passed: bool
     answer: str = ""
     error: str = ""
-    time_to_first_token: float | None = None
+    time_to_first_token: float | None = None  # of the answer
+    time_to_first_thought: float | None = None  # a reasoning model's first thinking
     tokens_per_second: float | None = None
     completion_tokens: int | None = None
     server_tokens_per_second: float | None = None
@@ -78,6 +79,7 @@ def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict:
         bool(test(answer)),
         answer.strip(),
         time_to_first_token=stream.time_to_first_token,
+        time_to_first_thought=stream.time_to_first_thought,
         tokens_per_second=stream.tokens_per_second,
         completion_tokens=stream.completion_tokens,
         server_tokens_per_second=usage.server_tokens_per_s if usage else None,
@@ -137,6 +139,15 @@ def format_report(report: Report, lang: str = "en") -> str:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines += ["  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)) for row in rows]
+    thinking = [p.time_to_first_thought for p in report.probes if p.time_to_first_thought is not None]
+    if thinking:
+        first = min(thinking)
+        lines += [
+            "",
+            f"首个思考：{first:.2f} s（首字为回答的第一个字）"
+            if zh
+            else f"First thought: {first:.2f} s (first token is the answer's)",
+        ]
     c = report.concurrency
     if c:
         lines += [

@@ -1,4 +1,4 @@
-"""The figures shown after an answer: time to first token, tokens per second, length, context used."""
+"""The figures shown after an answer: thinking, time to first token, tokens per second, length, context used."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ def figures(stream: ChatStream | None, lang: str) -> str:
     parts = []
     if stream.wait_seconds >= 0.5:
         parts.append(f"{'等待/加载' if lang == 'zh' else 'wait/load'} {stream.wait_seconds:.1f} s")
+    if stream.thinking and stream.time_to_first_thought is not None:
+        took = stream.thinking_seconds or 0.0
+        parts.append(f"{t('thought_for', lang)} {stream.time_to_first_thought:.2f} s + {took:.1f} s")
     if stream.time_to_first_token is not None:
         parts.append(f"{t('first_token', lang)} {stream.time_to_first_token:.2f} s")
     if stream.tokens_per_second:

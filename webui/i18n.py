@@ -54,6 +54,7 @@ STRINGS: dict[str, Text] = {
     "pick_plugin": Text(zh="请先在插件菜单中选择一个插件。", en="Pick a plugin in the menu first."),
     "plugin_running": Text(zh="插件运行中：{name}", en="Running plugin: {name}"),
     "thinking": Text(zh="思考中…", en="Thinking…"),
+    "thought_for": Text(zh="思考", en="thinking"),
     "plugin_done": Text(zh="插件完成：{name}", en="Plugin finished: {name}"),
     "write_first": Text(
         zh="请先在输入框写入文本，再点功能按钮。", en="Put some text in the box first, then press a function button."

@@ -18,10 +18,6 @@ from request_llms.model_spec import parse_model
 from tests.support.faulty_server import FaultyServer, chunked, delta, plain, sse, stream_head
 from tests.support.helpers import make_config
 from tests.support.plugin_support import make_chatbot
-from tests.support.servers import running
-from tests.support.servers.provision import cache_root
-
-GRAMMAR = 'root ::= "<think>" [a-zA-Z ,.]{20,120} "</think>" [a-zA-Z ,.]{10,80}\n'
 
 
 def ndjson(*chunks: dict) -> bytes:
@@ -100,17 +96,6 @@ def test_think_takes_only_known_levels(raw):
     assert parse_model("ollama-qwen3(think=HIGH)").think == "high"
 
 
-@pytest.fixture(scope="module")
-def thinking_llama():
-    """A real llama-server whose answers a grammar shapes as `<think>...</think>answer` (the tags split over chunks)."""
-    grammar = cache_root() / "think.gbnf"
-    grammar.write_text(GRAMMAR, encoding="utf-8")
-    server = running.start_llama_server(parallel=2, ctx=2048, extra_args=["--grammar-file", str(grammar)])
-    yield server
-    server.stop()
-
-
-@pytest.mark.servers
 def test_inline_thinking_from_a_real_server_never_reaches_the_answer(thinking_llama, tmp_path):
     config = make_config(tmp_path, LOCAL_SERVER_URLS=f'{{"llamacpp": "{thinking_llama.base_url}/v1"}}')
     stream = complete("llamacpp-gemma-270m", "Say hello.", options=ChatOptions(temperature=0, max_tokens=120), config=config)
@@ -119,7 +104,6 @@ def test_inline_thinking_from_a_real_server_never_reaches_the_answer(thinking_ll
     assert stream.first_thought_at < stream.first_token_at
 
 
-@pytest.mark.servers
 def test_a_plugin_piece_on_a_thinking_model_keeps_the_answer_only(thinking_llama, tmp_path, monkeypatch):
     private = tmp_path / "config_private.py"
     private.write_text(f'LOCAL_SERVER_URLS = {{"llamacpp": "{thinking_llama.base_url}/v1"}}\n', encoding="utf-8")

@@ -59,3 +59,16 @@ def ollama_server() -> Iterator[RunningServer]:
 def vllm_server() -> Iterator[RunningServer]:
     """vLLM on CPU (max_model_len 2048), model `gemma-270m`."""
     yield from _serve(running.start_vllm, "vLLM")
+
+
+THINKING_GRAMMAR = 'root ::= "<think>" [a-zA-Z ,.]{20,120} "</think>" [a-zA-Z ,.]{10,80}\n'
+
+
+@pytest.fixture(scope="session")
+def thinking_llama() -> Iterator[RunningServer]:
+    """llama-server (2 slots, 2048 total context) whose answers a grammar shapes as `<think>...</think>answer`,
+    the way a reasoning model without a server-side parser streams them (the tags split over chunks)."""
+    grammar = provision.cache_root() / "think.gbnf"
+    grammar.write_text(THINKING_GRAMMAR, encoding="utf-8")
+    yield from _serve(lambda: running.start_llama_server(parallel=2, ctx=2048, extra_args=["--grammar-file", str(grammar)]),
+                      "llama-server with the thinking grammar")  # fmt: skip
