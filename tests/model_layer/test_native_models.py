@@ -41,6 +41,7 @@ print(json.dumps({{
     "glm": str(m.glm_model(root / "glm")),
     "glm4": str(m.glm4_model(root / "glm4")),
     "qwen2": str(m.qwen2_model(root / "qwen2")),
+    "qwen3": str(m.qwen3_thinking_model(root / "qwen3")),
     "tinychat": str(m.remote_code_model(root / "tinychat")),
     "lora": str(m.lora_adapter(root / "qwen2", root / "qwen2-lora")),
 }}))
@@ -64,7 +65,7 @@ def configs(tmp_path_factory):
         backend_for(parse_model("chatglm4"), config).shutdown()
 
 
-def reference(folder, messages, remote_code=False, lora="") -> tuple[int, str]:
+def reference(folder, messages, remote_code=False, lora="", enable_thinking=None) -> tuple[int, str]:
     """What the model itself gives in one plain process: prompt length and greedy text for the same messages."""
     script = f"""
 import json, torch
@@ -75,7 +76,8 @@ model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code={remote_c
 if {lora!r}:
     from peft import PeftModel
     model = PeftModel.from_pretrained(model, {lora!r})
-ids = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)["input_ids"]
+extra = {{}} if {enable_thinking!r} is None else {{"enable_thinking": {enable_thinking!r}}}
+ids = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, **extra)["input_ids"]
 out = model.generate(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long), max_new_tokens=6, do_sample=False,
                      pad_token_id=tok.pad_token_id)
 print(json.dumps([len(ids), tok.decode(out[0, len(ids):], skip_special_tokens=True)]))
@@ -126,6 +128,16 @@ def test_qwen_local_and_a_generic_folder_load_the_same_weights(folders, configs)
     mine = complete("local-mine", "hi", history=HISTORY, system=SYSTEM, options=OPTIONS, config=config)
     prompt_tokens, text = reference(folders["qwen2"], messages_for("hi"))
     assert qwen.text == mine.text == text and qwen.usage.prompt_tokens == prompt_tokens
+
+
+def test_a_thought_the_template_opens_stays_thinking_and_think_false_turns_it_off(folders, configs):
+    config = configs(LOCAL_MODEL_PATHS=json.dumps({"thinker": str(folders["qwen3"])}))
+    thinking = complete("local-thinker", "hi", options=OPTIONS, config=config)
+    assert thinking.thinking.strip() and thinking.text == "", "the opened thought leaked into the answer"
+    plain = complete("local-thinker(think=false)", "hi", options=OPTIONS, config=config)
+    assert plain.text.strip() and plain.thinking == ""
+    prompt_tokens, text = reference(folders["qwen3"], [{"role": "user", "content": "hi"}], enable_thinking=False)
+    assert plain.text == text and plain.usage.prompt_tokens == prompt_tokens
 
 
 def test_a_lora_adapter_changes_the_answer_as_peft_does(folders, configs):

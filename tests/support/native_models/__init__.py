@@ -22,6 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "CHATML_TEMPLATE",
+    "QWEN3_TEMPLATE",
     "GLM4_TEMPLATE",
     "TINYCHAT_TEMPLATE",
     "build_tokenizer",
@@ -65,6 +66,17 @@ CHATML_TEMPLATE = (
     "<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
     "{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+# Qwen3's way of thinking: the generation prompt opens the thought ("<think>\n") unless enable_thinking is
+# false, when it writes an empty thought ("<think>\n\n</think>\n\n") so the answer comes at once.
+QWEN3_TEMPLATE = (
+    "{% for message in messages %}"
+    "<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}"
+    "{% endif %}"
 )
 
 # ChatGLM3-like: like GLM-4 but the generation prompt "<|assistant|>" has no newline after it.
@@ -315,6 +327,21 @@ def qwen2_model(folder: str | os.PathLike) -> Path:
         "rms_norm_eps": 1e-6,
     }
     return _native_model(folder, "qwen2", "Qwen2Config", "Qwen2ForCausalLM", CHATML_TEMPLATE, tokens, config)
+
+
+def qwen3_thinking_model(folder: str | os.PathLike) -> Path:
+    """`Qwen3ForCausalLM` with a template that opens the thought itself, as Qwen3 and DeepSeek-R1 do."""
+    tokens = {"bos": "<|startoftext|>", "eos": "<|im_end|>", "pad": "<|endoftext|>", "stop": ["<|im_end|>", "<|endoftext|>"]}
+    config = {
+        "hidden_size": HIDDEN_SIZE,
+        "intermediate_size": 128,
+        "num_hidden_layers": NUM_LAYERS,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": HIDDEN_SIZE // 4,
+        "rms_norm_eps": 1e-6,
+    }
+    return _native_model(folder, "qwen3", "Qwen3Config", "Qwen3ForCausalLM", QWEN3_TEMPLATE, tokens, config)
 
 
 def remote_code_model(folder: str | os.PathLike) -> Path:
