@@ -19,6 +19,7 @@ from ..documents.split import split_text
 from .errors import PluginInputError
 
 DEFAULT_WINDOW = 8192  # when the server does not say (cloud models): a size every current model exceeds
+THINKING_BUDGET = 1024  # tokens kept for a reasoning model's thoughts when plugins let it think
 MIN_PIECE = 48
 
 
@@ -39,13 +40,17 @@ def sizer_for(llm_kwargs: dict, config, overhead: str, answer: int, answer_ratio
     """A Sizer for requests of `overhead` (system prompt and instruction) plus one piece.
 
     The answer may take `answer + answer_ratio * piece` tokens (a translation needs about as many as
-    its piece), capped by the user's longest-answer setting where one is set.
+    its piece), capped by the user's longest-answer setting where one is set. A model that may think
+    (PLUGIN_THINKING or the identifier's think= not "false") also gets THINKING_BUDGET tokens for its
+    thoughts, which servers count in the answer's length.
     """
     spec = parse_model(llm_kwargs["llm_model"])
     window = backend_for(spec, config).context_budget(spec) or DEFAULT_WINDOW
     counter = counter_for(spec, config)
     cap = int(llm_kwargs.get("max_length") or 0)
     fixed = min(answer, cap) if cap else answer
+    if (spec.think or llm_kwargs.get("think") or config["PLUGIN_THINKING"]) != "false":
+        fixed += min(THINKING_BUDGET, window // 4)
     margin = 3 * MESSAGE_OVERHEAD + 16 + window // 50  # template tokens, BOS, and rounding at the seams
     available = window - counter(overhead) - margin  # one count: it may be a request to the server
     piece = int((available - fixed) / (1 + answer_ratio))
