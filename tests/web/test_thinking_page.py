@@ -41,6 +41,16 @@ def test_the_thinking_is_folded_above_the_answer_and_never_stored_as_history(app
     prompt, answer = json.loads(history)
     assert prompt == "Say hello." and answer.strip() and "think" not in answer.lower() and "details" not in answer
     assert answer.strip() in bubble.inner_text()
+    page.get_by_label("English").check()
+    send(page, "Say goodbye.")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chatbot .bot-row')].length === 2"
+        " && /tok\\/s/.test(document.querySelector('#status')?.innerText || '')"
+        " && !document.querySelector('#status').innerText.includes('…')",
+        timeout=60_000,
+    )
+    summary = page.locator("#chatbot .bot-row").last.locator("details summary")
+    assert summary.count() == 1 and summary.inner_text().startswith("Thinking (")
 
 
 def test_ask_prints_the_answer_to_stdout_and_the_thinking_to_stderr(thinking_llama, tmp_path):
