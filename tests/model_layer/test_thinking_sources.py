@@ -9,15 +9,18 @@ import json
 import pytest
 
 from crazy_functions.runtime.parallel import Piece, ask_in_parallel
-from request_llms.backends.base import ChatOptions
+from crazy_functions.word_summary import word_summary
+from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat, complete
 from request_llms.compat import predict_no_ui_long_connection
 from request_llms.config_loader import get_config
 from request_llms.errors import ConfigError, IdentifierError
 from request_llms.model_spec import parse_model
+from request_llms.thinking import Thought
+from tests.support.documents import make_docx
 from tests.support.faulty_server import FaultyServer, chunked, delta, plain, sse, stream_head
 from tests.support.helpers import make_config
-from tests.support.plugin_support import make_chatbot
+from tests.support.plugin_support import drive, make_chatbot
 
 
 def ndjson(*chunks: dict) -> bytes:
@@ -120,3 +123,32 @@ def test_a_plugin_piece_on_a_thinking_model_keeps_the_answer_only(thinking_llama
         get_config.cache_clear()
     assert [p.state for p in chatbot.requests] == ["done", "done"]
     assert all(p.answer.strip() and "think>" not in p.answer for p in chatbot.requests)
+
+
+def test_a_plugins_file_holds_no_thinking(thinking_llama, tmp_path, monkeypatch):
+    private = tmp_path / "config_private.py"
+    private.write_text(f'LOCAL_SERVER_URLS = {{"llamacpp": "{thinking_llama.base_url}/v1"}}\n', encoding="utf-8")
+    monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
+    get_config.cache_clear()
+    try:
+        chatbot = make_chatbot(tmp_path, [make_docx(tmp_path / "report.docx", sections=2, sentences=4)])
+        drive(word_summary, "", {"llm_model": "llamacpp-gemma-270m", "temperature": 0, "max_length": 160}, chatbot)
+    finally:
+        get_config.cache_clear()
+    assert chatbot.requests and all(p.state == "done" for p in chatbot.requests), [p.error for p in chatbot.requests]
+    [saved] = chatbot.outputs
+    written = saved.read_text(encoding="utf-8")
+    assert "think>" not in written and all(p.answer.strip() in written for p in chatbot.requests[:-1])
+
+
+def test_stop_while_the_model_thinks_stops_the_server(thinking_llama, tmp_path):
+    config = make_config(tmp_path, LOCAL_SERVER_URLS=f'{{"llamacpp": "{thinking_llama.base_url}/v1"}}')
+    cancel = CancelToken()
+    stream = chat(
+        "llamacpp-gemma-270m", "Say hello.", options=ChatOptions(temperature=0, max_tokens=200), cancel=cancel, config=config
+    )
+    for event in stream.events():
+        if isinstance(event, Thought):
+            cancel.cancel()  # Stop pressed during the thinking phase
+    assert stream.cancelled and stream.thinking and stream.text == ""
+    assert thinking_llama.wait_idle(timeout=5), "llama-server kept generating after Stop"
