@@ -268,7 +268,14 @@ def _native_model(
         import torch
         import transformers
 
-        tokenizer = _write_tokenizer(tmp, template, bos_token=tokens["bos"], eos_token=tokens["eos"], pad_token=tokens["pad"])
+        tokenizer = _write_tokenizer(
+            tmp,
+            template,
+            bos_token=tokens["bos"],
+            eos_token=tokens["eos"],
+            pad_token=tokens["pad"],
+            special_tokens=tokens.get("special", ()),
+        )
         config_class = getattr(transformers, config_class_name)
         model_config = config_class(
             vocab_size=len(tokenizer),
@@ -330,15 +337,17 @@ def qwen2_model(folder: str | os.PathLike) -> Path:
 
 
 def qwen3_thinking_model(folder: str | os.PathLike) -> Path:
-    """`Qwen3ForCausalLM` with a template that opens the thought itself, as Qwen3 and DeepSeek-R1 do."""
+    """`Qwen3ForCausalLM` with a template that opens the thought itself, as Qwen3 and DeepSeek-R1 do; `<think>` and
+    `</think>` are tokens of their own, as in Qwen3's tokenizer (vLLM's reasoning parsers look for them)."""
     tokens = {"bos": "<|startoftext|>", "eos": "<|im_end|>", "pad": "<|endoftext|>", "stop": ["<|im_end|>", "<|endoftext|>"]}
+    tokens["special"] = ["<think>", "</think>"]
     config = {
         "hidden_size": HIDDEN_SIZE,
         "intermediate_size": 128,
         "num_hidden_layers": NUM_LAYERS,
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
-        "head_dim": HIDDEN_SIZE // 4,
+        "head_dim": 64,  # vLLM's CPU attention takes 32, 64, 80, ... but not 16
         "rms_norm_eps": 1e-6,
     }
     return _native_model(folder, "qwen3", "Qwen3Config", "Qwen3ForCausalLM", QWEN3_TEMPLATE, tokens, config)
