@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from request_llms.text import Text
+
 GROUPS = {
     "paper": ("论文", "Papers"),
     "latex": ("LaTeX", "LaTeX"),
@@ -86,7 +88,8 @@ def built_in_plugins() -> tuple[Plugin, ...]:
 def custom_plugins(config) -> tuple[Plugin, ...]:
     """The user's own plugins from CUSTOM_PLUGINS (name -> "module.path:function"), each imported when listed.
 
-    A plugin that cannot be imported is listed with a run function that says why, in one line.
+    A plugin that cannot be imported is listed with a run function that says why, in one line: its module is
+    missing (a CUSTOM_PLUGINS mistake), it needs a name LocalScholar does not provide, or a package to install.
     """
     found = []
     for i, (name, target) in enumerate(config["CUSTOM_PLUGINS"].items()):
@@ -94,24 +97,54 @@ def custom_plugins(config) -> tuple[Plugin, ...]:
         try:
             run = getattr(importlib.import_module(module), function)
             about_zh, about_en = f"自定义插件：{target}", f"Your plugin: {target}"
-        except (ImportError, AttributeError) as exc:
-            run = _cannot_load(target, exc)
-            about_zh, about_en = f"无法加载 {target}：{exc}", f"Cannot load {target}: {exc}"
+        except Exception as exc:  # whatever the plugin's module raises while it loads: one line, never a crash
+            why = why_not_loaded(target, exc)
+            run = _cannot_load(why)
+            about_zh, about_en = why.zh, why.en
         found.append(Plugin(f"custom-{i}", name, name, "custom", about_zh, about_en, run))
     return tuple(found)
 
 
-def _cannot_load(target: str, exc: Exception) -> Callable:
+def why_not_loaded(target: str, exc: Exception) -> Text:
+    """What kept a CUSTOM_PLUGINS entry from loading, and what to do."""
+    module, _, function = target.partition(":")
+    if isinstance(exc, ModuleNotFoundError) and exc.name and module.startswith(exc.name):
+        return Text(
+            zh=f"找不到插件模块 {module}：请检查 config_private.py 中的 CUSTOM_PLUGINS（{target}）。",
+            en=f"The plugin module {module} was not found: check CUSTOM_PLUGINS in config_private.py ({target}).",
+        )
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        package = exc.name.split(".")[0]
+        return Text(
+            zh=f"插件 {target} 需要 Python 包 {package}：pip install {package}",
+            en=f"The plugin {target} needs the Python package {package}: pip install {package}",
+        )
+    if isinstance(exc, ImportError) and exc.name and "cannot import name" in str(exc):
+        missing = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
+        return Text(
+            zh=f"插件 {target} 需要 {exc.name}.{missing}，LocalScholar 尚未提供。",
+            en=f"The plugin {target} needs {exc.name}.{missing}, which LocalScholar does not provide.",
+        )
+    if isinstance(exc, AttributeError) and function:
+        return Text(
+            zh=f"模块 {module} 中没有函数 {function}：请检查 config_private.py 中的 CUSTOM_PLUGINS。",
+            en=f"The module {module} has no function {function}: check CUSTOM_PLUGINS in config_private.py.",
+        )
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return Text(
+        zh=f"插件 {target} 加载时出错（{type(exc).__name__}: {first}）。",
+        en=f"The plugin {target} failed while loading ({type(exc).__name__}: {first}).",
+    )
+
+
+def _cannot_load(why: Text) -> Callable:
     from toolbox import CatchException
 
     from .errors import PluginInputError
 
     @CatchException
     def run(*args, **kwargs):
-        raise PluginInputError(
-            en=f"The plugin {target} could not be loaded ({exc}): check CUSTOM_PLUGINS in config_private.py.",
-            zh=f"无法加载插件 {target}（{exc}）：请检查 config_private.py 中的 CUSTOM_PLUGINS。",
-        )
+        raise PluginInputError(en=why.en, zh=why.zh)
         yield  # a generator, like every plugin
 
     return run

@@ -40,4 +40,28 @@ def test_custom_plugins_join_the_menu_and_a_bad_one_says_why(tmp_path):
     assert good.run is 批量提问 and good.menu_label("zh") == "[自定义] 批量提问"
     chatbot = make_chatbot(tmp_path)
     drive(bad.run, "", {"llm_model": "x"}, chatbot)
-    assert "无法加载插件 no_such_module:main" in chatbot[-1][1]
+    assert "找不到插件模块 no_such_module" in chatbot[-1][1] and "CUSTOM_PLUGINS" in chatbot[-1][1]
+
+
+def test_a_plugin_that_cannot_load_says_which_name_or_package_it_lacks(tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "needs_name.py").write_text("from toolbox import a_helper_not_here\n\ndef main(*a):\n    yield\n")
+    (folder / "needs_package.py").write_text("import some_package_not_installed\n\ndef main(*a):\n    yield\n")
+    (folder / "broken.py").write_text("def main(:\n")
+    (folder / "fine.py").write_text("def other(*a):\n    yield\n")
+    monkeypatch.syspath_prepend(str(folder))
+    plugins = {"a": "needs_name:main", "b": "needs_package:main", "c": "broken:main", "d": "fine:main"}
+    private = tmp_path / "config_private.py"
+    private.write_text(f"CUSTOM_PLUGINS = {plugins!r}\n", encoding="utf-8")
+    config = load_config(private=private, environ={})
+    lines = {}
+    for i, key in enumerate(plugins):
+        chatbot = make_chatbot(tmp_path, lang="en")
+        drive(plugin_named(f"custom-{i}", config).run, "", {"llm_model": "x"}, chatbot)
+        lines[key] = chatbot[-1][1]
+    assert "needs toolbox.a_helper_not_here, which LocalScholar does not provide" in lines["a"]
+    assert "pip install some_package_not_installed" in lines["b"]
+    assert "failed while loading (SyntaxError" in lines["c"]
+    assert "has no function main" in lines["d"]
+    assert not any("Traceback" in line for line in lines.values())
