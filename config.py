@@ -62,3 +62,19 @@ DATA_DIR = "data"  # conversations (SQLite) and uploaded files, kept per user; a
 MAX_UPLOAD_MB = 50  # largest file a user may upload, in MB
 CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}
 CUSTOM_PLUGINS = {}  # your own plugins (GPT Academic's signature) in the menu: {"名称 name": "module.path:function"}
+
+# ---- GPT Academic's keys ------------------------------------------------------------------
+# Read by GPT Academic's plugins through get_conf, with GPT Academic's defaults; LocalScholar itself does not use them.
+MULTI_QUERY_LLM_MODELS = "gpt-3.5-turbo&chatglm3"  # the models its "ask several models" plugin asks, joined by &
+DEFAULT_WORKER_NUM = 8  # threads its multi-thread helper may use (LocalScholar sends PARALLEL_REQUESTS at once)
+PATH_LOGGING = "gpt_log"  # where its plugins write logs and reports
+PATH_PRIVATE_UPLOAD = "private_upload"  # its upload folder name
+CHATBOT_HEIGHT = 1115  # its chat box height, in pixels
+LAYOUT = "LEFT-RIGHT"  # its page layout: LEFT-RIGHT or TOP-DOWN
+DARK_MODE = True  # its page theme
+CODE_HIGHLIGHT = True  # its code highlighting
+TIMEOUT_SECONDS = 30  # its request timeout, in seconds
+CONCURRENT_COUNT = 100  # its page's concurrent users
+AUTO_CLEAR_TXT = False  # whether its page clears the input box after sending
+USE_PROXY = False  # whether its plugins go through `proxies`
+DEFAULT_FN_GROUPS = ["对话", "编程", "学术", "智能体"]  # its plugin menu groups
