@@ -112,8 +112,6 @@ class Handlers:
         if conversation_id:
             self.store.delete(user, conversation_id)
             forget(self.config, user, conversation_id)
-            for part in ("exports", "outputs"):
-                shutil.rmtree(user_dir(self.config, user, part) / conversation_id, ignore_errors=True)
         if conv is None or conversation_id == conv.id:
             conv = Conversation()
         return conv, conv.messages, self.history_choices(user)

@@ -18,7 +18,7 @@ import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from .store import data_dir
+from .store import data_dir, user_digest, user_dir
 
 FILE_ROUTE = "/gradio_api/file="
 SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
@@ -27,10 +27,6 @@ SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
 def files_root(config) -> Path:
     """The app's own file cache (Gradio's upload and download folder): inside DATA_DIR, never the system temp."""
     return data_dir(config) / "files"
-
-
-def owner_digest(user: str) -> str:
-    return hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
 
 
 def page_secret(config) -> bytes:
@@ -81,7 +77,7 @@ def user_of(request, secret: bytes) -> str:
 
 def offer(config, user: str, conversation_id: str, paths: list[Path]) -> list[str]:
     """Copies of `paths` where only `user` can download them; deleted with the conversation."""
-    folder = files_root(config) / SHELF / owner_digest(user) / (conversation_id or "none") / uuid.uuid4().hex
+    folder = files_root(config) / SHELF / user_digest(user) / (conversation_id or "none") / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     copies = []
     for path in paths:
@@ -92,9 +88,11 @@ def offer(config, user: str, conversation_id: str, paths: list[Path]) -> list[st
 
 
 def forget(config, user: str, conversation_id: str) -> None:
-    """Delete every file handed out for this conversation."""
+    """Delete everything made for this conversation: its exports, its plugin outputs and their download copies."""
     if re.fullmatch(r"[0-9a-f]{32}", conversation_id or ""):
-        shutil.rmtree(files_root(config) / SHELF / owner_digest(user) / conversation_id, ignore_errors=True)
+        shutil.rmtree(files_root(config) / SHELF / user_digest(user) / conversation_id, ignore_errors=True)
+        for part in ("exports", "outputs"):
+            shutil.rmtree(user_dir(config, user, part) / conversation_id, ignore_errors=True)
 
 
 class OwnerGate:
@@ -143,7 +141,7 @@ class OwnerGate:
         parts = path.relative_to(self.root).parts
         if len(parts) < 3 or parts[0] != SHELF:
             return False  # Gradio's copies of uploads: read once by the app, never served back
-        return any(parts[1] == owner_digest(user) for user in self._users(scope, cookies, owner_id))
+        return any(parts[1] == user_digest(user) for user in self._users(scope, cookies, owner_id))
 
     @staticmethod
     def _users(scope, cookies: SimpleCookie, owner_id: str | None) -> list[str]:

@@ -36,10 +36,14 @@ def data_dir(config) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def user_digest(user: str) -> str:
+    """The name of a user's folders: a hash, so no user name can reach outside them."""
+    return hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
+
+
 def user_dir(config, user: str, part: str) -> Path:
-    """`uploads`, `exports` or `outputs` of one user: a folder named by a hash, so no name can reach outside it."""
-    digest = hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
-    path = data_dir(config) / "users" / digest / part
+    """`uploads`, `exports` or `outputs` of one user."""
+    path = data_dir(config) / "users" / user_digest(user) / part
     path.mkdir(parents=True, exist_ok=True)
     return path
 
