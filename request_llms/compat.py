@@ -8,16 +8,23 @@
   streams the answer into `chatbot` (a list of [question, answer] pairs) and yields after each piece.
 
 `llm_kwargs` holds `llm_model`, and optionally `temperature`, `top_p` and `max_length` (longest answer).
+`llm_model` may join several models with `&` (GPT Academic's multi-model query): each is asked, and the
+answers come back together, each under its model's name.
+
+When the web page runs, it calls `guard_models` with its own check, so a model reached through these
+entry points (a plugin that takes a model name from its input box) is one the page offers.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat
 from .errors import LLMError
+from .model_spec import split_models
 from .thinking import folded
 
 WATCHDOG_SECONDS = 5.0  # as GPT Academic: a caller that stops refreshing observe_window[1] has gone away
@@ -25,6 +32,27 @@ WATCHDOG_SECONDS = 5.0  # as GPT Academic: a caller that stops refreshing observ
 
 class UserCancelled(LLMError, RuntimeError):
     """The caller stopped watching (its watchdog expired) or pressed stop; the partial text is kept."""
+
+
+_guard: Callable[[str], object] | None = None
+
+
+def guard_models(check: Callable[[str], object] | None) -> None:
+    """Check every model asked for through these entry points with `check` (raises to refuse); None: no check."""
+    global _guard
+    _guard = check
+
+
+def _check(model: str) -> None:
+    if _guard is not None:
+        _guard(model)
+
+
+def joined_answers(answers: Sequence[tuple[str, str]]) -> str:
+    """Several models' answers as one text, each under its model's name (GPT Academic's multi-model reply)."""
+    if len(answers) == 1:
+        return answers[0][1]
+    return "\n\n---\n\n".join(f"**{model}**\n\n{answer}" for model, answer in answers)
 
 
 def options_from(llm_kwargs: dict) -> ChatOptions:
@@ -54,6 +82,10 @@ def predict_no_ui_long_connection(
     cancel: CancelToken | None = None,
 ) -> str:
     """Ask and return the whole answer; raises the backend's typed error (with the partial text kept)."""
+    _check(llm_kwargs["llm_model"])
+    models = split_models(llm_kwargs["llm_model"])
+    if len(models) > 1:
+        return _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, cancel or CancelToken())
     cancel = cancel or CancelToken()
     stream = chat(llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, options_from(llm_kwargs), cancel)
     window = observe_window if observe_window is not None else []
@@ -76,6 +108,35 @@ def predict_no_ui_long_connection(
     return stream.text
 
 
+def _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, cancel) -> str:
+    """Ask several models at once; the window shows their answers so far; a failed model says why in its place."""
+    windows = [["", *(observe_window or [])[1:2]] for _ in models]
+    answers: list[str] = ["" for _ in models]
+
+    def ask(i: int, model: str) -> None:
+        try:
+            answers[i] = predict_no_ui_long_connection(inputs, {**llm_kwargs, "llm_model": model}, history, sys_prompt,
+                                                       windows[i], cancel=cancel)  # fmt: skip
+        except LLMError as exc:
+            answers[i] = (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.zh}"
+
+    threads = [threading.Thread(target=ask, args=(i, model), daemon=True) for i, model in enumerate(models)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        if observe_window is not None and len(observe_window) >= 1:
+            observe_window[0] = joined_answers(list(zip(models, [w[0] for w in windows], strict=True)))
+        if observe_window is not None and len(observe_window) >= 2:
+            for window in windows:
+                window[1] = observe_window[1]  # the caller's watchdog reaches every model
+        time.sleep(0.05)
+    if cancel.is_set():
+        raise UserCancelled(
+            en="Stopped by the user.", zh="用户已停止。", partial=joined_answers(list(zip(models, answers, strict=True)))
+        )
+    return joined_answers(list(zip(models, answers, strict=True)))
+
+
 def predict(
     inputs: str,
     llm_kwargs: dict,
@@ -96,6 +157,7 @@ def predict(
         cancel = cancel or getattr(chatbot, "cancel", None) or CancelToken()
         if hasattr(chatbot, "allowed"):  # a plugin run from the page: only the models the page offers
             chatbot.allowed(llm_kwargs["llm_model"])
+        _check(llm_kwargs["llm_model"])
         answer = chat(llm_kwargs["llm_model"], inputs, _history(history), system_prompt, options_from(llm_kwargs), cancel)
         for event in answer.events():
             if isinstance(event, Status):

@@ -104,7 +104,16 @@ class ModelNotFound(LLMError):
 
 
 class ContextTooLong(LLMError):
-    """The prompt does not fit in the model's context window."""
+    """The prompt does not fit in the model's context window.
+
+    `tokens` and `limit`, where known, are the prompt's size and what it had to fit in, so a caller may
+    cut the prompt to size and ask again (GPT Academic's handle_token_exceed).
+    """
+
+    def __init__(self, en: str, zh: str, *, tokens: int | None = None, limit: int | None = None, **kwargs) -> None:
+        super().__init__(en, zh, **kwargs)
+        self.tokens = tokens
+        self.limit = limit
 
 
 class AuthFailed(LLMError):

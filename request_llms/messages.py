@@ -72,6 +72,8 @@ def build_messages(
             f"({reserve} kept for the answer): shorten the text, or raise max_token in the model's brackets in config_private.py.",
             zh=f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
             "请缩短文本，或在 config_private.py 的模型标识括号中调大 max_token。",
+            tokens=used,
+            limit=int(limit),
         )
     kept: list[dict[str, str]] = []
     for question, answer in reversed(turns):

@@ -18,6 +18,7 @@ import gradio as gr
 
 from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
+from request_llms.compat import guard_models
 from request_llms.errors import ContextTooLong, IdentifierError, LLMError, ModelNotAllowed
 from request_llms.lanes import internal_error, run_lanes
 from request_llms.thinking import folded
@@ -45,6 +46,7 @@ class Handlers:
     def __init__(self, config) -> None:
         self.config = config
         self.catalog = Catalog(config)
+        guard_models(self.catalog.allowed)  # GPT Academic's bridge calls from plugins: only models this page offers
         self.store = open_store(config)
         self.functions = {f.key: f for f in all_functions(config)}
         self.secret = page_secret(config)

@@ -9,19 +9,22 @@ offered for download; only the user's own uploads are handed to it.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
 
+from crazy_functions.runtime.files import hand_over
 from crazy_functions.runtime.registry import Plugin, all_plugins, plugin_named
-from crazy_functions.runtime.session import PluginChatbot
+from crazy_functions.runtime.session import PluginChatbot, stepped
 from request_llms.errors import LLMError
 from toolbox import error_line
 
 from .i18n import t
 from .owners import offer
-from .store import Conversation, user_dir
+from .store import Conversation, user_dir, user_home
 
 log = logging.getLogger("localscholar.plugins")
 MAX_FIELDS = 3
@@ -62,12 +65,17 @@ def uploads_of(folder: Path) -> list[str]:
 
 
 def files_for(plugin: Plugin, folder: Path, chosen: list[str] | None) -> list[Path]:
-    """The uploads a run gets: those picked (names only, from this user's folder), else the newest of its types."""
+    """The uploads a run gets: those picked (names only, from this user's folder), else the newest of its types.
+
+    A plugin of CUSTOM_PLUGINS names no types (GPT Academic's plugins look in the folder they are handed):
+    it gets the newest upload of any type.
+    """
     names = set(uploads_of(folder))
     picked = [folder / name for name in (chosen or []) if name in names]
-    if picked or not plugin.files:
+    if picked or (plugin.files == () and plugin.group != "custom"):
         return picked
-    newest = next((name for name in uploads_of(folder) if Path(name).suffix.lower() in plugin.files), None)
+    types = plugin.files or None
+    newest = next((name for name in uploads_of(folder) if types is None or Path(name).suffix.lower() in types), None)
     return [folder / newest] if newest else []
 
 
@@ -118,6 +126,14 @@ class PluginHandlers:
             yield gr.skip(), gr.skip(), f"⚠ {exc.text(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         user = self.h.user(request)
+        files = files_for(plugin, user_dir(self.config, user, "uploads"), chosen)
+        run_folder = user_dir(self.config, user, "runs") / f"{time.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4().hex[:6]}"
+        if plugin.group == "custom":  # GPT Academic's plugins read the folder named in the box
+            try:
+                text = hand_over(text, user_home(self.config, user), files, run_folder)
+            except LLMError as exc:  # a path outside the user's own folders: nothing ran, nothing is saved
+                yield gr.skip(), gr.skip(), f"⚠ {exc.text(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
         conv = conv or Conversation()
         history = list(conv.history)
         token = self.h.begin(request)
@@ -125,10 +141,11 @@ class PluginHandlers:
             pairs_of(conv.messages),
             lang=lang,
             cancel=token,
-            files=files_for(plugin, user_dir(self.config, user, "uploads"), chosen),
+            files=files,
             out_dir=user_dir(self.config, user, "outputs") / conv.id,
             config=self.config,
             allowed=self.h.catalog.allowed,
+            user=user,
         )
         values = [f0, f1, f2][: len(plugin.fields)]
         plugin_kwargs = {field.key: value for field, value in zip(plugin.fields, values, strict=True) if (value or "").strip()}
@@ -137,7 +154,7 @@ class PluginHandlers:
                       "max_length": int(max_length) or None}  # fmt: skip
         status, shown_at = t("plugin_running", lang, name=plugin.label(lang)), 0.0
         try:
-            for update in plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request):
+            for update in stepped(plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request), chatbot):
                 if isinstance(update, tuple) and len(update) > 2 and isinstance(update[2], str) and update[2] != "正常":
                     status = update[2]
                 if time.monotonic() - shown_at < UPDATE_EVERY:
@@ -155,6 +172,7 @@ class PluginHandlers:
             status = f"⚠ {error_line(exc, lang)}"
         finally:
             token.cancel()  # the page went away mid-run (or the run ended): no piece keeps the server busy
+            shutil.rmtree(run_folder, ignore_errors=True)  # what it wanted to keep, it offered for download
             self.h.end(request, token)
             conv.messages = messages_of(chatbot)
             conv.history = [str(item) for item in history][: len(history) // 2 * 2]

@@ -41,9 +41,14 @@ def user_digest(user: str) -> str:
     return hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
 
 
+def user_home(config, user: str) -> Path:
+    """The folder that holds all of one user's folders."""
+    return data_dir(config) / "users" / user_digest(user)
+
+
 def user_dir(config, user: str, part: str) -> Path:
-    """`uploads`, `exports` or `outputs` of one user."""
-    path = data_dir(config) / "users" / user_digest(user) / part
+    """`uploads`, `exports`, `outputs`, `runs` (what a GPT Academic plugin is handed) or `logs` of one user."""
+    path = user_home(config, user) / part
     path.mkdir(parents=True, exist_ok=True)
     return path
 

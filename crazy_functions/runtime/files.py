@@ -8,6 +8,7 @@ and links, with limits on the number and size of files.
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 import zlib
 from pathlib import Path
@@ -121,3 +122,53 @@ def _too_big(archive: Path) -> PluginInputError:
         en=f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
         zh=f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
     )
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, with links and `..` resolved, lies in `folder`."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def typed_path(text: str) -> Path | None:
+    """The path the box holds, when all it holds is one path (GPT Academic's way of naming a folder)."""
+    candidate = (text or "").strip().strip("\"'")
+    if not candidate or "\n" in candidate or len(candidate) > 4096:
+        return None
+    looks_like_one = re.match(r"(/|~|\.\.?[/\\]|[A-Za-z]:[/\\]|\\\\)", candidate)
+    try:
+        exists = Path(candidate).expanduser().exists()
+    except OSError:
+        exists = False
+    return Path(candidate).expanduser() if looks_like_one or exists else None
+
+
+def hand_over(text: str, home: Path, files: list[Path], run_folder: Path) -> str:
+    """What a GPT Academic plugin gets as `txt`: a folder holding the user's files, as its page hands it one.
+
+    An empty box gets `run_folder`, filled with the files (zips unpacked, safely); a path typed in the box
+    is accepted only inside the user's own folders (`home`); any other text is passed on as it is.
+    """
+    path = typed_path(text)
+    if path is not None:
+        if not inside(path, home):
+            raise PluginInputError(
+                en="Only your own uploads are read; a path outside them is refused. Upload the files and run again.",
+                zh="只读取你自己上传的文件，不接受其以外的路径。请先上传，再运行插件。",
+            )
+        return str(path.resolve())
+    if text.strip() or not files:
+        return text
+    run_folder.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        if file.suffix.lower() == ".zip":
+            unpack_zip(file, run_folder / file.stem)
+        else:
+            try:
+                (run_folder / file.name).hardlink_to(file)
+            except OSError:
+                shutil.copyfile(file, run_folder / file.name)
+    return str(run_folder.resolve())

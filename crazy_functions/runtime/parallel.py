@@ -4,7 +4,9 @@
 It runs up to PARALLEL_REQUESTS of the model's server at a time (native models one at a time: their
 worker answers in turn), redraws a progress line in the chat while it waits, and on Stop or failure
 returns every piece with its state, so the plugin keeps what was finished. Retries happen once, in the
-transport (request_llms/transport.py), never again here.
+transport (request_llms/transport.py), never again here. The one exception is a piece marked `clip`
+(GPT Academic's handle_token_exceed): a prompt too long for the window is cut to fit and asked again,
+and `clipped` says by how many tokens.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass, replace
 
 from request_llms.chat import chat
 from request_llms.compat import options_from
-from request_llms.errors import LLMError
+from request_llms.errors import ContextTooLong, LLMError
 from request_llms.limits import parallel_for
+from request_llms.messages import estimate_tokens
 from request_llms.model_spec import parse_model
 from toolbox import error_line, update_ui
 
 REDRAW_EVERY = 0.1
+CLIP_TRIES = 3  # a clipped prompt is measured again; the server's own count may differ from ours
 
 WAITING, RUNNING, DONE, FAILED, STOPPED = "waiting", "running", "done", "failed", "stopped"
 
@@ -38,6 +42,10 @@ class Piece:
     error: LLMError | Exception | None = None
     tries: int = 0
     prompt_tokens: int | None = None  # the server's count of the prompt as sent, where it reports one
+    model: str | None = None  # the model to ask, where not the run's (GPT Academic's "a&b" asks each)
+    system: str | None = None  # the system prompt, where not the run's
+    clip: bool = False  # cut a prompt that does not fit the window, and ask again
+    clipped: int = 0  # tokens (about) cut from the prompt to make it fit
 
     @property
     def done(self) -> bool:
@@ -77,18 +85,41 @@ def _ask(piece: Piece, llm_kwargs: dict, system: str, chatbot, count: Callable[[
         piece.state = STOPPED
         return
     piece.state, piece.tries, piece.error = RUNNING, piece.tries + 1, None
-    stream = chat(llm_kwargs["llm_model"], piece.prompt, piece.history, system, options, cancel, chatbot.config, count=count)
-    try:
-        for _ in stream:
+    model = piece.model or llm_kwargs["llm_model"]
+    for attempt in range(CLIP_TRIES + 1):
+        stream = chat(model, piece.prompt, piece.history, system if piece.system is None else piece.system, options,
+                      cancel, chatbot.config, count=count)  # fmt: skip
+        try:
+            for _ in stream:
+                piece.answer = stream.text
             piece.answer = stream.text
-        piece.answer = stream.text
-        piece.prompt_tokens = stream.usage.prompt_tokens if stream.usage else None
-    except Exception as exc:  # a typed error, or a bug: reported with the piece, never retried here
-        piece.error, piece.answer = exc, ""
+            piece.prompt_tokens = stream.usage.prompt_tokens if stream.usage else None
+        except ContextTooLong as exc:
+            if piece.clip and not stream.text and attempt < CLIP_TRIES and _clip(piece, exc, count):
+                continue
+            piece.error, piece.answer = exc, ""
+        except Exception as exc:  # a typed error, or a bug: reported with the piece, never retried here
+            piece.error, piece.answer = exc, ""
+        break
     if cancel.is_set():
         piece.state = STOPPED
     else:
         piece.state = FAILED if piece.error else DONE
+
+
+def _clip(piece: Piece, exc: ContextTooLong, count: Callable[[str], int] | None) -> bool:
+    """Cut the end of the prompt so it fits what the error says; False when nothing is left to cut."""
+    tokens = (count or estimate_tokens)(piece.prompt)
+    if exc.tokens and exc.limit:
+        keep = tokens - (exc.tokens - exc.limit) - 16  # what it was over, and a little for the seam
+    else:  # the server refused without numbers: halve it
+        keep = tokens // 2
+    if keep < 16 or not piece.prompt:
+        return False
+    cut = int(len(piece.prompt) * keep / tokens)
+    piece.clipped += tokens - keep
+    piece.prompt = piece.prompt[:cut]
+    return True
 
 
 def ask_in_parallel(
@@ -100,16 +131,21 @@ def ask_in_parallel(
     *,
     count: Callable[[str], int] | None = None,
     heading: str = "",
+    most: int | None = None,
+    render: Callable[[list[Piece]], str] | None = None,
 ) -> Generator[tuple, None, list[Piece]]:
     """Ask every piece, at most the server's limit at a time, showing progress in chatbot[-1]; returns the pieces.
 
     `count` is the model's own token counter (tokens.counter_for), so the request is measured as the
-    pieces were cut. Finished pieces keep their answers whatever happens to the others.
+    pieces were cut. Finished pieces keep their answers whatever happens to the others. `most` lowers
+    the number at a time further; `render` draws the chat entry instead of the progress line.
     """
-    chatbot.allowed(llm_kwargs["llm_model"])  # the page's check: a model typed by the user is refused here too
     pieces = list(pieces)
+    models = list(dict.fromkeys(piece.model or llm_kwargs["llm_model"] for piece in pieces)) or [llm_kwargs["llm_model"]]
+    for model in models:
+        chatbot.allowed(model)  # the page's check: a model typed by the user is refused here too
     chatbot.requests.extend(pieces)
-    workers = min(workers_for(llm_kwargs["llm_model"], chatbot.config), max(1, len(pieces)))
+    workers = min(sum(workers_for(model, chatbot.config) for model in models), max(1, len(pieces)), most or len(pieces) or 1)
     if not chatbot:
         chatbot.append(["", ""])
     lock = threading.Lock()
@@ -129,7 +165,8 @@ def ask_in_parallel(
     while True:
         running = any(thread.is_alive() for thread in threads)
         line = progress_line(pieces, workers, chatbot.lang)
-        chatbot[-1] = [chatbot[-1][0], f"{heading}\n\n{line}".strip()]
+        shown = render(pieces) if render else line
+        chatbot[-1] = [chatbot[-1][0], f"{heading}\n\n{shown}".strip()]
         yield from update_ui(chatbot, history, msg=line)
         if not running:
             break

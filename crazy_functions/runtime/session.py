@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from request_llms.backends.base import CancelToken
@@ -31,6 +32,7 @@ class PluginChatbot(list):
         out_dir: Path | None = None,
         config=None,
         allowed: Callable[[str], tuple[ModelSpec, ...]] | None = None,
+        user: str = "default_user",
     ) -> None:
         super().__init__([list(pair) for pair in pairs])
         self.lang = lang
@@ -43,7 +45,8 @@ class PluginChatbot(list):
         self.requests: list = []  # every Piece this run sent (crazy_functions.runtime.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self.failure = ""  # the line of an error that ended the run (CatchException sets it)
-        self._cookies: dict = {}
+        self.user = user
+        self._cookies: dict = {"user_name": user, "llm_model": "", "files_to_promote": []}
 
     # GPT Academic's ChatBotWithCookies
     def get_cookies(self) -> dict:
@@ -90,3 +93,28 @@ class PluginChatbot(list):
         target = self.output_path(name)
         target.write_text(text, encoding="utf-8")
         return self.add_output(target)
+
+
+_current: ContextVar[PluginChatbot | None] = ContextVar("localscholar_plugin_run", default=None)
+
+
+def current_run() -> PluginChatbot | None:
+    """The chatbot of the plugin run whose code is executing now (GPT Academic's helpers that take no chatbot
+    write into that user's folders); None outside a run."""
+    return _current.get()
+
+
+def stepped(plugin_run: Iterator, chatbot: PluginChatbot) -> Generator:
+    """Run a plugin's generator with `current_run()` set during each of its steps; returns what it returns.
+
+    Set per step, because the page may resume the generator in a different thread each time.
+    """
+    while True:
+        token = _current.set(chatbot)
+        try:
+            update = next(plugin_run)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            _current.reset(token)
+        yield update

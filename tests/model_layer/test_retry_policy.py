@@ -76,7 +76,7 @@ def test_gpt_academics_helpers_send_at_most_three_requests_per_piece(server_conf
     server = server_config(LIMITED)
     _drain(
         request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency(
-            ["a", "b"], ["a", "b"], {"llm_model": MODEL}, make_chatbot(tmp_path), [[], []], [""]
+            ["a", "b"], ["a", "b"], {"llm_model": MODEL}, make_chatbot(tmp_path), [[], []], ["", ""]
         )
     )
     assert len(server.requests) == 6

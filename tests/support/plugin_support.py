@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crazy_functions.runtime.session import PluginChatbot
+from crazy_functions.runtime.session import PluginChatbot, stepped
 from request_llms.config_loader import get_config
 
 LLAMA = "llamacpp-gemma-270m"
@@ -58,7 +58,7 @@ def drive(
     """Run `plugin` to its end as the page does; press Stop (cancel) the first time `stop_when(chatbot)` holds."""
     statuses = []
     history: list = []
-    for update in plugin(txt, llm_kwargs, plugin_kwargs or {}, chatbot, history, "", None):
+    for update in stepped(plugin(txt, llm_kwargs, plugin_kwargs or {}, chatbot, history, "", None), chatbot):
         statuses.append(update[2] if isinstance(update, tuple) and len(update) > 2 else "")
         if stop_when is not None and not chatbot.stopped and stop_when(chatbot):
             chatbot.cancel.cancel()
