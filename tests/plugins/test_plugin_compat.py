@@ -3,10 +3,17 @@ CUSTOM_PLUGINS to put them in the menu."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from crazy_functions.runtime.registry import all_plugins, plugin_named
-from request_llms.config_loader import load_config
+from request_llms.compat import guard_models, predict_no_ui_long_connection
+from request_llms.config_loader import get_config, load_config
+from request_llms.errors import ModelNotAllowed
+from request_llms.registry import check_allowed
 from tests.support.gpt_academic.review_plugin import 出错的插件, 批量提问
-from tests.support.plugin_support import drive, make_chatbot
+from tests.support.plugin_support import LLAMA, OLLAMA, drive, make_chatbot
 
 
 def test_a_gpt_academic_plugin_runs_its_batch_and_watches_a_streamed_answer(llama_kwargs, tmp_path):
@@ -65,3 +72,33 @@ def test_a_plugin_that_cannot_load_says_which_name_or_package_it_lacks(tmp_path,
     assert "failed while loading (SyntaxError" in lines["c"]
     assert "has no function main" in lines["d"]
     assert not any("Traceback" in line for line in lines.values())
+
+
+def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_typed_url(
+    monkeypatch, tmp_path, llama_server, ollama_server
+):
+    private = tmp_path / "config_private.py"
+    private.write_text(
+        f'LOCAL_SERVER_URLS = {{"llamacpp": "{llama_server.base_url}/v1"}}\nOLLAMA_API_BASE = "{ollama_server.base_url}"\n'
+        f'AVAIL_LLM_MODELS = ["{LLAMA}", "{OLLAMA}"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
+    get_config.cache_clear()
+    try:
+        window = ["", time.time(), ""]
+        answer = predict_no_ui_long_connection("Name one colour.", {"llm_model": f"{LLAMA}&{OLLAMA}", "temperature": 0,
+                                               "max_length": 24}, [], "", window)  # fmt: skip
+        blocks = answer.split("\n\n---\n\n")
+        assert [b.split("\n\n", 1)[0] for b in blocks] == [f"**{LLAMA}**", f"**{OLLAMA}**"], answer
+        assert all(b.split("\n\n", 1)[1].strip() for b in blocks), answer
+        assert window[0].startswith(f"**{LLAMA}**")  # the caller saw the answers arrive
+        guard_models(lambda model: check_allowed(model, get_config()))
+        typed = f"{LLAMA}(base_url=http://127.0.0.1:9/v1)"
+        with pytest.raises(ModelNotAllowed):
+            predict_no_ui_long_connection("hi", {"llm_model": typed})
+        with pytest.raises(ModelNotAllowed):
+            predict_no_ui_long_connection("hi", {"llm_model": f"{OLLAMA}&{typed}"})
+    finally:
+        guard_models(None)
+        get_config.cache_clear()
