@@ -62,6 +62,9 @@ DATA_DIR = "data"  # conversations (SQLite) and uploaded files, kept per user; a
 MAX_UPLOAD_MB = 50  # largest file a user may upload, in MB
 CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}
 CUSTOM_PLUGINS = {}  # your own plugins (GPT Academic's signature) in the menu: {"名称 name": "module.path:function"}
+GPT_ACADEMIC_FOLDER = (
+    ""  # a GPT Academic checkout whose plugins CUSTOM_PLUGINS may name, e.g. "crazy_functions.Word_Summary:总结word文档"
+)
 
 # ---- GPT Academic's keys ------------------------------------------------------------------
 # Read by GPT Academic's plugins through get_conf, with GPT Academic's defaults; LocalScholar itself does not use them.
@@ -78,3 +81,25 @@ CONCURRENT_COUNT = 100  # its page's concurrent users
 AUTO_CLEAR_TXT = False  # whether its page clears the input box after sending
 USE_PROXY = False  # whether its plugins go through `proxies`
 DEFAULT_FN_GROUPS = ["对话", "编程", "学术", "智能体"]  # its plugin menu groups
+proxies = None  # its plugins' proxy, used only when USE_PROXY is set, e.g. {"http": "socks5h://localhost:11284", "https": "socks5h://localhost:11284"}
+WHEN_TO_USE_PROXY = [
+    "Connect_Grobid",
+    "Warmup_Modules",
+    "Nougat_Download",
+    "AutoGen",
+    "Connect_OpenAI_Embedding",
+]  # its tasks that use the proxy
+PLUGIN_HOT_RELOAD = False  # reload a plugin's module before each run (its HotReload decorator)
+AUTO_CONTEXT_CLIP_ENABLE = False  # its automatic clipping of long chats (LocalScholar drops the oldest turns itself)
+EMBEDDING_MODEL = "text-embedding-3-small"  # its knowledge-base plugins' embedding model
+SEARXNG_URLS = []  # its web-search plugins' SearXNG servers
+JINA_API_KEY = ""  # its web-reading plugins' Jina key
+GROBID_URLS = []  # its PDF plugins' GROBID servers
+DOC2X_API_KEY = ""  # its PDF plugins' DOC2X cloud key (LocalScholar does not send papers to it)
+MATHPIX_APPID = ""  # its PDF plugins' Mathpix keys
+MATHPIX_APPKEY = ""
+ARXIV_CACHE_DIR = "gpt_log/arxiv_cache"  # where its LaTeX plugins keep arXiv downloads
+ALIYUN_APPKEY = ""  # its audio plugins' Alibaba Cloud speech keys
+ALIYUN_TOKEN = ""
+ALIYUN_ACCESSKEY = ""
+ALIYUN_SECRET = ""

@@ -109,6 +109,8 @@ def _from_env(key: str, raw: str, default: Any) -> Any:
 
 
 def _type_ok(value: Any, default: Any) -> bool:
+    if default is None:  # a setting that is off unless given (GPT Academic's `proxies`)
+        return value is None or isinstance(value, dict)
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, float):
@@ -182,6 +184,10 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         'a dict of name -> "module.path:function", e.g. {"我的插件": "my_plugins.review:main"}',
     ),
     "AVAIL_LLM_MODELS": (lambda v: all(isinstance(m, str) for m in v), "a list of model identifiers"),
+    "GPT_ACADEMIC_FOLDER": (
+        lambda v: not v or (Path(v).expanduser() / "crazy_functions").is_dir(),
+        'the folder of a GPT Academic checkout (it holds crazy_functions/), e.g. "/home/me/gpt_academic"',
+    ),
 }
 
 

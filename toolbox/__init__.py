@@ -5,7 +5,12 @@ Same names and meanings as GPT Academic's `toolbox`, written over LocalScholar's
 keys, proxies, small text helpers).
 """
 
+from shared_utils.advanced_markdown_format import format_io
+from shared_utils.config_loader import read_single_conf_with_lru_cache, set_conf, set_multi_conf
+from shared_utils.handle_upload import extract_archive, file_manifest_filter_type, html_local_file, html_local_img
+
 from .folders import (
+    check_repeat_upload,
     default_user_name,
     del_outdated_uploads,
     disable_auto_promotion,
@@ -19,6 +24,7 @@ from .folders import (
     get_pictures_list,
     get_upload_folder,
     get_user,
+    have_any_recent_upload_files,
     have_any_recent_upload_image_files,
     is_the_upload_folder,
     map_file_to_sha256,
@@ -61,6 +67,8 @@ from .ui import (
 )
 
 __all__ = [
+    "check_repeat_upload",
+    "have_any_recent_upload_files",
     "CatchException",
     "ChatBotWithCookies",
     "DummyWith",
@@ -76,9 +84,12 @@ __all__ = [
     "encode_image",
     "error_line",
     "every_image_file_in_path",
+    "extract_archive",
     "file_already_in_downloadzone",
+    "file_manifest_filter_type",
     "find_free_port",
     "find_recent_files",
+    "format_io",
     "gen_time_str",
     "generate_file_link",
     "get_conf",
@@ -89,6 +100,8 @@ __all__ = [
     "get_upload_folder",
     "get_user",
     "have_any_recent_upload_image_files",
+    "html_local_file",
+    "html_local_img",
     "is_any_api_key",
     "is_the_upload_folder",
     "map_file_to_sha256",
@@ -96,9 +109,12 @@ __all__ = [
     "objdump",
     "objload",
     "promote_file_to_downloadzone",
+    "read_single_conf_with_lru_cache",
     "regular_txt_to_markdown",
     "report_exception",
     "select_api_key",
+    "set_conf",
+    "set_multi_conf",
     "to_markdown_tabs",
     "trimmed_format_exc",
     "trimmed_format_exc_markdown",

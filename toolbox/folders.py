@@ -179,6 +179,18 @@ def have_any_recent_upload_image_files(chatbot, pop: bool = False):
     return (True, pictures) if pictures else (False, None)
 
 
+def have_any_recent_upload_files(chatbot) -> bool:
+    """Whether the user handed files to this run within the last five minutes."""
+    recent = chatbot.get_cookies().get("most_recent_uploaded") if chatbot else None
+    return bool(recent) and time.time() - recent["time"] < 300
+
+
+def check_repeat_upload(new_pdf_path: str, pdf_hash: str):
+    """(True, its folder) when an earlier run of this user left a project tagged `<pdf_hash>.tag`; else (False, None)."""
+    tags = sorted(Path(get_log_folder(plugin_name=None)).rglob(f"{pdf_hash}.tag"))
+    return (True, str(tags[0].parent)) if tags else (False, None)
+
+
 def every_image_file_in_path(chatbot):
     recent = chatbot.get_cookies().get("most_recent_uploaded") if chatbot is not None else None
     pictures = get_pictures_list(recent["path"]) if recent else []

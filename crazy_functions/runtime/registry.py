@@ -10,9 +10,13 @@ is first built, and a plugin imports its heavy libraries (PyMuPDF, python-docx) 
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from request_llms.text import Text
 
@@ -87,24 +91,67 @@ def built_in_plugins() -> tuple[Plugin, ...]:
     return tuple(importlib.import_module(f"crazy_functions.{name}").PLUGIN for name in MODULES)
 
 
+def join_gpt_academic(folder: str) -> None:
+    """Let CUSTOM_PLUGINS name GPT Academic's plugin files where they are, in a GPT Academic checkout.
+
+    Its `crazy_functions` and `shared_utils` folders join ours (ours are searched first, so its plugins get
+    LocalScholar's helpers), and its other top-level modules become importable after LocalScholar's own.
+    """
+    if not folder:
+        return
+    import crazy_functions
+    import shared_utils
+
+    root = Path(folder).expanduser().resolve()
+    for package in (crazy_functions, shared_utils):
+        extra = root / package.__name__
+        if extra.is_dir() and str(extra) not in package.__path__:
+            package.__path__.append(str(extra))
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+
+
 def custom_plugins(config) -> tuple[Plugin, ...]:
     """The user's own plugins from CUSTOM_PLUGINS (name -> "module.path:function"), each imported when listed.
 
     A plugin that cannot be imported is listed with a run function that says why, in one line: its module is
     missing (a CUSTOM_PLUGINS mistake), it needs a name LocalScholar does not provide, or a package to install.
     """
+    join_gpt_academic(config["GPT_ACADEMIC_FOLDER"])
     found = []
     for i, (name, target) in enumerate(config["CUSTOM_PLUGINS"].items()):
         module, _, function = target.partition(":")
+        fields: tuple[Field, ...] = ()
         try:
             run = getattr(importlib.import_module(module), function)
+            if isinstance(run, type):  # GPT Academic's plugin class (plugin_template)
+                run, fields = _from_class(run)
             about_zh, about_en = f"自定义插件：{target}", f"Your plugin: {target}"
         except Exception as exc:  # whatever the plugin's module raises while it loads: one line, never a crash
             why = why_not_loaded(target, exc)
             run = _cannot_load(why)
             about_zh, about_en = why.zh, why.en
-        found.append(Plugin(f"custom-{i}", name, name, "custom", about_zh, about_en, run))
+        found.append(Plugin(f"custom-{i}", name, name, "custom", about_zh, about_en, run, fields=fields))
     return tuple(found)
+
+
+def _from_class(cls: type) -> tuple[Callable, tuple[Field, ...]]:
+    """A GPT Academic plugin class as a run function, and its menu's arguments (but the input box) as fields."""
+    menu = {key: json.loads(value) for key, value in cls().define_arg_selection_menu().items()}
+    fields = tuple(
+        Field(key, arg.get("title") or key, arg.get("title") or key, str(arg.get("default_value", "")))
+        for key, arg in menu.items()
+        if key != "main_input"
+    )
+    first = next(iter(inspect.signature(cls.execute).parameters), "")
+
+    def run(txt, llm_kwargs, plugin_kwargs, chatbot, history, *args):
+        for field in fields:  # GPT Academic fills every argument, with its default when left empty
+            plugin_kwargs.setdefault(field.key, field.default)
+        execute = cls().execute if first == "self" else cls.execute  # its examples define execute without self
+        yield from execute(txt, llm_kwargs, plugin_kwargs, chatbot, history, *args)
+
+    return run, fields
 
 
 def why_not_loaded(target: str, exc: Exception) -> Text:

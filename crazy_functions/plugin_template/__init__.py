@@ -1,0 +1,1 @@
+"""GPT Academic's class-based plugins (`crazy_functions.plugin_template`)."""

@@ -1,0 +1,16 @@
+"""GPT Academic's path check for files a plugin opens on a user's behalf."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crazy_functions.runtime.files import inside
+from toolbox.folders import _home, _user
+from toolbox.ui import FriendlyException
+
+
+def validate_path_safety(path_or_url: str, user: str) -> bool:
+    """True when `path_or_url` lies in `user`'s own folders; raises FriendlyException otherwise."""
+    if inside(Path(path_or_url), _home(_user(user))):
+        return True
+    raise FriendlyException(f"不允许访问该路径：{path_or_url} / This path is not yours to read: {path_or_url}")
