@@ -49,11 +49,14 @@ class Config(Mapping[str, Any]):
         return language(self._values["LANGUAGE"])
 
 
+LOWERCASE_KEYS = ("proxies",)  # GPT Academic's one setting in lower case
+
+
 def defaults(root: Path = ROOT) -> dict[str, Any]:
     spec = importlib.util.spec_from_file_location("_localscholar_defaults", root / "config.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {k: v for k, v in vars(module).items() if k.isupper()}
+    return {k: v for k, v in vars(module).items() if k.isupper() or k in LOWERCASE_KEYS}
 
 
 def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
@@ -97,7 +100,7 @@ def _from_env(key: str, raw: str, default: Any) -> Any:
             return int(raw)
         if isinstance(default, float):
             return float(raw)
-        if isinstance(default, (list, dict)):
+        if isinstance(default, (list, dict)) or default is None:
             return json.loads(raw)
     except (ValueError, json.JSONDecodeError):
         kind = "JSON" if isinstance(default, (list, dict)) else type(default).__name__

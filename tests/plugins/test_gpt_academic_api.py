@@ -1,0 +1,189 @@
+"""GPT Academic's plugin API with its meanings: folders per user, clipping, splitting, plugin classes, and a
+GPT Academic checkout's plugin folder named in CUSTOM_PLUGINS. No server is needed."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from crazy_functions.crazy_utils import get_files_from_everything, get_plugin_arg, input_clipping, try_install_deps
+from crazy_functions.pdf_fns.breakdown_txt import breakdown_text_to_satisfy_token_limit
+from crazy_functions.runtime.registry import plugin_named
+from crazy_functions.runtime.session import PluginChatbot, stepped
+from request_llms.config_loader import get_config, load_config
+from request_llms.messages import estimate_tokens
+from tests.support.plugin_support import drive
+from toolbox import (
+    disable_auto_promotion,
+    gen_time_str,
+    get_conf,
+    get_log_folder,
+    get_user,
+    is_the_upload_folder,
+    promote_file_to_downloadzone,
+    select_api_key,
+    write_history_to_file,
+    zip_result,
+)
+
+TEXT = "\n\n".join(f"Paragraph {i}. " + "The quick brown fox jumps over the lazy dog. " * (i % 7 + 1) for i in range(60))
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    def configure(**values) -> object:
+        private = tmp_path / "config_private.py"
+        lines = [f'DATA_DIR = "{tmp_path / "data"}"'] + [f"{key} = {value!r}" for key, value in values.items()]
+        private.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
+        get_config.cache_clear()
+        return get_config()
+
+    yield configure
+    get_config.cache_clear()
+
+
+def test_helpers_without_a_user_write_into_the_folders_of_the_user_whose_run_is_going_on(settings, tmp_path):
+    settings()
+    found = {}
+
+    def plugin(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+        report = write_history_to_file(["question", "answer"], file_basename=f"r-{gen_time_str()}.md")
+        found["report"], found["log"] = report, get_log_folder(get_user(chatbot), plugin_name="mine")
+        found["zip"] = zip_result(found["log"])
+        found["offered"] = promote_file_to_downloadzone(report, chatbot=chatbot)
+        yield chatbot, history, "ok"
+
+    alice = PluginChatbot(out_dir=tmp_path / "out-a", user="user:alice")
+    list(stepped(plugin("", {}, {}, alice, [], "", None), alice))
+    users = tmp_path / "data" / "users"
+    assert Path(found["report"]).is_relative_to(users) and Path(found["log"]).is_relative_to(users)
+    assert Path(found["report"]).parent.parent == Path(found["log"]).parent  # the same user's logs
+    assert Path(found["report"]).read_text(encoding="utf-8").splitlines()[1] == "## question"
+    assert Path(found["zip"]).exists() and Path(found["zip"]).is_relative_to(users)
+    assert Path(found["offered"]).parent == tmp_path / "out-a" and alice.outputs == [Path(found["offered"])]
+    assert alice.get_cookies()["files_to_promote"] == [found["offered"]]
+    disable_auto_promotion(alice)
+    assert alice.outputs == [] and alice.get_cookies()["files_to_promote"] == []
+
+    bob = PluginChatbot(out_dir=tmp_path / "out-b", user="user:bob")
+    list(stepped(plugin("", {}, {}, bob, [], "", None), bob))
+    assert Path(found["log"]).parent != Path(get_log_folder("user:alice", plugin_name="mine")).parent
+    assert not is_the_upload_folder(found["log"]) and not is_the_upload_folder("/etc")
+
+
+def test_input_clipping_cuts_the_longest_text_first_and_keeps_a_short_input_whole():
+    history = ["short question", "a long answer " * 400, "another question", "x" * 90]
+    inputs = "Summarise the conversation."
+    clipped, kept, flags = input_clipping(inputs, history, 300, return_clip_flags=True)
+    assert clipped == inputs and flags["mode"] == "only-history"
+    assert sum(estimate_tokens(h) for h in kept) + len(kept) - 1 <= 300 - estimate_tokens(inputs)
+    assert kept[0] == "short question" and len(kept[1]) < len(history[1])
+    long_input = "words " * 2000
+    clipped, kept = input_clipping(long_input, ["tiny"], 500)
+    assert flags["original_full_token_num"] > 300 and estimate_tokens(clipped) + estimate_tokens(kept[0]) <= 500
+    assert long_input.startswith(clipped)
+
+
+def test_breakdown_txt_cuts_at_paragraphs_within_the_limit_and_loses_nothing(settings):
+    settings()
+    pieces = breakdown_text_to_satisfy_token_limit(TEXT, 200, llm_model="a-model-not-configured")
+    assert len(pieces) > 3 and all(estimate_tokens(piece) <= 200 for piece in pieces)
+    assert "".join(pieces).split() == TEXT.split()
+    assert all(piece.rstrip().endswith(".") for piece in pieces)  # whole sentences
+
+
+def test_the_other_helpers_answer_as_gpt_academics_do(settings, tmp_path):
+    config = settings(MULTI_QUERY_LLM_MODELS="ollama-a&ollama-b", GROBID_URLS=[], proxies={"https": "http://127.0.0.1:1"})
+    assert get_conf("MULTI_QUERY_LLM_MODELS") == "ollama-a&ollama-b" and get_conf("DEFAULT_WORKER_NUM") == 8
+    assert config["proxies"] == {"https": "http://127.0.0.1:1"} and get_conf("ARXIV_CACHE_DIR")
+    kwargs = {"empty": "", "set": "x"}
+    assert get_plugin_arg(kwargs, "empty", "d") == "d" and get_plugin_arg(kwargs, "set", "d") == "x" and "empty" not in kwargs
+    with pytest.raises(RuntimeError, match="No API key for gpt-4o"):
+        select_api_key("", "gpt-4o")
+    with pytest.raises(ModuleNotFoundError, match="pip install zhipuai"):
+        try_install_deps(["zhipuai"])
+    with pytest.raises(ConnectionRefusedError, match="not fetched"):
+        get_files_from_everything("https://arxiv.org/pdf/1706.03762", type=".pdf")
+    (tmp_path / "p" / "sub").mkdir(parents=True)
+    (tmp_path / "p" / "sub" / "a.md").write_text("# a", encoding="utf-8")
+    assert get_files_from_everything(str(tmp_path / "p"), type=".md") == (
+        True,
+        [str(tmp_path / "p/sub/a.md")],
+        str(tmp_path / "p"),
+    )
+    assert get_files_from_everything(str(tmp_path / "p"), type=".pdf") == (False, [], str(tmp_path / "p"))
+
+
+CHECKOUT_PLUGIN = """
+from toolbox import CatchException, update_ui
+from crazy_functions.crazy_utils import get_plugin_arg
+from crazy_functions.plugin_template.plugin_class_template import GptAcademicPluginTemplate, ArgProperty
+from crazy_functions.Sibling_Helpers import shout
+from shared_utils.colorful import sprint亮黄
+import crazy_functions.crazy_utils as utils
+
+
+@CatchException
+def 工具(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+    chatbot.append([txt, shout(get_plugin_arg(plugin_kwargs, "advanced_arg", "none")) + " " + utils.__file__])
+    yield from update_ui(chatbot=chatbot, history=history)
+
+
+class 工具_Wrap(GptAcademicPluginTemplate):
+    def define_arg_selection_menu(self):
+        return {
+            "main_input": ArgProperty(title="输入", description="", default_value="", type="string").model_dump_json(),
+            "file_name": ArgProperty(title="文件名", description="", default_value="report", type="string").model_dump_json(),
+        }
+
+    def execute(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+        chatbot.append([txt, "file_name=" + plugin_kwargs["file_name"] + " " + sprint亮黄("x")])
+        yield from update_ui(chatbot=chatbot, history=history)
+"""
+
+
+def test_a_checkouts_plugins_load_from_its_folder_with_its_own_modules_and_ours_first(tmp_path, monkeypatch):
+    checkout = tmp_path / "gpt_academic"
+    (checkout / "crazy_functions").mkdir(parents=True)
+    (checkout / "crazy_functions" / "My_Tool.py").write_text(CHECKOUT_PLUGIN, encoding="utf-8")
+    (checkout / "crazy_functions" / "Sibling_Helpers.py").write_text("def shout(s):\n    return s.upper()\n", encoding="utf-8")
+    (checkout / "crazy_functions" / "crazy_utils.py").write_text(
+        "raise ImportError('the checkout’s own copy')\n", encoding="utf-8"
+    )
+    private = tmp_path / "config_private.py"
+    private.write_text(
+        f'GPT_ACADEMIC_FOLDER = "{checkout}"\n'
+        'CUSTOM_PLUGINS = {"工具": "crazy_functions.My_Tool:工具", "类": "crazy_functions.My_Tool:工具_Wrap"}\n',
+        encoding="utf-8",
+    )
+    config = load_config(private=private, environ={})
+    tool, wrapped = plugin_named("custom-0", config), plugin_named("custom-1", config)
+    chatbot = PluginChatbot(out_dir=tmp_path / "out", config=config)
+    drive(tool.run, "hi", {"llm_model": "x"}, chatbot, {"advanced_arg": "loud"})
+    answer = chatbot[-1][1]
+    assert answer.startswith("LOUD ") and answer.endswith(str(Path("crazy_functions/crazy_utils.py").resolve()))
+    assert [(f.key, f.zh, f.default) for f in wrapped.fields] == [("file_name", "文件名", "report")]
+    chatbot = PluginChatbot(out_dir=tmp_path / "out", config=config)
+    drive(wrapped.run, "go", {"llm_model": "x"}, chatbot, {})
+    assert chatbot[-1] == ["go", "file_name=report \033[1;33mx\033[0m"]
+
+
+def test_a_missing_checkout_folder_is_a_configuration_error(tmp_path):
+    private = tmp_path / "config_private.py"
+    private.write_text(f'GPT_ACADEMIC_FOLDER = "{tmp_path / "nowhere"}"\n', encoding="utf-8")
+    with pytest.raises(Exception, match="GPT_ACADEMIC_FOLDER"):
+        load_config(private=private, environ={})
+
+
+def test_a_zip_handed_over_is_unpacked_where_the_plugin_looks(tmp_path):
+    from crazy_functions.runtime.files import hand_over
+
+    archive = tmp_path / "home" / "uploads" / "proj.zip"
+    archive.parent.mkdir(parents=True)
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("a/b.md", "# b")
+    folder = hand_over("", tmp_path / "home", [archive], tmp_path / "home" / "runs" / "r")
+    assert get_files_from_everything(folder, type=".md")[1] == [str(Path(folder) / "proj" / "a" / "b.md")]
