@@ -4,23 +4,31 @@
 else from the fonts: lines clearly larger than the body text, or short bold numbered lines such as
 "2.1 Method". Lines repeated at the top or bottom of most pages (running headers, footers) and bare
 page numbers are dropped; a paragraph's lines are joined (words hyphenated at a line end made whole)
-and paragraphs are separated by a blank line. `split_references` cuts off the bibliography.
+and paragraphs are separated by a blank line. A new paragraph starts where the space above a line is
+clearly larger than the page's usual space between lines (measured, so double-spaced manuscripts read
+as single-spaced papers do), or at an indented line or after a short one that ends a sentence. Control
+characters and other debris of the text layer are dropped (tidy.clean_text). `split_references` cuts
+off the bibliography.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from statistics import median
 
 from ..runtime.errors import PluginInputError
+from .tidy import clean_text
 
 MARGIN = 0.1  # running headers and footers sit in the top and bottom tenth of a page
 REPEATED_SHARE = 0.4  # ... and come back on at least this share of the pages (two at least)
 HEADING_SCALE = 1.15  # a heading's font is at least this much larger than the body's
 MIN_CHARS_PER_PAGE = 20  # less text than this per page on average: a scan without a text layer
 MAX_HEADING_CHARS = 150
+MIN_GAPS = 4  # line pairs a page needs to measure its own line spacing; fewer: the document's is used
 
 _NUMBERED = re.compile(r"^((?:\d+\.)*\d+|[IVX]{1,5}|[A-H])\.?\s+\S")
 _SECTION_NAMES = re.compile(
@@ -29,6 +37,7 @@ _SECTION_NAMES = re.compile(
     re.IGNORECASE,
 )
 _PAGE_NUMBER = re.compile(r"^(page\s*)?[-–—\s]*(\d{1,4}|[ivxlc]{1,6})[-–—\s]*((of|/)\s*\d{1,4})?$", re.IGNORECASE)
+_HYPHENATED = re.compile(r"[^\W\d_][-\xad]$")  # a word cut at the line's end
 _SENTENCE_END = re.compile(r"[.!?:;。！？：；”\"']$")
 _ITEM = re.compile(r"^(\[\d{1,3}\]|[•▪◦‣∙·–-]\s|\(?\d{1,3}[.)]\s)")  # a reference or list entry
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -116,13 +125,13 @@ def _page_lines(page, number: int) -> list[_Line]:
             if abs(line["dir"][1]) > 0.1:  # rotated text: margin stamps, rotated tables
                 continue
             spans = [span for span in line["spans"] if span["text"]]
-            text = "".join(span["text"] for span in spans).replace("\xa0", " ").strip()
+            text = clean_text("".join(span["text"] for span in spans).replace("\xa0", " ")).strip()
             if not text:
                 continue
             weights = Counter()
             for span in spans:
                 weights[round(span["size"], 1)] += len(span["text"].strip())
-            visible = [span for span in spans if span["text"].strip()]
+            visible = [span for span in spans if clean_text(span["text"]).strip()]
             bold = all(span["flags"] & 16 or re.search(r"bold|black|heavy", span["font"], re.I) for span in visible)
             x0, y0, x1, y1 = line["bbox"]
             size = weights.most_common(1)[0][0]
@@ -220,28 +229,60 @@ def _mark_from_outline(lines: list[_Line], toc: list) -> None:
 
 
 def _join(left: str, right: str) -> str:
-    if re.search(r"[^\W\d_][-\xad]$", left) and right[:1].islower():
+    """Two lines of one paragraph as one: "improve-" "ments" -> "improvements"; "GPT-" "4", "Llama-2-" "7B" and
+    "state-of-the-" "art" keep their hyphen (a capital or a digit beside it, or a compound); CJK joins without a space."""
+    if left.endswith("\xad"):
         return left[:-1] + right
+    if re.search(r"[^\W_]-$", left) and right[:1].isalnum():
+        word = left[:-1].rsplit(None, 1)[-1]
+        if left[-2].islower() and right[:1].islower() and "-" not in word:
+            return left[:-1] + right
+        return left + right
     if _CJK.search(left[-1:]) and _CJK.search(right[:1]):
         return left + right
     return f"{left} {right}"
 
 
-def _starts_paragraph(prev: _Line, line: _Line) -> bool:
-    """Whether `line` begins a new paragraph after `prev`."""
+def _usual_gaps(lines: list[_Line]) -> dict[tuple[int, float], float]:
+    """The usual space between two lines of one paragraph, per page and font size: the median over the lines that
+    follow each other in one column (single spacing: about 0; double spacing: most of a line's height)."""
+    gaps: dict[tuple[int, float], list[float]] = defaultdict(list)
+    for prev, line in pairwise(lines):
+        if line.level or prev.level or line.page != prev.page or line.size != prev.size:
+            continue
+        gap = line.y0 - prev.y1
+        if -0.5 * prev.height <= gap < 2 * prev.height and abs(line.x0 - prev.x0) < 6 * prev.size:
+            gaps[(line.page, line.size)].append(gap)
+    by_size: dict[float, list[float]] = defaultdict(list)
+    for (_, size), found in gaps.items():
+        by_size[size] += found
+    usual = {key: median(found) for key, found in gaps.items() if len(found) >= MIN_GAPS}
+    for page, size in {(line.page, line.size) for line in lines} - usual.keys():  # few lines on the page: the document's
+        if by_size.get(size):
+            usual[(page, size)] = median(by_size[size])
+    return usual
+
+
+def _starts_paragraph(prev: _Line, line: _Line, usual_gap: float = 0.0) -> bool:
+    """Whether `line` begins a new paragraph after `prev`, `usual_gap` being the page's space between lines."""
+    if _HYPHENATED.search(prev.text) and line.text[:1].islower():
+        return False  # a word goes on
     ended = bool(_SENTENCE_END.search(prev.text))
     flowing = line.page == prev.page and -0.5 * prev.height <= line.y0 - prev.y1 and abs(line.x0 - prev.x0) < 6 * prev.size
     if not flowing:  # a new page or column: the paragraph goes on if its sentence does
         return ended or not (line.text[:1].islower() or prev.text.endswith(("-", ",")))
-    gap = line.y0 - prev.y1
-    if gap > 0.7 * prev.height or (line.block != prev.block and gap > 0.3 * prev.height):
+    gap, usual = line.y0 - prev.y1, max(usual_gap, 0.0)
+    if gap > max(0.7 * prev.height, usual + 0.5 * prev.height):
+        return True
+    if line.block != prev.block and gap > max(0.3 * prev.height, usual + 0.3 * prev.height):
         return True
     indented = line.x0 > prev.x0 + 0.8 * prev.size
-    short = prev.x1 < prev.block_right - 3 * prev.size
+    short = prev.x1 < max(prev.block_right, line.block_right) - 3 * prev.size
     return ended and (indented or short or bool(_ITEM.match(line.text)))
 
 
 def _assemble(lines: list[_Line]) -> str:
+    usual = _usual_gaps(lines)
     paragraphs: list[str] = []
     current, prev = "", None
     for line in lines:
@@ -256,7 +297,7 @@ def _assemble(lines: list[_Line]) -> str:
                 paragraphs.append(f"{'#' * line.level} {line.text}")
             current, prev = "", line
             continue
-        if current and prev is not None and not _starts_paragraph(prev, line):
+        if current and prev is not None and not _starts_paragraph(prev, line, usual.get((prev.page, prev.size), 0.0)):
             current = _join(current, line.text)
         else:
             if current:

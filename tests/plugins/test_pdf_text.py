@@ -1,13 +1,26 @@
 """A paper's PDF read as Markdown-ish text: headings found, running headers and page numbers gone,
-lines joined into paragraphs, references cut off; scanned, damaged and locked PDFs refused clearly."""
+lines joined into paragraphs (single- or double-spaced), words cut at line ends made whole, debris of
+the text layer dropped, references cut off; scanned, damaged and locked PDFs refused clearly."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from crazy_functions.documents.pdf_text import read_pdf, split_references
+from crazy_functions.documents.tidy import clean_text
 from crazy_functions.runtime.errors import PluginInputError
-from tests.support.documents import PROSE, REFERENCES, RUNNING_HEADER, TITLE, make_paper
+from tests.support.documents import (
+    MANUSCRIPT,
+    PROSE,
+    REFERENCES,
+    RUNNING_HEADER,
+    TITLE,
+    make_manuscript,
+    make_paper,
+    make_pdf_with_debris,
+)
 
 
 def test_a_paper_becomes_markdown_with_headings_and_without_running_headers(tmp_path):
@@ -23,6 +36,30 @@ def test_a_paper_becomes_markdown_with_headings_and_without_running_headers(tmp_
     assert intro.startswith("Language models") and intro.endswith("notation."), "a paragraph's lines were not joined"
     results = text.split("## 3 Results\n\n", 1)[1]
     assert results.split("\n\n")[:2] == [(PROSE * 2).strip(), "A second paragraph ends the results."]
+
+
+def test_a_double_spaced_manuscript_reads_as_its_paragraphs_with_whole_words(tmp_path):
+    import pymupdf
+
+    path = make_manuscript(tmp_path / "manuscript.pdf")
+    with pymupdf.open(path) as doc:
+        layer = "".join(page.get_text() for page in doc)
+    cut = re.findall(r"([a-z]+)-\n([a-z]+)", layer)
+    assert len(cut) >= 5 and "Llama-2-\n7B" in layer, "the PDF does not hyphenate words at line ends"
+    text = read_pdf(path)
+    paragraphs = text.strip().split("\n\n")
+    assert paragraphs[0] == "## 2 Methods"
+    assert paragraphs[1:] == MANUSCRIPT, "the lines were not joined into their paragraphs, or a word stayed cut"
+    assert all(f"{head}{tail}" in text for head, tail in cut)
+    assert "state-of-the-art" in text and "Llama-2-7B" in text and "GPT-4" in text
+
+
+def test_debris_of_a_broken_text_layer_does_not_reach_the_text(tmp_path):
+    text = read_pdf(make_pdf_with_debris(tmp_path / "debris.pdf"))
+    assert "Control codes of an old encoder stay out of the text." in text
+    assert "A bullet mapped into the private use area, and an efficient ligature." in text
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\ufb00-\ufb06]", text)
+    assert clean_text("a\ufffdb\x85c\td\ne\ufb01") == "abc\td\nefi"
 
 
 def test_the_outline_gives_headings_the_fonts_do_not_show(tmp_path):
