@@ -4,7 +4,8 @@ The zip is unpacked safely; source files of common languages are picked (binarie
 and build folders, and files over MAX_FILE_BYTES are skipped and counted). Each file is noted in
 parallel (a long file in pieces cut to the model's window, noted under the file's name); the notes
 are merged in rounds until they fit one request, which writes the overview. The Markdown file holds
-the overview and every note; a stopped or failed run still writes the notes that were finished.
+the overview and every note; a stopped or failed run still writes the notes that were finished. A
+code fence an answer leaves open is closed where the answer ends (documents.tidy.close_fences).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from toolbox import CatchException, update_ui
 
+from .documents.tidy import close_fences
 from .runtime.files import files_of_type, read_text, unpack_zip
 from .runtime.parallel import Piece, ask_in_parallel, failures
 from .runtime.pieces import Sizer, sizer_for
@@ -217,11 +219,16 @@ def plan_notes(project: Project, prompts: Prompts, system: str, focus: str, llm_
     return sizer
 
 
+def _answer(piece: Piece) -> str:
+    """A model's answer as it goes into a Markdown file: trimmed, with a code fence it left open closed."""
+    return close_fences(piece.answer.strip())
+
+
 def notes_text(project: Project) -> str:
     """The finished notes, each under its file's path, for the overview request."""
     blocks = []
     for source in project.files:
-        answers = [piece.answer.strip() for piece in source.pieces if piece.done]
+        answers = [_answer(piece) for piece in source.pieces if piece.done]
         if answers:
             blocks.append(f"### `{source.path}`\n" + "\n".join(answers))
     return "\n\n".join(blocks)
@@ -273,7 +280,7 @@ def explain_project(
         yield from ask_in_parallel(chatbot, history, merged, llm_kwargs, system, count=merge.counter.count, heading=heading)
         if not _all_done(chatbot, merged):
             return project
-        notes = "\n\n".join(piece.answer.strip() for piece in merged)
+        notes = "\n\n".join(_answer(piece) for piece in merged)
     else:
         notes = final.split(notes)[0]  # still too long after every round: the overview uses what fits
     project.overview = Piece(
@@ -306,7 +313,7 @@ def render(project: Project, model: str, zh: bool) -> str:
     lines = [f"# {'项目概览' if zh else 'Overview'}: {project.name}", "", f"*{model} · {time.strftime('%Y-%m-%d %H:%M')}*", ""]
     lines += [f"> {skipped_line(project, zh)}", ""]
     if project.complete:
-        lines += [project.overview.answer.strip(), ""]
+        lines += [_answer(project.overview), ""]
     else:
         done = sum(source.done for source in project.files)
         lines += [
@@ -327,7 +334,7 @@ def render(project: Project, model: str, zh: bool) -> str:
         for i, piece in finished:
             if len(source.pieces) > 1:
                 lines += [f"**{i + 1}/{len(source.pieces)}**", ""]
-            lines += [piece.answer.strip(), ""]
+            lines += [_answer(piece), ""]
         if finished and len(finished) < len(source.pieces):
             lines += [
                 f"*（{len(source.pieces) - len(finished)} 段未完成）*"
@@ -341,7 +348,7 @@ def render(project: Project, model: str, zh: bool) -> str:
 def _closing(chatbot, project: Project) -> str:
     say = chatbot.say
     if project.complete:
-        return project.overview.answer.strip()
+        return _answer(project.overview)
     done = sum(source.done for source in project.files)
     why = say(zh="已停止", en="Stopped") if chatbot.stopped else say(zh="部分请求失败", en="Some requests failed")
     line = say(

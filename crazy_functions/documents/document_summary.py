@@ -1,7 +1,8 @@
 """Summarising uploaded documents (PDF papers, Word files): the shared body of those plugins.
 
 Each file: its text, notes on each piece in parallel, one synthesis; a Markdown file with the
-synthesis and the notes. A run that was stopped or lost a piece still writes the notes it has.
+synthesis and the notes, each note titled by the sections of its piece. A run that was stopped or lost
+a piece still writes the notes it has.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from toolbox import update_ui
 from ..runtime.parallel import DONE, failures
 from .paper_prompts import paper_prompts
 from .summarise import Summary, summarise
+from .tidy import close_fences
 
 
 def _report(summary: Summary, title: str, model: str, lang: str) -> str:
@@ -36,7 +38,7 @@ def _report(summary: Summary, title: str, model: str, lang: str) -> str:
     lines += [f"## {'各部分笔记' if zh else 'Notes on each part'}", ""]
     for i, piece in enumerate(summary.pieces):
         if piece.state == DONE:
-            lines += [f"### {i + 1}", "", piece.answer.strip(), ""]
+            lines += [f"### {summary.note_title(i, lang)}", "", close_fences(piece.answer.strip()), ""]
     return "\n".join(lines)
 
 

@@ -2,18 +2,23 @@
 
 When the notes together are too long for one request, they are merged in rounds (a few notes at a
 time) until they fit. The pieces, the notes and the synthesis all come back, so a plugin writes out
-whatever was finished when the user pressed Stop or a piece failed.
+whatever was finished when the user pressed Stop or a piece failed. Each note knows the section
+headings of its piece (`note_title`), to be titled by them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from ..runtime.parallel import FAILED, Piece, ask_in_parallel
 from ..runtime.pieces import sizer_for
+from .tidy import close_fences
 
 MAX_MERGE_ROUNDS = 4
+MAX_TITLE_SECTIONS = 3
+_HEADING = re.compile(r"^(?:#{1,6}[ \t]+(?P<md>.*?)[ \t#]*|\\(?:sub)*section\*?\{(?P<tex>[^}\n]*)\}.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,15 @@ class Summary:
     synthesis: str = ""  # empty when the run stopped or a piece failed before the synthesis
     complete: bool = False
     final: Piece | None = None  # the synthesis request, once sent
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)  # per piece: see headings_of
+
+    def note_title(self, i: int, lang: str) -> str:
+        """The title of piece `i`'s note: the sections it covers ("2 Methods · 3 Results"), else its number."""
+        continued, names = self.sections[i] if i < len(self.sections) else ("", [])
+        shown = ([f"{continued}（续）" if lang == "zh" else f"{continued} (continued)"] if continued else []) + names
+        if not shown:
+            return str(i + 1)
+        return " · ".join(shown[:MAX_TITLE_SECTIONS]) + (" …" if len(shown) > MAX_TITLE_SECTIONS else "")
 
     @property
     def requests(self) -> list[Piece]:
@@ -43,7 +57,19 @@ class Summary:
 
     @property
     def notes(self) -> list[str]:
-        return [piece.answer.strip() for piece in self.pieces if piece.done]
+        return [close_fences(piece.answer.strip()) for piece in self.pieces if piece.done]
+
+
+def headings_of(parts: list[str]) -> list[tuple[str, list[str]]]:
+    """For each piece of a document: the section it continues ("" when it starts at a heading or before the
+    first), and the headings in it (Markdown `#` or LaTeX `\\section{}`)."""
+    found, current = [], ""
+    for part in parts:
+        names = [(m.group("md") or m.group("tex") or "").strip() for m in _HEADING.finditer(part)]
+        names = [name for name in names if name]
+        found.append(("" if _HEADING.match(part.lstrip()) else current, names))
+        current = names[-1] if names else current
+    return found
 
 
 def _numbered(notes: list[str]) -> str:
@@ -65,7 +91,7 @@ def summarise(
     say = chatbot.say
     sizer = sizer_for(llm_kwargs, config, system + prompts.note.format(title=title, i=999, n=999, text=""), note_tokens)
     parts = sizer.split(text)
-    summary = Summary()
+    summary = Summary(sections=headings_of(parts))
     summary.pieces = [
         Piece(prompts.note.format(title=title, i=i + 1, n=len(parts), text=part), max_tokens=sizer.answer_tokens)
         for i, part in enumerate(parts)
@@ -95,5 +121,5 @@ def summarise(
     yield from ask_in_parallel(chatbot, history, [last], llm_kwargs, system, count=final.counter.count, heading=heading)
     summary.final = last
     if last.done:
-        summary.synthesis, summary.complete = last.answer.strip(), True
+        summary.synthesis, summary.complete = close_fences(last.answer.strip()), True
     return summary

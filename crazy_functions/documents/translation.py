@@ -3,7 +3,8 @@
 Code (fenced, indented, inline), maths, link targets, images, HTML tags and front matter never reach
 the model: `protect` turns each into a placeholder such as ⟦3⟧, and `Protected.restore` puts it back
 after the translation. `translate_parts` translates the pieces in parallel; a piece whose placeholders
-do not all come back keeps its original text.
+do not all come back, or whose headings (their number and levels) differ from the original's, keeps its
+original text, with a notice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from toolbox import update_ui
 
 from ..runtime.parallel import DONE, Piece, ask_in_parallel, failures
 from ..runtime.pieces import Sizer, sizer_for
+from .tidy import close_fences, heading_levels
 
 ANSWER_RATIO = 1.3  # a translation takes about as many tokens as its source, a little more for some languages
 ANSWER_FIXED = 32  # tokens on top of the ratio, for a short piece's answer
@@ -172,19 +174,38 @@ def has_text(text: str) -> bool:
     return bool(re.search(r"[^\W\d_]", PLACEHOLDER.sub("", text)))
 
 
-def settle_answer(source: str, answer: str, blocks: set[int]) -> str | None:
-    """The model's translation of `source`, tidied; None when it lost, added or repeated a placeholder."""
+def _tidy(answer: str) -> str:
+    """The model's answer without what it may wrap a translation in: a code fence, a preface."""
     text = PLACEHOLDER.sub(lambda m: f"⟦{m.group(1)}⟧", answer.strip())
     fenced = re.match(r"\A```[\w-]*[ \t]*\n([\s\S]*?)\n```\Z", text)
     if fenced:  # the model wrapped its answer in a code fence
         text = fenced.group(1).strip()
-    text = re.sub(r"\A(?:here is|here's|以下是|译文|翻译)[^\n]{0,60}[:：]\s*\n+", "", text, flags=re.IGNORECASE)
+    return re.sub(r"\A(?:here is|here's|以下是|译文|翻译)[^\n]{0,60}[:：]\s*\n+", "", text, flags=re.IGNORECASE)
+
+
+LOST_MARKUP, LOST_HEADINGS = "markup", "headings"
+
+
+def answer_fault(source: str, answer: str) -> str | None:
+    """Why the answer cannot replace `source`: LOST_MARKUP (empty, or a placeholder lost, added or repeated),
+    LOST_HEADINGS (not the same headings at the same levels); None when it can."""
+    text = _tidy(answer)
     if not text or Counter(PLACEHOLDER.findall(text)) != Counter(PLACEHOLDER.findall(source)):
+        return LOST_MARKUP
+    if heading_levels(text) != heading_levels(source):
+        return LOST_HEADINGS
+    return None
+
+
+def settle_answer(source: str, answer: str, blocks: set[int]) -> str | None:
+    """The model's translation of `source`, tidied; None when answer_fault finds a fault."""
+    if answer_fault(source, answer):
         return None
+    text = _tidy(answer)
     for n in PLACEHOLDER.findall(source):
         if int(n) in blocks:  # a code block or front matter keeps a line of its own
             text = re.sub(rf"[ \t]*⟦{n}⟧[ \t]*", f"\n\n⟦{n}⟧\n\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = close_fences(re.sub(r"\n{3,}", "\n\n", text).strip())
     lead = source[: len(source) - len(source.lstrip())]
     trail = source[len(source.rstrip()) :]
     return lead + text + trail
@@ -242,6 +263,7 @@ class Translation:
     texts: list[str]
     pieces: list[Piece | None]  # None: nothing to translate in that part (only code, maths, markup)
     lost_markup: list[int] = field(default_factory=list)  # numbers (from 1, among the pieces sent) that lost a placeholder
+    lost_headings: list[int] = field(default_factory=list)  # ... whose headings differ from the original's
     done_parts: set[int] = field(default_factory=set)  # indexes of the parts that hold a translation
 
     @property
@@ -273,11 +295,11 @@ def translate_parts(
     for i, (part, piece) in enumerate(zip(parts, pieces, strict=True)):
         if piece is None or piece.state != DONE:
             continue
-        text = settle_answer(part, piece.answer, blocks)
-        if text is None:
-            result.lost_markup.append(sent.index(piece) + 1)
+        fault = answer_fault(part, piece.answer)
+        if fault:
+            (result.lost_headings if fault == LOST_HEADINGS else result.lost_markup).append(sent.index(piece) + 1)
         else:
-            result.texts[i] = text
+            result.texts[i] = settle_answer(part, piece.answer, blocks)
             result.done_parts.add(i)
     return result
 
@@ -300,6 +322,15 @@ def outcome_note(result: Translation, chatbot, saved_names: str) -> str:
             say(
                 zh=f"第 {numbers} 段的译文丢了代码、公式或链接的占位符，这些段保留原文。",
                 en=f"In piece(s) {numbers} the model dropped a placeholder for code, maths or a link: they keep the original text.",
+            )
+        )
+    if result.lost_headings:
+        numbers = ", ".join(map(str, result.lost_headings))
+        lines.append(
+            say(
+                zh=f"第 {numbers} 段的译文与原文的标题（数量或级别）不一致，这些段保留原文。",
+                en=f"In piece(s) {numbers} the translation did not keep the original's headings (their number or levels): "
+                "they keep the original text.",
             )
         )
     failed = failures(result.sent, chatbot.lang)

@@ -97,3 +97,5 @@ def test_a_pdf_paper_is_summarised_without_its_references(llama_kwargs, tmp_path
         assert piece.prompt_tokens + piece.max_tokens <= LLAMA_SLOT_TOKENS
     text = chatbot.outputs[0].read_text(encoding="utf-8")
     assert chatbot.outputs[0].name == "paper-summary.md" and text.startswith("# Summary: paper")
+    titles = [line[4:] for line in text.split("\n") if line.startswith("### ")]
+    assert titles and all(any(name in title for name in ("Introduction", "Method", "Results")) for title in titles), titles

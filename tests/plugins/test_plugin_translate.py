@@ -11,8 +11,12 @@ import re
 
 from crazy_functions.documents.split import split_text
 from crazy_functions.documents.translation import (
+    LOST_HEADINGS,
+    LOST_MARKUP,
     SYSTEM,
     Translation,
+    answer_fault,
+    outcome_note,
     protect,
     settle_answer,
     target_language,
@@ -86,6 +90,28 @@ def test_markup_survives_protection_and_a_dropped_placeholder_is_caught():
     assert target_language("日语", "en").code == "ja" and target_language("English", "zh").code == "en"
 
 
+def test_a_translation_that_loses_a_heading_keeps_the_original_with_a_notice(tmp_path):
+    source = protect("## Install\n\nRun `make`.\n\n## License\n\nMIT, see [the file](LICENSE).\n").text
+    kept = "## 安装\n\n运行 ⟦0⟧。\n\n## 许可证\n\nMIT，见 [文件]⟦1⟧。"
+    lost = "## 安装\n\n运行 ⟦0⟧。\n\n许可证\n\nMIT，见 [文件]⟦1⟧。"
+    demoted = "## 安装\n\n运行 ⟦0⟧。\n\n### 许可证\n\nMIT，见 [文件]⟦1⟧。"
+    added = "# 译文\n\n" + kept
+    assert answer_fault(source, kept) is None and settle_answer(source, kept, set()) == kept + "\n"
+    for answer in (lost, demoted, added):
+        assert answer_fault(source, answer) == LOST_HEADINGS and settle_answer(source, answer, set()) is None
+    assert answer_fault(source, "## 安装\n\n运行。\n\n## 许可证\n\nMIT。") == LOST_MARKUP
+    in_code = "## 安装\n\n运行 ⟦0⟧。\n\n```\n# not a heading\n```\n\n## 许可证\n\nMIT，见 [文件]⟦1⟧。"
+    assert answer_fault(source, in_code) is None
+
+    pieces = [Piece("", state=DONE, answer=kept), Piece("", state=DONE, answer=lost)]
+    result = Translation([source, source], [kept, source], pieces, lost_headings=[2], done_parts={0})
+    for lang, words in (
+        ("en", "In piece(s) 2 the translation did not keep the original's headings"),
+        ("zh", "第 2 段的译文与原文的标题"),
+    ):
+        assert words in outcome_note(result, make_chatbot(tmp_path, lang=lang), "doc.zh.md")
+
+
 def test_markdown_is_translated_in_pieces_with_its_markup_byte_identical(llama_kwargs, tmp_path):
     chatbot = make_chatbot(tmp_path, lang="en")
     translated, result = _run_core(chatbot, llama_kwargs, DOCUMENT, target_language("Chinese", "en"))
@@ -99,10 +125,11 @@ def test_markdown_is_translated_in_pieces_with_its_markup_byte_identical(llama_k
     for kept in (CODE_1, CODE_2, "$x^2$", "https://example.org/guide", "$$\nE = m c^2\n$$"):
         assert translated.count(kept) == 1, kept
     assert "⟦" not in translated
-    # The tiny model often drops a marker; such a piece keeps its source and is named, never half-restored.
-    assert result.translated + len(result.lost_markup) == len(sent)
+    # The tiny model often drops a marker or a heading; such a piece keeps its source and is named, never half-restored.
+    assert result.translated + len(result.lost_markup) + len(result.lost_headings) == len(sent)
     sent_parts = [i for i, piece in enumerate(result.pieces) if piece is not None]
-    assert [n for n, i in enumerate(sent_parts, 1) if i not in result.done_parts] == result.lost_markup
+    kept = [n for n, i in enumerate(sent_parts, 1) if i not in result.done_parts]
+    assert kept == sorted(result.lost_markup + result.lost_headings)
     for i in set(range(len(result.pieces))) - result.done_parts:
         assert result.texts[i] == result.sources[i]
 
@@ -119,8 +146,8 @@ def test_with_no_answer_limit_the_longest_piece_and_its_answer_still_fit_the_win
 
 
 def test_stop_after_the_first_piece_writes_the_finished_translation_and_the_untranslated_rest(llama_kwargs, tmp_path):
-    source = tmp_path / "notes.md"
-    text = "\n\n".join(f"## Part {i}\n\n{PROSE}" for i in range(12)) + f"\n\n{CODE_1}\n"
+    source = tmp_path / "notes.md"  # paragraphs, no headings: the tiny model drops or invents headings
+    text = "\n\n".join(f"Part {i}: {PROSE}" for i in range(12)) + f"\n\n{CODE_1}\n"
     source.write_text(text, encoding="utf-8")
     chatbot = make_chatbot(tmp_path, files=[source], lang="en")
     drive(
@@ -133,9 +160,9 @@ def test_stop_after_the_first_piece_writes_the_finished_translation_and_the_untr
     )
     written = (tmp_path / "out" / "notes.zh.md").read_text(encoding="utf-8")
     assert "Stopped after" in chatbot[-1][1] and "notes.zh.md" in chatbot[-1][1]
-    untranslated = [i for i in range(12) if f"## Part {i}\n\n{PROSE.strip()}" in written]
+    untranslated = [i for i in range(12) if f"Part {i}: {PROSE.strip()}" in written]
     assert 0 < len(untranslated) < 12, "no piece was translated, or none was left for later"
-    assert written.endswith(CODE_1 + "\n") and "## Part 11\n\n" + PROSE.strip() in written
+    assert written.endswith(CODE_1 + "\n") and f"Part 11: {PROSE.strip()}" in written
 
 
 def test_a_typed_path_is_refused_and_nothing_is_read(llama_kwargs, tmp_path):
