@@ -2,7 +2,8 @@
 
 One gate per server, as each backend names it (an Ollama URL, an OpenAI-compatible URL, a cloud vendor).
 Native models have no gate here: their worker keeps its own queue. Sizes come from the backend
-(PARALLEL_REQUESTS by provider name, then by group `local` or `cloud`, then the defaults).
+(PARALLEL_REQUESTS by provider name, then by group `local` or `cloud`, then the defaults), capped by
+the slots a server reports (llama.cpp's /props `total_slots`).
 """
 
 from __future__ import annotations

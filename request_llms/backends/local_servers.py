@@ -1,8 +1,15 @@
 """OpenAI-compatible servers on the user's own machines: vLLM, llama.cpp, LM Studio, Jan, LocalAI,
-text-generation-webui, SGLang and any URL. No key unless LOCAL_API_KEY is set; never through a proxy."""
+text-generation-webui, SGLang and any URL. No key unless LOCAL_API_KEY is set; never through a proxy.
+
+Requests at once are PARALLEL_REQUESTS, but never more than the server's own slots where it says how
+many it has (llama.cpp's /props `total_slots`): more would only wait in the server's queue. A llamacpp
+server is asked once a minute; for the other presets the count is known only once /props was read to
+find the context window (a llama-server behind an openai-compat URL): other servers get no extra request.
+"""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +23,7 @@ from .base import ChatOptions, Found, ModelEntry, served_entry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SLOTS_TTL = 60.0  # seconds a server's slot count (or its lack of one) is kept before it is asked again
 
 
 class LocalServerBackend(OpenAIProtocol):
@@ -58,6 +66,23 @@ class LocalServerBackend(OpenAIProtocol):
 
     def server(self, spec: ModelSpec) -> str:
         return self.endpoint(spec).base_url
+
+    def parallel(self, spec: ModelSpec) -> int:
+        """PARALLEL_REQUESTS for the server, capped by the slots it reports."""
+        wanted = super().parallel(spec)
+        slots = self.slots(spec)
+        return min(wanted, slots) if slots else wanted
+
+    def slots(self, spec: ModelSpec) -> int | None:
+        """How many requests the server of `spec` runs at once, where it says (llama.cpp: /props total_slots)."""
+        endpoint = self.endpoint(spec)
+        with self._lock:
+            known = self._slots.get(endpoint.base_url)
+        if spec.provider == "llamacpp" and (known is None or time.monotonic() - known[1] >= SLOTS_TTL):
+            self.props(endpoint)
+            with self._lock:
+                known = self._slots.get(endpoint.base_url)
+        return known[0] if known else None
 
     def extra_fields(self, spec: ModelSpec, options: ChatOptions) -> dict:
         """Thinking on or off through the chat template (Qwen3's `enable_thinking`, read by vLLM and llama.cpp;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +151,7 @@ class OpenAIProtocol(Backend):
         self.retries = config["MAX_RETRY"]
         self._no_usage_option: set[str] = set()  # servers that refuse stream_options
         self._served: dict[str, dict[str, int | None]] = {}
+        self._slots: dict[str, tuple[int | None, float]] = {}  # server -> (/props total_slots or None, when read)
         self._lock = threading.Lock()
 
     def endpoint(self, spec: ModelSpec) -> Endpoint:
@@ -184,14 +186,24 @@ class OpenAIProtocol(Backend):
             self._served[endpoint.base_url] = served
         return served
 
-    def _llama_cpp_context(self, endpoint: Endpoint, timeout: float) -> int | None:
-        """llama.cpp's server gives each slot's context at /props (n_ctx), not at /models; other servers have no /props."""
+    def props(self, endpoint: Endpoint, timeout: float = 2.0) -> dict | None:
+        """llama.cpp's GET /props (each slot's n_ctx, total_slots); None from servers without it. The slot count
+        (or its absence) is kept for `parallel`."""
         root = endpoint.base_url.removesuffix("/").removesuffix("/v1")
         try:
             props = get_json(self._client(endpoint), f"{root}/props", self._headers(endpoint), timeout)
-            n_ctx = props.get("default_generation_settings", {}).get("n_ctx")
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return None
+        except (httpx.HTTPError, ValueError):
+            props = None
+        props = props if isinstance(props, dict) else None
+        total = (props or {}).get("total_slots")
+        with self._lock:
+            self._slots[endpoint.base_url] = (total if isinstance(total, int) and total > 0 else None, time.monotonic())
+        return props
+
+    def _llama_cpp_context(self, endpoint: Endpoint, timeout: float) -> int | None:
+        """llama.cpp's server gives each slot's context at /props (n_ctx), not at /models; other servers have no /props."""
+        settings = (self.props(endpoint, timeout) or {}).get("default_generation_settings")
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
         return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
 
     def status_error(self, spec: ModelSpec, endpoint: Endpoint, status: int, body: str) -> LLMError:
