@@ -78,7 +78,8 @@ def predict_no_ui_long_connection(
     history: Sequence = (),
     sys_prompt: str = "",
     observe_window: list | None = None,
-    console_slience: bool = False,  # GPT Academic's spelling; accepted and unused
+    console_slience: bool = False,  # GPT Academic's older spelling; accepted and unused
+    console_silence: bool = False,  # and its newer one
     cancel: CancelToken | None = None,
 ) -> str:
     """Ask and return the whole answer; raises the backend's typed error (with the partial text kept)."""

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from crazy_functions.runtime.session import PluginChatbot
 from request_llms.config_loader import get_config
 from request_llms.errors import LLMError
+from request_llms.text import Text
 
 log = logging.getLogger("localscholar.plugins")
 
@@ -66,10 +67,27 @@ def error_line(exc: BaseException, lang: str = "zh") -> str:
         return exc.text(lang)
     if isinstance(exc, FriendlyException):
         return exc.generate_error_html()
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return missing_module(exc.name).text(lang)
     detail = f"{type(exc).__name__}: {exc}"
     if lang == "zh":
         return f"插件出错（{detail}）。详情见服务器日志。"
     return f"The plugin failed ({detail}). The server log has the details."
+
+
+def missing_module(module: str) -> Text:
+    """What to do about a module a plugin imports while it runs."""
+    if module.split(".")[0] in ("crazy_functions", "shared_utils", "toolbox", "request_llms"):
+        return Text(
+            zh=f"插件需要 GPT Academic 的模块 {module}，LocalScholar 未提供：请在 config_private.py 中把 GPT_ACADEMIC_FOLDER 设为你的 GPT Academic 目录。",
+            en=f"The plugin needs GPT Academic's module {module}, which LocalScholar does not provide: "
+            "set GPT_ACADEMIC_FOLDER in config_private.py to your GPT Academic folder.",
+        )
+    package = module.split(".")[0]
+    return Text(
+        zh=f"插件需要 Python 包 {package}：在服务器上运行 pip install {package} 后重启。",
+        en=f"The plugin needs the Python package {package}: run pip install {package} on the server and restart.",
+    )
 
 
 def CatchException(f: Callable) -> Callable:  # noqa: N802 (GPT Academic's name)

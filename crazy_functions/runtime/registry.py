@@ -29,8 +29,6 @@ GROUPS = {
     "custom": ("自定义", "Custom"),
 }
 
-OURS = ("crazy_functions", "toolbox", "request_llms", "shared_utils")  # GPT Academic's packages, provided here
-
 MODULES = (
     "pdf_summary",
     "pdf_translate",
@@ -162,17 +160,10 @@ def why_not_loaded(target: str, exc: Exception) -> Text:
             zh=f"找不到插件模块 {module}：请检查 config_private.py 中的 CUSTOM_PLUGINS（{target}）。",
             en=f"The plugin module {module} was not found: check CUSTOM_PLUGINS in config_private.py ({target}).",
         )
-    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.split(".")[0] in OURS:
-        return Text(
-            zh=f"插件 {target} 需要模块 {exc.name}，LocalScholar 尚未提供。",
-            en=f"The plugin {target} needs the module {exc.name}, which LocalScholar does not provide.",
-        )
     if isinstance(exc, ModuleNotFoundError) and exc.name:
-        package = exc.name.split(".")[0]
-        return Text(
-            zh=f"插件 {target} 需要 Python 包 {package}：pip install {package}",
-            en=f"The plugin {target} needs the Python package {package}: pip install {package}",
-        )
+        from toolbox.ui import missing_module
+
+        return missing_module(exc.name)
     if isinstance(exc, ImportError) and exc.name and "cannot import name" in str(exc):
         missing = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
         return Text(
