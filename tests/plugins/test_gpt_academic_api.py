@@ -187,3 +187,41 @@ def test_a_zip_handed_over_is_unpacked_where_the_plugin_looks(tmp_path):
         bundle.writestr("a/b.md", "# b")
     folder = hand_over("", tmp_path / "home", [archive], tmp_path / "home" / "runs" / "r")
     assert get_files_from_everything(folder, type=".md")[1] == [str(Path(folder) / "proj" / "a" / "b.md")]
+
+
+def test_a_projects_file_tree_and_a_conversations_documents(tmp_path):
+    from crazy_functions.diagram_fns.file_tree import FileNode, build_file_tree_mermaid_diagram
+    from crazy_functions.doc_fns.conversation_doc.excel_doc import tables_in
+    from crazy_functions.doc_fns.conversation_doc.html_doc import HtmlFormatter
+    from crazy_functions.doc_fns.conversation_doc.markdown_doc import MarkdownFormatter
+    from crazy_functions.doc_fns.conversation_doc.txt_doc import TxtFormatter
+    from crazy_functions.doc_fns.conversation_doc.word_doc import WordFormatter
+
+    diagram = build_file_tree_mermaid_diagram(
+        ["main.py", "pkg/util.py", "pkg/io.py"], ["entry", "helpers", 'reads "files"'], "项目"
+    )
+    assert diagram.strip().startswith("```mermaid") and diagram.strip().endswith("```")
+    assert 'R01[["📁pkg"]] --> R010["🗎util.py"]' in diagram and '["🗎main.py"] -.-x CR00["`entry`"]:::Comment' in diagram
+    assert '"files"' not in diagram  # quotes would break the label
+    tree = FileNode("root", build_manifest=True)
+    tree.add_file("a/b/c.py", "x")
+    assert tree.manifest["a/b/c.py"].name == "c.py" and tree.manifest["a/b/c.py"].level == 3
+
+    history = ["What is 2+2?", "| a | b |\n|---|---|\n| 1 | 2 |\n\n**4**", "<script>x</script>", "ok"]
+    markdown = MarkdownFormatter().create_document(history)
+    assert "## 问题 Question 1\n\nWhat is 2+2?" in markdown and "## 问题 Question 2" in markdown
+    assert TxtFormatter().create_document(history).count("回答 Answer:") == 2
+    page = HtmlFormatter([["What is 2+2?", "**4**"], ["<script>x</script>", "ok"]], history).create_document()
+    assert "<strong>4</strong>" in page and "<script>" not in page
+    WordFormatter().create_document(history).save(tmp_path / "c.docx")
+    assert (tmp_path / "c.docx").stat().st_size > 1000
+    assert tables_in(history[1]) == [[["a", "b"], ["1", "2"]]]
+
+
+def test_a_module_a_plugin_lacks_says_what_to_do(tmp_path):
+    from toolbox import error_line
+
+    ours = ModuleNotFoundError("No module named 'crazy_functions.agent_fns'", name="crazy_functions.agent_fns")
+    theirs = ModuleNotFoundError("No module named 'aiofiles.os'", name="aiofiles.os")
+    assert "GPT_ACADEMIC_FOLDER" in error_line(ours, "en") and "GPT_ACADEMIC_FOLDER" in error_line(ours, "zh")
+    assert "pip install aiofiles" in error_line(theirs, "en") and "pip install aiofiles" in error_line(theirs, "zh")

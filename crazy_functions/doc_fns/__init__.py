@@ -1,0 +1,1 @@
+"""GPT Academic's document writers (`crazy_functions.doc_fns`)."""
