@@ -12,6 +12,7 @@ import logging
 import shutil
 import time
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -29,6 +30,7 @@ from .store import Conversation, user_dir, user_home
 log = logging.getLogger("localscholar.plugins")
 MAX_FIELDS = 3
 UPDATE_EVERY = 0.05
+KEPT_COOKIES = 256
 
 
 def plugin_choices(config, lang: str) -> list[tuple[str, str]]:
@@ -102,6 +104,15 @@ class PluginHandlers:
     def __init__(self, handlers) -> None:
         self.h = handlers
         self.config = handlers.config
+        self._cookies: OrderedDict[tuple[str, str], dict] = OrderedDict()  # (user, conversation) -> cookies
+
+    def cookies(self, user: str, conversation_id: str) -> dict:
+        """The cookies GPT Academic's plugins keep between runs in one conversation (the latest 256, in memory)."""
+        key = (user, conversation_id)
+        self._cookies[key] = self._cookies.pop(key, {})
+        while len(self._cookies) > KEPT_COOKIES:
+            self._cookies.popitem(last=False)
+        return self._cookies[key]
 
     def describe(self, key: str | None, lang: str) -> list:
         return describe(self.config, key, lang)
@@ -135,6 +146,9 @@ class PluginHandlers:
                 yield gr.skip(), gr.skip(), f"⚠ {exc.text(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
         conv = conv or Conversation()
+        cookies = self.cookies(user, conv.id)
+        if run_folder.exists():
+            cookies["most_recent_uploaded"] = {"path": str(run_folder), "time": time.time(), "time_str": run_folder.name}
         history = list(conv.history)
         token = self.h.begin(request)
         chatbot = PluginChatbot(
@@ -146,12 +160,15 @@ class PluginHandlers:
             config=self.config,
             allowed=self.h.catalog.allowed,
             user=user,
+            cookies=cookies,
         )
         values = [f0, f1, f2][: len(plugin.fields)]
         plugin_kwargs = {field.key: value for field, value in zip(plugin.fields, values, strict=True) if (value or "").strip()}
         plugin_kwargs["advanced_arg"] = (f0 or "").strip()  # GPT Academic's one free-text argument
         llm_kwargs = {"llm_model": model_id, "temperature": float(temperature), "top_p": float(top_p),
-                      "max_length": int(max_length) or None}  # fmt: skip
+                      "max_length": int(max_length) or None,
+                      "api_key": "",  # keys stay in the model layer; GPT Academic's select_api_key says so
+                      "most_recent_uploaded": cookies.get("most_recent_uploaded")}  # fmt: skip
         status, shown_at = t("plugin_running", lang, name=plugin.label(lang)), 0.0
         try:
             for update in stepped(plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request), chatbot):

@@ -33,6 +33,7 @@ class PluginChatbot(list):
         config=None,
         allowed: Callable[[str], tuple[ModelSpec, ...]] | None = None,
         user: str = "default_user",
+        cookies: dict | None = None,
     ) -> None:
         super().__init__([list(pair) for pair in pairs])
         self.lang = lang
@@ -46,7 +47,8 @@ class PluginChatbot(list):
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self.failure = ""  # the line of an error that ended the run (CatchException sets it)
         self.user = user
-        self._cookies: dict = {"user_name": user, "llm_model": "", "files_to_promote": []}
+        self._cookies: dict = cookies if cookies is not None else {}  # GPT Academic's per-conversation state
+        self._cookies.update(user_name=user, files_to_promote=[])
 
     # GPT Academic's ChatBotWithCookies
     def get_cookies(self) -> dict:
