@@ -75,9 +75,12 @@ def error_line(exc: BaseException, lang: str = "zh") -> str:
     return f"The plugin failed ({detail}). The server log has the details."
 
 
+GPT_ACADEMIC_MODULES = ("crazy_functions", "shared_utils", "toolbox", "request_llms", "themes", "check_proxy", "config")
+
+
 def missing_module(module: str) -> Text:
     """What to do about a module a plugin imports while it runs."""
-    if module.split(".")[0] in ("crazy_functions", "shared_utils", "toolbox", "request_llms"):
+    if module.split(".")[0] in GPT_ACADEMIC_MODULES:
         return Text(
             zh=f"插件需要 GPT Academic 的模块 {module}，LocalScholar 未提供：请在 config_private.py 中把 GPT_ACADEMIC_FOLDER 设为你的 GPT Academic 目录。",
             en=f"The plugin needs GPT Academic's module {module}, which LocalScholar does not provide: "

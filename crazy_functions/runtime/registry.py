@@ -144,7 +144,8 @@ def _from_class(cls: type) -> tuple[Callable, tuple[Field, ...]]:
     first = next(iter(inspect.signature(cls.execute).parameters), "")
 
     def run(txt, llm_kwargs, plugin_kwargs, chatbot, history, *args):
-        for field in fields:  # GPT Academic fills every argument, with its default when left empty
+        plugin_kwargs.setdefault("main_input", txt)  # GPT Academic fills every argument: the box, then the fields
+        for field in fields:
             plugin_kwargs.setdefault(field.key, field.default)
         execute = cls().execute if first == "self" else cls.execute  # its examples define execute without self
         yield from execute(txt, llm_kwargs, plugin_kwargs, chatbot, history, *args)

@@ -54,6 +54,9 @@ class PluginChatbot(list):
     def get_cookies(self) -> dict:
         return self._cookies
 
+    def get_user(self) -> str:
+        return self._cookies.get("user_name", self.user)
+
     def write_list(self, pairs) -> None:
         self[:] = [list(pair) for pair in pairs]
 
