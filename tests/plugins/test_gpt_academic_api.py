@@ -57,6 +57,7 @@ def test_helpers_without_a_user_write_into_the_folders_of_the_user_whose_run_is_
         yield chatbot, history, "ok"
 
     alice = PluginChatbot(out_dir=tmp_path / "out-a", user="user:alice")
+    assert alice.get_user() == get_user(alice) == "user:alice"
     list(stepped(plugin("", {}, {}, alice, [], "", None), alice))
     users = tmp_path / "data" / "users"
     assert Path(found["report"]).is_relative_to(users) and Path(found["log"]).is_relative_to(users)
@@ -140,7 +141,7 @@ class 工具_Wrap(GptAcademicPluginTemplate):
         }
 
     def execute(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
-        chatbot.append([txt, "file_name=" + plugin_kwargs["file_name"] + " " + sprint亮黄("x")])
+        chatbot.append([plugin_kwargs["main_input"], "file_name=" + plugin_kwargs["file_name"] + " " + sprint亮黄("x")])
         yield from update_ui(chatbot=chatbot, history=history)
 """
 
