@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from crazy_functions.crazy_utils import request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency
 from crazy_functions.runtime.registry import all_plugins, plugin_named
 from request_llms.compat import guard_models, predict_no_ui_long_connection
 from request_llms.config_loader import get_config, load_config
@@ -74,9 +75,9 @@ def test_a_plugin_that_cannot_load_says_which_name_or_package_it_lacks(tmp_path,
     assert not any("Traceback" in line for line in lines.values())
 
 
-def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_typed_url(
-    monkeypatch, tmp_path, llama_server, ollama_server
-):
+@pytest.fixture
+def both_servers(monkeypatch, tmp_path, llama_server, ollama_server):
+    """The configuration with the session's llama-server and Ollama, both offered."""
     private = tmp_path / "config_private.py"
     private.write_text(
         f'LOCAL_SERVER_URLS = {{"llamacpp": "{llama_server.base_url}/v1"}}\nOLLAMA_API_BASE = "{ollama_server.base_url}"\n'
@@ -85,6 +86,30 @@ def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_
     )
     monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
     get_config.cache_clear()
+    yield
+    get_config.cache_clear()
+
+
+def test_the_multi_thread_helper_asks_each_model_of_a_and_b_for_each_input(both_servers, tmp_path):
+    result = {}
+
+    def plugin(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+        result["answers"] = yield from request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency(
+            ["Name one fruit.", "Name one colour."], ["fruit", "colour"], llm_kwargs, chatbot, [[], []], ["", ""]
+        )
+
+    chatbot = make_chatbot(tmp_path)
+    drive(plugin, "", {"llm_model": f"{LLAMA}&{OLLAMA}", "temperature": 0, "max_length": 16}, chatbot)
+    answers = result["answers"]
+    assert answers[0::2] == ["fruit", "colour"]
+    for answer in answers[1::2]:
+        blocks = answer.split("\n\n---\n\n")
+        assert [b.split("\n\n", 1)[0] for b in blocks] == [f"**{LLAMA}**", f"**{OLLAMA}**"], answer
+    assert sorted(p.model for p in chatbot.requests) == sorted([LLAMA, OLLAMA] * 2)
+    assert all(p.state == "done" for p in chatbot.requests)
+
+
+def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_typed_url(both_servers):
     try:
         window = ["", time.time(), ""]
         answer = predict_no_ui_long_connection("Name one colour.", {"llm_model": f"{LLAMA}&{OLLAMA}", "temperature": 0,
@@ -101,4 +126,3 @@ def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_
             predict_no_ui_long_connection("hi", {"llm_model": f"{OLLAMA}&{typed}"})
     finally:
         guard_models(None)
-        get_config.cache_clear()
