@@ -7,8 +7,6 @@ them, so the tests run them unchanged from the menu, as a GPT Academic user woul
 import glob
 import os
 
-from crazy_functions.pdf_fns.breakdown_txt import breakdown_text_to_satisfy_token_limit
-
 from crazy_functions.crazy_utils import (
     get_files_from_everything,
     input_clipping,
@@ -16,6 +14,7 @@ from crazy_functions.crazy_utils import (
     request_gpt_model_in_new_thread_with_ui_alive,
     request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency,
 )
+from crazy_functions.pdf_fns.breakdown_txt import breakdown_text_to_satisfy_token_limit
 from request_llms.bridge_all import model_info
 from toolbox import (
     CatchException,
