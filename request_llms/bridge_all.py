@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 
-from .compat import predict, predict_no_ui_long_connection
+from .compat import check_model, predict, predict_no_ui_long_connection
 from .config_loader import get_config
 from .errors import LLMError
 from .messages import estimate_tokens
@@ -61,9 +61,16 @@ class _ModelInfo(Mapping):
         with self._lock:
             if self._config is not get_config():  # new settings: new windows and counters
                 self._config, self._entries = get_config(), {}
-            if identifier not in self._entries:
-                self._entries[identifier] = _entry(identifier)
-            return self._entries[identifier]
+            known = self._entries.get(identifier)
+        if known is not None:
+            return known
+        try:
+            check_model(identifier)  # the page's check: a name from a plugin's input box reaches no other server
+        except LLMError as exc:
+            raise KeyError(identifier) from exc
+        entry = _entry(identifier)  # may ask the model's server: outside the lock
+        with self._lock:
+            return self._entries.setdefault(identifier, entry)
 
     def __contains__(self, identifier: object) -> bool:
         try:

@@ -17,6 +17,7 @@ entry points (a plugin that takes a model name from its input box) is one the pa
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from .errors import LLMError
 from .model_spec import split_models
 from .thinking import folded
 
+log = logging.getLogger("localscholar.compat")
 WATCHDOG_SECONDS = 5.0  # as GPT Academic: a caller that stops refreshing observe_window[1] has gone away
 
 
@@ -43,7 +45,8 @@ def guard_models(check: Callable[[str], object] | None) -> None:
     _guard = check
 
 
-def _check(model: str) -> None:
+def check_model(model: str) -> None:
+    """Raise as the page would for a model it does not offer (no check outside the page)."""
     if _guard is not None:
         _guard(model)
 
@@ -83,7 +86,7 @@ def predict_no_ui_long_connection(
     cancel: CancelToken | None = None,
 ) -> str:
     """Ask and return the whole answer; raises the backend's typed error (with the partial text kept)."""
-    _check(llm_kwargs["llm_model"])
+    check_model(llm_kwargs["llm_model"])
     models = split_models(llm_kwargs["llm_model"])
     if len(models) > 1:
         return _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, cancel or CancelToken())
@@ -120,6 +123,9 @@ def _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, c
                                                        windows[i], cancel=cancel)  # fmt: skip
         except LLMError as exc:
             answers[i] = (exc.partial + "\n\n" if exc.partial else "") + f"⚠ {exc.zh}"
+        except Exception as exc:  # a bug: said in its place, never a silent empty answer
+            log.exception("asking %s failed", model)
+            answers[i] = f"⚠ {type(exc).__name__}: {exc}"
 
     threads = [threading.Thread(target=ask, args=(i, model), daemon=True) for i, model in enumerate(models)]
     for thread in threads:
@@ -158,7 +164,7 @@ def predict(
         cancel = cancel or getattr(chatbot, "cancel", None) or CancelToken()
         if hasattr(chatbot, "allowed"):  # a plugin run from the page: only the models the page offers
             chatbot.allowed(llm_kwargs["llm_model"])
-        _check(llm_kwargs["llm_model"])
+        check_model(llm_kwargs["llm_model"])
         answer = chat(llm_kwargs["llm_model"], inputs, _history(history), system_prompt, options_from(llm_kwargs), cancel)
         for event in answer.events():
             if isinstance(event, Status):

@@ -75,6 +75,13 @@ class Gate:
             unhook()
         return True
 
+    def resize(self, size: int) -> None:
+        """Let `size` requests in at once from now on (requests already in keep their turn)."""
+        with self._cond:
+            if size != self.size:
+                self.size = size
+                self._cond.notify_all()
+
     def leave(self) -> None:
         with self._cond:
             self._active -= 1
@@ -85,7 +92,7 @@ class Gate:
             self._cond.notify_all()
 
 
-_gates: dict[tuple[str, int], Gate] = {}
+_gates: dict[str, Gate] = {}
 _lock = threading.Lock()
 
 
@@ -104,8 +111,10 @@ def gate_for(spec: ModelSpec, config) -> Gate | None:
     size = backend.parallel(spec)
     if size is None:
         return None
-    key = (backend.server(spec), size)
+    server = backend.server(spec)
     with _lock:
-        if key not in _gates:
-            _gates[key] = Gate(size)
-        return _gates[key]
+        if server not in _gates:
+            _gates[server] = Gate(size)
+        gate = _gates[server]
+    gate.resize(size)  # the server's slots may have changed: one gate per server all the same
+    return gate

@@ -15,6 +15,8 @@ import glob
 import hashlib
 import os
 import shutil
+import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -31,6 +33,9 @@ def get_user(chatbotwithcookies) -> str:
     return chatbotwithcookies.get_cookies().get("user_name", default_user_name)
 
 
+_thread_folders = threading.local()
+
+
 def _user(user: str | None) -> str:
     """GPT Academic's default user means whoever's run is going on."""
     run = current_run()
@@ -40,6 +45,14 @@ def _user(user: str | None) -> str:
 
 
 def _home(user: str) -> Path:
+    """The user's folder; for the default user outside any run (a plugin's own thread), a folder of this thread
+    alone, so nothing is shared between users."""
+    if user == default_user_name and current_run() is None:
+        if getattr(_thread_folders, "home", None) is None:
+            scratch = data_dir(get_config()) / "users" / "threads"
+            scratch.mkdir(parents=True, exist_ok=True)
+            _thread_folders.home = Path(tempfile.mkdtemp(prefix="thread-", dir=scratch))
+        return _thread_folders.home
     return data_dir(get_config()) / "users" / user_digest(user)
 
 
@@ -68,14 +81,13 @@ def get_upload_folder(user: str | None = default_user_name, tag: str | None = No
 
 
 def is_the_upload_folder(string: str) -> bool:
-    """Whether `string` is a folder of files handed to a run (what the plugin got as `txt`)."""
+    """Whether `string` is a folder of files handed to this user's runs (what the plugin got as `txt`)."""
     try:
         path = Path(string).resolve()
-        users = (data_dir(get_config()) / "users").resolve()
-        parts = path.relative_to(users).parts
+        parts = path.relative_to(_home(_user(None)).resolve()).parts
     except (ValueError, OSError, TypeError):
         return False
-    return len(parts) >= 3 and parts[1] in ("runs", "uploads") and path.is_dir()
+    return len(parts) >= 2 and parts[0] in ("runs", "uploads") and path.is_dir()
 
 
 def write_history_to_file(history, file_basename: str | None = None, file_fullname: str | None = None,

@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import socket
+import threading
 from contextlib import closing
 from importlib.util import find_spec
 from pathlib import Path
@@ -22,7 +23,7 @@ from request_llms.config_loader import get_config
 def get_conf(*keys: str):
     """The values of settings: one key gives its value, several a list (GPT Academic's get_conf)."""
     config = get_config()
-    values = [config[key] for key in keys]
+    values = [None if key == "proxies" and not config["USE_PROXY"] else config[key] for key in keys]
     return values[0] if len(values) == 1 else values
 
 
@@ -53,29 +54,42 @@ def select_api_key(keys: str, llm_model: str) -> str:
 
 
 class ProxyNetworkActivate:
-    """Inside `with`, requests go through the configured `proxies` (when USE_PROXY is set)."""
+    """Inside `with`, libraries that read HTTP_PROXY / HTTPS_PROXY use the configured `proxies` (with USE_PROXY).
+
+    The environment is the whole process's: the first block to enter sets it, the last to leave restores it.
+    """
+
+    _lock = threading.Lock()
+    _inside = 0
+    _saved: dict[str, str | None] = {}
 
     def __init__(self, task: str | None = None) -> None:
-        config = get_config()
-        self.proxies = config.get("proxies") if config.get("USE_PROXY") else None
-        self.valid = bool(self.proxies) and (not task or task in (config.get("WHEN_TO_USE_PROXY") or ()))
-        self.saved: dict[str, str | None] = {}
+        proxies = get_conf("proxies")
+        tasks = get_config().get("WHEN_TO_USE_PROXY") or ()
+        self.proxies = proxies if proxies and (not task or task in tasks) else None
 
     def __enter__(self):
-        if self.valid:
-            for scheme in ("http", "https"):
-                name = f"{scheme.upper()}_PROXY"
-                self.saved[name] = os.environ.get(name)
-                if scheme in self.proxies:
-                    os.environ[name] = self.proxies[scheme]
+        if self.proxies:
+            with ProxyNetworkActivate._lock:
+                if ProxyNetworkActivate._inside == 0:
+                    for scheme in ("http", "https"):
+                        name = f"{scheme.upper()}_PROXY"
+                        ProxyNetworkActivate._saved[name] = os.environ.get(name)
+                        if scheme in self.proxies:
+                            os.environ[name] = self.proxies[scheme]
+                ProxyNetworkActivate._inside += 1
         return self
 
     def __exit__(self, exc_type, exc_value, tb) -> None:
-        for name, value in self.saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if self.proxies:
+            with ProxyNetworkActivate._lock:
+                ProxyNetworkActivate._inside -= 1
+                if ProxyNetworkActivate._inside == 0:
+                    for name, value in ProxyNetworkActivate._saved.items():
+                        if value is None:
+                            os.environ.pop(name, None)
+                        else:
+                            os.environ[name] = value
 
 
 class DummyWith:

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import logging
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -53,12 +54,17 @@ update_ui_lastest_msg = update_ui_latest_msg  # the spelling most of GPT Academi
 
 
 def trimmed_format_exc() -> str:
-    """The current traceback with the working folder shown as `.` (for logs; never shown on the page)."""
-    return traceback.format_exc().replace(os.getcwd(), ".")
+    """The error being handled, in one line (GPT Academic's plugins put this in the chat); the whole
+    traceback goes to the server log."""
+    kind, exc, _ = sys.exc_info()
+    if exc is None:
+        return ""
+    log.error("plugin error\n%s", traceback.format_exc())
+    return f"{kind.__name__}: {exc}".replace(os.getcwd(), ".")
 
 
 def trimmed_format_exc_markdown() -> str:
-    return "\n\n```\n" + trimmed_format_exc() + "```"
+    return "\n\n```\n" + trimmed_format_exc() + "\n```"
 
 
 def error_line(exc: BaseException, lang: str = "zh") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from crazy_functions.runtime.files import hand_over
+from crazy_functions.runtime.files import hand_over, screen_field
 from crazy_functions.runtime.registry import Plugin, all_plugins, plugin_named
 from crazy_functions.runtime.session import PluginChatbot, stepped
 from request_llms.errors import LLMError
@@ -100,19 +101,43 @@ def describe(config, key: str | None, lang: str) -> list:
     return [gr.Markdown(about), *boxes]
 
 
+def plugin_arguments(plugin: Plugin, values: list[str | None]) -> dict:
+    """plugin_kwargs from the field boxes (fields beyond the boxes keep their defaults), and GPT Academic's
+    one free-text argument, `advanced_arg`: the first box, where no field has that name."""
+    shown = values[: len(plugin.fields)] + [field.default for field in plugin.fields[len(values) :]]
+    arguments = {field.key: value for field, value in zip(plugin.fields, shown, strict=True) if (value or "").strip()}
+    if not any(field.key == "advanced_arg" for field in plugin.fields):
+        arguments["advanced_arg"] = (values[0] or "").strip()
+    return arguments
+
+
+def handed_text(text: str, plugin_kwargs: dict, home: Path, files: list[Path], run_folder: Path) -> str:
+    """What a GPT Academic plugin gets as `txt` (runtime.files.hand_over), its fields screened first; nothing is
+    left behind when it is refused."""
+    try:
+        for value in plugin_kwargs.values():
+            screen_field(str(value))
+        return hand_over(text, home, files, run_folder)
+    except Exception:
+        shutil.rmtree(run_folder, ignore_errors=True)
+        raise
+
+
 class PluginHandlers:
     def __init__(self, handlers) -> None:
         self.h = handlers
         self.config = handlers.config
         self._cookies: OrderedDict[tuple[str, str], dict] = OrderedDict()  # (user, conversation) -> cookies
+        self._lock = threading.Lock()
 
     def cookies(self, user: str, conversation_id: str) -> dict:
         """The cookies GPT Academic's plugins keep between runs in one conversation (the latest 256, in memory)."""
         key = (user, conversation_id)
-        self._cookies[key] = self._cookies.pop(key, {})
-        while len(self._cookies) > KEPT_COOKIES:
-            self._cookies.popitem(last=False)
-        return self._cookies[key]
+        with self._lock:
+            kept = self._cookies[key] = self._cookies.pop(key, {})
+            while len(self._cookies) > KEPT_COOKIES:
+                self._cookies.popitem(last=False)
+        return kept
 
     def describe(self, key: str | None, lang: str) -> list:
         return describe(self.config, key, lang)
@@ -139,10 +164,11 @@ class PluginHandlers:
         user = self.h.user(request)
         files = files_for(plugin, user_dir(self.config, user, "uploads"), chosen)
         run_folder = user_dir(self.config, user, "runs") / f"{time.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4().hex[:6]}"
+        plugin_kwargs = plugin_arguments(plugin, [f0, f1, f2])
         if plugin.group == "custom":  # GPT Academic's plugins read the folder named in the box
             try:
-                text = hand_over(text, user_home(self.config, user), files, run_folder)
-            except LLMError as exc:  # a path outside the user's own folders: nothing ran, nothing is saved
+                text = handed_text(text, plugin_kwargs, user_home(self.config, user), files, run_folder)
+            except LLMError as exc:  # a web address, or a path outside the user's folders: nothing ran or is saved
                 yield gr.skip(), gr.skip(), f"⚠ {exc.text(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
         conv = conv or Conversation()
@@ -162,9 +188,6 @@ class PluginHandlers:
             user=user,
             cookies=cookies,
         )
-        values = [f0, f1, f2][: len(plugin.fields)]
-        plugin_kwargs = {field.key: value for field, value in zip(plugin.fields, values, strict=True) if (value or "").strip()}
-        plugin_kwargs["advanced_arg"] = (f0 or "").strip()  # GPT Academic's one free-text argument
         llm_kwargs = {"llm_model": model_id, "temperature": float(temperature), "top_p": float(top_p),
                       "max_length": int(max_length) or None,
                       "api_key": "",  # keys stay in the model layer; GPT Academic's select_api_key says so
@@ -190,6 +213,7 @@ class PluginHandlers:
         finally:
             token.cancel()  # the page went away mid-run (or the run ended): no piece keeps the server busy
             shutil.rmtree(run_folder, ignore_errors=True)  # what it wanted to keep, it offered for download
+            cookies.pop("most_recent_uploaded", None)
             self.h.end(request, token)
             conv.messages = messages_of(chatbot)
             conv.history = [str(item) for item in history][: len(history) // 2 * 2]

@@ -85,9 +85,10 @@ def unpack_zip(archive: Path, target: Path) -> list[Path]:
                 extracted.append(destination)
                 with bundle.open(member) as source, destination.open("wb") as sink:
                     total = _copy_bounded(source, sink, total, archive)
-        except (PluginInputError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except (PluginInputError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             for path in extracted:
-                path.unlink(missing_ok=True)
+                if path.is_file():
+                    path.unlink()
             if isinstance(exc, PluginInputError):
                 raise
             raise PluginInputError(
@@ -133,42 +134,76 @@ def inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def typed_path(text: str) -> Path | None:
-    """The path the box holds, when all it holds is one path (GPT Academic's way of naming a folder)."""
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://")
+_ROOTED = re.compile(r"(/|~|[A-Za-z]:[/\\]|\\\\)")  # /abs, ~/home, C:\, \\share
+_UP = re.compile(r"(^|[/\\])\.\.([/\\]|$)")  # a `..` segment
+
+
+def _refuse_address() -> PluginInputError:
+    return PluginInputError(
+        en="Web addresses are not opened for the page: download the file and upload it, then run the plugin again.",
+        zh="LocalScholar 不替页面打开网址：请先下载文件并上传，再运行插件。",
+    )
+
+
+def _refuse_path() -> PluginInputError:
+    return PluginInputError(
+        en="Only your own uploads are read; a path outside them is refused. Upload the files and run again.",
+        zh="只读取你自己上传的文件，不接受其以外的路径。请先上传，再运行插件。",
+    )
+
+
+def typed_path(text: str, home: Path) -> Path | None:
+    """The path the box holds, when all it holds is one path (GPT Academic's way of naming a folder), resolved.
+
+    A rooted path (`/x`, `~/x`, `C:\\x`) is taken as it is; a relative one (`uploads/a.pdf`, `./x`) is taken
+    inside `home`, unless it names something that exists from the server's own folder.
+    """
     candidate = (text or "").strip().strip("\"'")
     if not candidate or "\n" in candidate or len(candidate) > 4096:
         return None
-    looks_like_one = re.match(r"(/|~|\.\.?[/\\]|[A-Za-z]:[/\\]|\\\\)", candidate)
+    if _ROOTED.match(candidate):
+        return Path(candidate).expanduser().resolve()
+    relative = not re.search(r"\s", candidate) and re.search(r"[/\\]", candidate) or candidate.startswith(".")
     try:
-        exists = Path(candidate).expanduser().exists()
+        from_here = re.search(r"[/\\]", candidate) and Path(candidate).exists()
     except OSError:
-        exists = False
-    return Path(candidate).expanduser() if looks_like_one or exists else None
+        from_here = False
+    if from_here:
+        return Path(candidate).resolve()
+    return (home / candidate).resolve() if relative else None
+
+
+def screen_field(value: str) -> None:
+    """Refuse a plugin field that is a web address or a path reaching out (`/x`, `~`, `..`): plugins join
+    field values onto their folders and open them."""
+    value = (value or "").strip()
+    if _URL.search(value):
+        raise _refuse_address()
+    if _ROOTED.match(value) or _UP.search(value):
+        raise _refuse_path()
 
 
 def hand_over(text: str, home: Path, files: list[Path], run_folder: Path) -> str:
     """What a GPT Academic plugin gets as `txt`: a folder holding the user's files, as its page hands it one.
 
-    An empty box gets `run_folder`, filled with the files (zips unpacked, safely); a path typed in the box
-    is accepted only inside the user's own folders (`home`); any other text is passed on as it is.
+    An empty box gets `run_folder`, filled with copies of the files (zips unpacked, safely, into
+    `<name>.zip.extract` as GPT Academic does); a path in the box is accepted only inside the user's own
+    folders (`home`); a web address is refused; any other text is passed on as it is.
     """
-    path = typed_path(text)
+    if _URL.search(text or ""):
+        raise _refuse_address()
+    path = typed_path(text, home)
     if path is not None:
         if not inside(path, home):
-            raise PluginInputError(
-                en="Only your own uploads are read; a path outside them is refused. Upload the files and run again.",
-                zh="只读取你自己上传的文件，不接受其以外的路径。请先上传，再运行插件。",
-            )
-        return str(path.resolve())
+            raise _refuse_path()
+        return str(path)
     if text.strip() or not files:
         return text
     run_folder.mkdir(parents=True, exist_ok=True)
     for file in files:
         if file.suffix.lower() == ".zip":
-            unpack_zip(file, run_folder / file.stem)
+            unpack_zip(file, run_folder / f"{file.name}.extract")
         else:
-            try:
-                (run_folder / file.name).hardlink_to(file)
-            except OSError:
-                shutil.copyfile(file, run_folder / file.name)
+            shutil.copyfile(file, run_folder / file.name)  # a copy: a plugin may rewrite the files it is handed
     return str(run_folder.resolve())

@@ -89,6 +89,18 @@ def built_in_plugins() -> tuple[Plugin, ...]:
     return tuple(importlib.import_module(f"crazy_functions.{name}").PLUGIN for name in MODULES)
 
 
+SHARED_PACKAGES = (  # packages both have: a checkout's modules that LocalScholar lacks are found in its copy
+    "crazy_functions",
+    "shared_utils",
+    "crazy_functions.pdf_fns",
+    "crazy_functions.doc_fns",
+    "crazy_functions.doc_fns.conversation_doc",
+    "crazy_functions.diagram_fns",
+    "crazy_functions.multi_stage",
+    "crazy_functions.plugin_template",
+)
+
+
 def join_gpt_academic(folder: str) -> None:
     """Let CUSTOM_PLUGINS name GPT Academic's plugin files where they are, in a GPT Academic checkout.
 
@@ -97,12 +109,10 @@ def join_gpt_academic(folder: str) -> None:
     """
     if not folder:
         return
-    import crazy_functions
-    import shared_utils
-
     root = Path(folder).expanduser().resolve()
-    for package in (crazy_functions, shared_utils):
-        extra = root / package.__name__
+    for name in SHARED_PACKAGES:
+        package = importlib.import_module(name)
+        extra = root.joinpath(*name.split("."))
         if extra.is_dir() and str(extra) not in package.__path__:
             package.__path__.append(str(extra))
     if str(root) not in sys.path:

@@ -50,6 +50,10 @@ class PluginChatbot(list):
         self._cookies: dict = cookies if cookies is not None else {}  # GPT Academic's per-conversation state
         self._cookies.update(user_name=user, files_to_promote=[])
 
+    def __reduce__(self):
+        """Pickled as the plain list of pairs (GPT Academic's plugins pickle state that refers to the chatbot)."""
+        return list, (self.get_list(),)
+
     # GPT Academic's ChatBotWithCookies
     def get_cookies(self) -> dict:
         return self._cookies
@@ -73,9 +77,9 @@ class PluginChatbot(list):
         return self.cancel.is_set()
 
     def output_path(self, name: str) -> Path:
-        """A path in the user's output folder for a new file, not overwriting an older one."""
+        """A path in the user's output folder for a new file, not overwriting an older one (only the name counts)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        target = self.out_dir / name
+        target = self.out_dir / (Path(name.replace("\\", "/")).name or "file")
         stem, suffix, n = target.stem, target.suffix, 1
         while target.exists():
             n += 1

@@ -187,7 +187,7 @@ def test_a_zip_handed_over_is_unpacked_where_the_plugin_looks(tmp_path):
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("a/b.md", "# b")
     folder = hand_over("", tmp_path / "home", [archive], tmp_path / "home" / "runs" / "r")
-    assert get_files_from_everything(folder, type=".md")[1] == [str(Path(folder) / "proj" / "a" / "b.md")]
+    assert get_files_from_everything(folder, type=".md")[1] == [str(Path(folder) / "proj.zip.extract" / "a" / "b.md")]
 
 
 def test_a_projects_file_tree_and_a_conversations_documents(tmp_path):
@@ -226,3 +226,73 @@ def test_a_module_a_plugin_lacks_says_what_to_do(tmp_path):
     theirs = ModuleNotFoundError("No module named 'aiofiles.os'", name="aiofiles.os")
     assert "GPT_ACADEMIC_FOLDER" in error_line(ours, "en") and "GPT_ACADEMIC_FOLDER" in error_line(ours, "zh")
     assert "pip install aiofiles" in error_line(theirs, "en") and "pip install aiofiles" in error_line(theirs, "zh")
+
+
+def test_state_that_refers_to_the_chatbot_pickles_and_outputs_stay_in_their_folder(tmp_path):
+    import pickle
+
+    from crazy_functions.multi_stage.multi_stage_utils import GptAcademicState
+
+    chatbot = PluginChatbot([["q", "a"]], out_dir=tmp_path / "out", user="user:alice")
+    state = GptAcademicState.get_state(chatbot)
+    state.set_state(chatbot, "step", 2)
+    again = GptAcademicState.get_state(chatbot)
+    assert again.step == 2 and pickle.loads(pickle.dumps(chatbot)) == [["q", "a"]]
+    (tmp_path / "r.md").write_text("r", encoding="utf-8")
+    for name in ("../../escape.md", "/etc/escape.md", "..\\escape.md"):
+        offered = promote_file_to_downloadzone(str(tmp_path / "r.md"), rename_file=name, chatbot=chatbot)
+        assert Path(offered).parent == tmp_path / "out", offered
+
+
+def test_proxies_are_set_while_any_block_is_inside_and_restored_after_the_last(settings, monkeypatch):
+    from toolbox import ProxyNetworkActivate
+
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    settings(USE_PROXY=True, proxies={"https": "http://127.0.0.1:7890"})
+    first, second = ProxyNetworkActivate(), ProxyNetworkActivate()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    import os
+
+    assert os.environ["HTTPS_PROXY"] == "http://127.0.0.1:7890"  # the second block still needs it
+    second.__exit__(None, None, None)
+    assert "HTTPS_PROXY" not in os.environ
+    settings(USE_PROXY=False, proxies={"https": "http://127.0.0.1:7890"})
+    assert get_conf("proxies") is None  # as GPT Academic: no proxy unless USE_PROXY
+
+
+def test_a_traceback_reaches_the_chat_as_one_line():
+    from toolbox import trimmed_format_exc
+
+    try:
+        {}["missing"]
+    except KeyError:
+        line = trimmed_format_exc()
+    assert line == "KeyError: 'missing'"
+
+
+def test_model_info_refuses_what_the_page_would_without_asking_any_server(settings):
+    from request_llms.bridge_all import model_info
+    from request_llms.compat import guard_models
+    from request_llms.registry import check_allowed
+
+    config = settings(AVAIL_LLM_MODELS=["ollama-a"])
+    guard_models(lambda model: check_allowed(model, config))
+    try:
+        assert "openai-compat-x(base_url=http://127.0.0.1:9/v1)" not in model_info
+        with pytest.raises(KeyError):
+            model_info["ollama-a(base_url=http://127.0.0.1:9)"]
+    finally:
+        guard_models(None)
+
+
+def test_every_field_of_a_plugin_class_reaches_it_and_advanced_arg_is_its_own():
+    from crazy_functions.runtime.registry import Field, Plugin
+    from webui.plugin_page import plugin_arguments
+
+    fields = tuple(Field(key, key, key, f"d-{key}") for key in ("advanced_arg", "a", "b", "c"))
+    plugin = Plugin("custom-0", "p", "p", "custom", "", "", lambda *a: iter(()), fields=fields)
+    assert plugin_arguments(plugin, ["", "x", None]) == {"a": "x", "c": "d-c"}
+    plain = Plugin("custom-1", "p", "p", "custom", "", "", lambda *a: iter(()))
+    assert plugin_arguments(plain, [" models ", None, None]) == {"advanced_arg": "models"}
