@@ -7,13 +7,11 @@ page leaves empty, so a plugin that needs a cloud key says so in GPT Academic's 
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import socket
 import threading
 from contextlib import closing
 from importlib.util import find_spec
-from pathlib import Path
 
 from markdown_it import MarkdownIt
 
@@ -159,15 +157,3 @@ def to_markdown_tabs(head: list, tabs: list, alignment: str = ":---:", column: b
     for r in range(rows):
         lines.append("| " + " | ".join(str(col[r]) if r < len(col) else "" for col in tabs) + " |")
     return "\n".join(lines)
-
-
-def objdump(obj, file: str = "objdump.tmp") -> None:
-    with open(file, "wb") as f:
-        pickle.dump(obj, f)
-
-
-def objload(file: str = "objdump.tmp"):
-    if not Path(file).exists():
-        return None
-    with open(file, "rb") as f:
-        return pickle.load(f)  # a file the plugin itself wrote with objdump
