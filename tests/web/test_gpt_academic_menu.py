@@ -72,9 +72,12 @@ def test_a_text_summary_plugin_gets_the_upload_folder_in_txt_and_offers_its_repo
     pieces = [
         _text(m)
         for m in messages
-        if m["role"] == "user" and re.match(r"(notes/notes\.txt|notes/docs/README\.md) \(\d+/\d+\)", _text(m))
+        if m["role"] == "user"
+        and re.match(r"(notes\.zip\.extract/notes\.txt|notes\.zip\.extract/docs/README\.md) \(\d+/\d+\)", _text(m))
     ]
-    assert any(p.startswith("notes/notes.txt") for p in pieces) and any(p.startswith("notes/docs/README.md") for p in pieces)
+    assert any(p.startswith("notes.zip.extract/notes.txt") for p in pieces) and any(
+        p.startswith("notes.zip.extract/docs/README.md") for p in pieces
+    )
     assert [name for name in offered if re.fullmatch(r"summary-[\d-]+\.md", name.rsplit("/", 1)[-1])], offered
     assert not list((app.data / "users").glob("*/runs/*")), "the folder handed to the run outlived it"
 
