@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .backends.base import CancelToken, ChatOptions, Status
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n已停止。" if lang == "zh" else "\nStopped.", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): the request is stopped, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 0
 
 
 def cmd_list(args, config: Config) -> int:
@@ -111,6 +115,10 @@ def cmd_ask(args, config: Config) -> int:
         cancel.cancel()
         stream.close()
         sys.stdout.write("\n")
+        raise
+    except BrokenPipeError:  # the reader of stdout went away: stop the server's work too
+        cancel.cancel()
+        stream.close()
         raise
     except LLMError as exc:
         if exc.partial:

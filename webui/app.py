@@ -27,19 +27,30 @@ CSS = """
 #status { min-height: 1.6em; font-size: 0.9em; opacity: 0.85; }
 .fn-btn { min-width: 0 !important; }
 """
-# Enter sends and Shift+Enter starts a new line in the prompt box (Gradio's multi-line box does the reverse).
-# Keys that finish an input method's composition (Chinese, Japanese) are left alone.
+# Enter sends and Shift+Enter starts a new line in the prompt and compare boxes (Gradio's multi-line box
+# submits on its own Shift+Enter keypress). Keys that finish an input method's composition (Chinese,
+# Japanese) are left alone.
 HEAD = """
 <script>
-document.addEventListener("keydown", (e) => {
-  const box = e.target;
-  if (e.key !== "Enter" || e.isComposing || e.keyCode === 229) return;
-  if (!(box instanceof HTMLTextAreaElement) || !box.closest("#user-input")) return;
-  e.stopPropagation();
-  if (e.shiftKey) return;
-  e.preventDefault();
-  document.querySelector("#submit-btn").click();
-}, true);
+(() => {
+  const boxes = {"user-input": "#submit-btn", "compare-input": "#compare-btn"};
+  const ours = (e) => {
+    if (e.key !== "Enter" || e.isComposing || e.keyCode === 229) return null;
+    const box = e.target;
+    if (!(box instanceof HTMLTextAreaElement)) return null;
+    const id = Object.keys(boxes).find((id) => box.closest("#" + id));
+    return id ? boxes[id] : null;
+  };
+  document.addEventListener("keydown", (e) => {
+    const button = ours(e);
+    if (!button) return;
+    e.stopPropagation();
+    if (e.shiftKey) return;  // the browser adds the new line
+    e.preventDefault();
+    document.querySelector(button).click();
+  }, true);
+  document.addEventListener("keypress", (e) => { if (ours(e)) e.stopPropagation(); }, true);
+})();
 </script>
 """
 

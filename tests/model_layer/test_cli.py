@@ -108,6 +108,20 @@ def test_ctrl_c_mid_answer_stops_the_server_and_exits_130(tmp_path, llama_server
     assert llama_server.wait_idle(3), "llama-server still generating 3 s after Ctrl-C"
 
 
+def test_a_reader_that_goes_away_ends_it_quietly_and_stops_the_server(tmp_path, llama_server):
+    env = cli_env(tmp_path, LOCAL_SERVER_URLS=json.dumps({"llamacpp": f"{llama_server.base_url}/v1"}))
+    story = "Write a very long story about a cat who travels around the world."
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "request_llms", "ask", "llamacpp-gemma-270m", story, "--max-tokens", "3000"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout.read(20)  # as `| head -c 20`: read a little, then close the pipe
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=20) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    assert llama_server.wait_idle(3), "llama-server still generating 3 s after the reader went away"
+
+
 def test_list_shows_configured_and_discovered_models(tmp_path, ollama_server):
     env = cli_env(tmp_path, OLLAMA_API_BASE=ollama_server.base_url, AVAIL_LLM_MODELS='["gpt-4o-mini", "chatglm4"]')
     done = cli(env, "list", "--json")

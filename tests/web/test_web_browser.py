@@ -174,6 +174,39 @@ def test_two_browsers_never_see_each_others_conversations(app, browser):
     assert len(owners) == 2 and all(owner.startswith("browser:") for owner in owners)
 
 
+def test_shift_enter_starts_a_new_line_and_enter_sends_in_both_boxes(app, context):
+    page = open_page(context, app.url)
+    pick_model(page, LLAMA)
+    set_max_length(page, 16)
+    box = page.locator("#user-input textarea")
+    box.click()
+    page.keyboard.type("first line kb41")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("second line kb41")
+    page.wait_for_timeout(700)  # long enough for a send to show in the chat
+    assert box.input_value() == "first line kb41\nsecond line kb41"
+    assert "kb41" not in page.inner_text("#chatbot")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => (document.querySelector('#chatbot')?.innerText || '').includes('second line kb41')")
+    wait_for_status(page, DONE)
+    assert box.input_value() == ""
+    chat = page.inner_text("#chatbot")
+    assert chat.count("first line kb41") == 1 and "first line kb41\nsecond line kb41" in chat, chat  # one message, two lines
+
+    pick_model(page, f"{LLAMA}&{OLLAMA}")  # fills the compare tab
+    page.get_by_role("tab", name="多模型对比").click()
+    compare = page.locator("#compare-input textarea")
+    compare.click()
+    page.keyboard.type("colour kb42")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("and a fruit")
+    page.wait_for_timeout(700)
+    assert compare.input_value() == "colour kb42\nand a fruit"
+    assert not page.locator("#compare-answer-0").is_visible()  # nothing was sent
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => (document.querySelector('#compare-figures-0')?.innerText || '').includes('tok/s')")
+
+
 def test_compare_streams_two_models_side_by_side(app, context):
     page = open_page(context, app.url)
     pick_model(page, f"{LLAMA}&{OLLAMA}")  # an A&B identifier fills the compare tab
