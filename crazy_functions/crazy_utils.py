@@ -20,6 +20,7 @@ from request_llms.text import Text
 from toolbox import Singleton, error_line, update_ui
 
 from .runtime.parallel import FAILED, STOPPED, Piece, ask_in_parallel, failures
+from .runtime.session import say
 
 _CLIPPED = Text(
     zh="⚠ 输入超出模型的上下文窗口，已截去约 {n} 个 token 后提问。",
@@ -162,8 +163,10 @@ def get_files_from_everything(txt: str, type: str):  # noqa: A002 (GPT Academic'
     """(success, files of `type`, their folder) for a file or folder path. Web addresses are not fetched."""
     if txt.startswith(("http://", "https://")):
         raise ConnectionRefusedError(
-            f"无法下载资源{txt}：LocalScholar 不替页面下载网址，请下载后上传。"
-            f" / {txt} is not fetched: LocalScholar does not download addresses for the page; download it and upload the file."
+            say(
+                zh=f"无法下载资源{txt}：LocalScholar 不替页面下载网址，请下载后上传。",
+                en=f"{txt} is not fetched: LocalScholar does not download addresses for the page; download it and upload the file.",
+            )
         )
     if txt.endswith(type) and os.path.isfile(txt):
         return True, [txt], os.path.dirname(txt)
@@ -197,8 +200,10 @@ def try_install_deps(deps, reload_m=()):
     """Packages are not installed from a page: the message says what the server's owner should install."""
     names = " ".join(deps)
     raise ModuleNotFoundError(
-        f"插件需要的 Python 包未安装：请在服务器上运行 pip install {names} 后重启。"
-        f" / The plugin needs packages that are not installed: run pip install {names} on the server and restart."
+        say(
+            zh=f"插件需要的 Python 包未安装：请在服务器上运行 pip install {names} 后重启。",
+            en=f"The plugin needs packages that are not installed: run pip install {names} on the server and restart.",
+        )
     )
 
 
@@ -208,7 +213,9 @@ class nougat_interface:  # noqa: N801 (GPT Academic's name)
 
     def NOUGAT_parse_pdf(self, fp, chatbot, history):  # noqa: N802
         raise RuntimeError(
-            "Nougat解析论文失败：NOUGAT 需要联网下载模型，LocalScholar 未提供。请改用「PDF 翻译」插件。"
-            " / NOUGAT needs to download its model from the internet, which LocalScholar does not do: use the PDF translation plugin."
+            say(
+                zh="Nougat解析论文失败：NOUGAT 需要联网下载模型，LocalScholar 未提供。请改用「PDF 翻译」插件。",
+                en="NOUGAT needs to download its model from the internet, which LocalScholar does not do: use the PDF translation plugin.",
+            )
         )
         yield  # a generator, as GPT Academic's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crazy_functions.runtime.session import say
 from toolbox.settings import get_conf
 
 
@@ -11,7 +12,7 @@ def read_single_conf_with_lru_cache(arg: str):
 
 def set_conf(key: str, value) -> None:
     raise PermissionError(
-        f"设置只能在 config_private.py 中修改（{key}）。 / Settings are changed only in config_private.py ({key})."
+        say(zh=f"设置只能在 config_private.py 中修改（{key}）。", en=f"Settings are changed only in config_private.py ({key}).")
     )
 
 

@@ -15,6 +15,7 @@ from importlib.util import find_spec
 
 from markdown_it import MarkdownIt
 
+from crazy_functions.runtime.session import say
 from request_llms.config_loader import get_config
 
 
@@ -45,8 +46,10 @@ def select_api_key(keys: str, llm_model: str) -> str:
     found = [part.strip() for part in str(keys or "").split(",") if is_any_api_key(part)]
     if not found:
         raise RuntimeError(
-            f"您提供的api-key不满足要求，不包含任何可用于{llm_model}的api-key。"
-            f" / No API key for {llm_model}: this plugin calls a cloud service LocalScholar does not give it a key for."
+            say(
+                zh=f"您提供的api-key不满足要求，不包含任何可用于{llm_model}的api-key。",
+                en=f"No API key for {llm_model}: this plugin calls a cloud service LocalScholar does not give it a key for.",
+            )
         )
     return found[0]
 

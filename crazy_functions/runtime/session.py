@@ -127,3 +127,9 @@ def stepped(plugin_run: Iterator, chatbot: PluginChatbot) -> Generator:
         finally:
             _current.reset(token)
         yield update
+
+
+def say(zh: str, en: str) -> str:
+    """The words of an error a GPT Academic helper raises, in the running plugin's language (both outside a run)."""
+    run = current_run()
+    return Text(zh=zh, en=en).text(run.lang) if run is not None else f"{zh} / {en}"

@@ -94,13 +94,18 @@ def test_a_bad_configuration_value_is_exit_2_naming_the_key(tmp_path):
     assert done.returncode == 2 and "LOCAL_MODEL_DEVICE" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_ctrl_c_mid_answer_stops_the_server_and_exits_130(tmp_path, llama_server):
+def long_answer(tmp_path, llama_server) -> subprocess.Popen:
+    """`ask` for a long story, its stdout and stderr piped to the test."""
     env = cli_env(tmp_path, LOCAL_SERVER_URLS=json.dumps({"llamacpp": f"{llama_server.base_url}/v1"}))
     story = "Write a very long story about a cat who travels around the world."
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "request_llms", "ask", "llamacpp-gemma-270m", story, "--max-tokens", "3000"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def test_ctrl_c_mid_answer_stops_the_server_and_exits_130(tmp_path, llama_server):
+    proc = long_answer(tmp_path, llama_server)
     assert proc.stdout.read(20)  # the answer has started
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
@@ -109,12 +114,7 @@ def test_ctrl_c_mid_answer_stops_the_server_and_exits_130(tmp_path, llama_server
 
 
 def test_a_reader_that_goes_away_ends_it_quietly_and_stops_the_server(tmp_path, llama_server):
-    env = cli_env(tmp_path, LOCAL_SERVER_URLS=json.dumps({"llamacpp": f"{llama_server.base_url}/v1"}))
-    story = "Write a very long story about a cat who travels around the world."
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "request_llms", "ask", "llamacpp-gemma-270m", story, "--max-tokens", "3000"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = long_answer(tmp_path, llama_server)
     assert proc.stdout.read(20)  # as `| head -c 20`: read a little, then close the pipe
     proc.stdout.close()
     err = proc.stderr.read()

@@ -296,3 +296,21 @@ def test_every_field_of_a_plugin_class_reaches_it_and_advanced_arg_is_its_own():
     assert plugin_arguments(plugin, ["", "x", None]) == {"a": "x", "c": "d-c"}
     plain = Plugin("custom-1", "p", "p", "custom", "", "", lambda *a: iter(()))
     assert plugin_arguments(plain, [" models ", None, None]) == {"advanced_arg": "models"}
+
+
+def test_a_helpers_refusal_is_in_the_runs_language(tmp_path):
+    said = {}
+
+    def plugin(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+        for name, call in (("key", lambda: select_api_key("", "gpt-4o")), ("deps", lambda: try_install_deps(["zhipuai"]))):
+            try:
+                call()
+            except Exception as exc:
+                said[name] = str(exc)
+        yield chatbot, history, "ok"
+
+    for lang, words, other in (("en", "No API key", "api-key"), ("zh", "api-key", "No API key")):
+        chatbot = PluginChatbot(out_dir=tmp_path / "out", lang=lang)
+        list(stepped(plugin("", {}, {}, chatbot, [], "", None), chatbot))
+        assert words in said["key"] and other not in said["key"], said
+        assert "pip install zhipuai" in said["deps"] and " / " not in said["deps"], said

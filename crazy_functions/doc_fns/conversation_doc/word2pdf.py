@@ -6,13 +6,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ...runtime.session import say
+
 
 class WordToPdfConverter:
     @staticmethod
     def convert_to_pdf(word_path, pdf_path=None) -> str:
         office = shutil.which("soffice") or shutil.which("libreoffice")
         if office is None:
-            raise RuntimeError("转换 PDF 需要 LibreOffice（soffice）。 / Converting to PDF needs LibreOffice (soffice).")
+            raise RuntimeError(
+                say(zh="转换 PDF 需要 LibreOffice（soffice）。", en="Converting to PDF needs LibreOffice (soffice).")
+            )
         source = Path(word_path)
         target_dir = Path(pdf_path).parent if pdf_path else source.parent
         subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(target_dir), str(source)],
