@@ -21,13 +21,14 @@ from dataclasses import asdict
 
 from .. import errors
 from ..backends.base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Status, Usage
+from ..backends.problems import Problem, misconfigured, not_downloaded, weights_missing
 from ..model_spec import ModelSpec
 from ..procinfo import process_rss
 from .catalog import BUILTIN, NAMED, context_length
-from .plan import LoadPlan, resolve_plan
+from .gguf import GGUF_CONTEXT
+from .plan import LoadPlan, configured_folder, folder_setting, resolve_plan
 
 POLL = 0.1  # seconds between checks of cancel and worker health while waiting
-BUILTIN_CONTEXT = 32768
 _ids = itertools.count(1)
 
 
@@ -64,7 +65,7 @@ class Worker:
         self.info: dict = {}
         self.failure: errors.LLMError | None = None
         self.loaded = threading.Event()
-        self.load_progress: tuple[str, float] = ("starting", 0.0)
+        self.load_progress: tuple[str, str, float] = ("starting", "正在启动", 0.0)
         self.inboxes: dict[str, queue.Queue] = {}
         self.turns: deque[str] = deque()
         self.turn_changed = threading.Condition()
@@ -85,7 +86,7 @@ class Worker:
                 break
             kind = message[0]
             if kind == "progress":
-                self.load_progress = (message[1], float(message[2]))
+                self.load_progress = (message[1], message[2], float(message[3]))
             elif kind == "ready":
                 self.info = message[1]
                 self.last_used = time.monotonic()
@@ -133,11 +134,11 @@ class Worker:
                 )
             if self.load_progress != shown:
                 shown = self.load_progress
-                stage, percent = shown
+                stage_en, stage_zh, percent = shown
                 yield Status(
                     "loading",
-                    en=f"Loading {self.plan.name}: {stage} {percent:.0f}%",
-                    zh=f"正在加载模型 {self.plan.name}：{stage} {percent:.0f}%",
+                    en=f"Loading {self.plan.name}: {stage_en} {percent:.0f}%",
+                    zh=f"正在加载模型 {self.plan.name}：{stage_zh} {percent:.0f}%",
                     percent=percent,
                 )
         if self.failure is not None:
@@ -240,10 +241,9 @@ class NativeBackend(Backend):
     def context_budget(self, spec: ModelSpec) -> int | None:
         if spec.max_token:
             return spec.max_token
-        if spec.base == BUILTIN:
-            return BUILTIN_CONTEXT
         try:
-            return context_length(resolve_plan(spec, self.config).folder)
+            plan = resolve_plan(spec, self.config)
+            return plan.context or (GGUF_CONTEXT if spec.base == BUILTIN else context_length(plan.folder))
         except errors.LLMError:
             return None
 
@@ -252,10 +252,18 @@ class NativeBackend(Backend):
         try:
             plan = resolve_plan(spec, self.config)
         except errors.LLMError as exc:
-            return ModelEntry(text, "native", "configured", False, exc.en)
+            return ModelEntry(text, "native", "configured", False, exc.en, problem=self._problem(spec, exc))
         return ModelEntry(
             text, "native", "configured", True, f"{label}: {plan.folder or 'tiny built-in demo model, prepared on first use'}"
         )
+
+    def _problem(self, spec: ModelSpec, error: errors.LLMError) -> Problem:
+        """Why `describe` found the model unusable: no folder set or no weights in it, else a setting to fix."""
+        if isinstance(error, errors.WeightsMissing):
+            return weights_missing(error.zh, error.en)
+        if spec.base != BUILTIN and not configured_folder(spec, self.config):
+            return not_downloaded(spec.base, folder_setting(spec), spec.base in NAMED)
+        return misconfigured(error.zh, error.en)
 
     def token_source(self, spec: ModelSpec) -> str:
         return "native tokenizer"
@@ -266,9 +274,10 @@ class NativeBackend(Backend):
         if worker is None or not worker.info:
             return {}
         info = worker.info
+        server = info.get("server_pid")
         return {
-            "source": f"worker process {info['pid']} (RSS)",
-            "bytes": process_rss(info["pid"]),
+            "source": f"worker process {info['pid']}" + (f" and its llama-server {server}" if server else "") + " (RSS)",
+            "bytes": sum(process_rss(pid) or 0 for pid in (info["pid"], server) if pid) or None,
             "gpu_bytes": info.get("gpu_bytes") or None,
             "load_seconds": info.get("load_seconds"),
             "device": info.get("device"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import ConfigError, WeightsMissing
 from ..model_spec import ModelSpec
 from .catalog import BUILTIN, FOLDER_PREFIX, NATIVE_LAYOUTS, PATH_SETTINGS, model_config
+from .gguf import GGUF_CONTEXT, is_gguf, server_command
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class LoadPlan:
     completion_style: bool  # a base model: ask in "Question: ... Answer:" form
     cache_dir: str
     threads: int
-    runner: str = "transformers"  # which library runs it (native/worker/runners.py)
+    runner: str = "transformers"  # which library runs it (native/worker/runners.py): transformers or llamacpp
+    context: int = 0  # tokens of context llama.cpp reserves (GGUF models); 0 for transformers
 
 
 def cache_dir(config) -> Path:
@@ -67,8 +69,13 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
         )
     common = {"device": device, "quant": quant, "lora": spec.lora or config["LOCAL_MODEL_LORA_PATH"]}
     common |= {"cache_dir": str(cache_dir(config)), "threads": config["LOCAL_MODEL_THREADS"]}
+    gguf_runner = {"runner": "llamacpp", "context": spec.max_token or GGUF_CONTEXT}
     if spec.base == BUILTIN:
-        return LoadPlan(BUILTIN, "", remote_code=False, completion_style=True, **common)
+        # llama.cpp runs the file as it is; a quantisation or GPU asked for by name, or no llama.cpp, means
+        # transformers on a converted copy, where FP16 / INT8 / INT4 and cuda mean what they say
+        as_is = spec.quant is None and (spec.device or "auto") in ("auto", "cpu")
+        runs_gguf = as_is and server_command() is not None
+        return LoadPlan(BUILTIN, "", remote_code=False, completion_style=True, **common, **(gguf_runner if runs_gguf else {}))
     setting = folder_setting(spec)
     folder = configured_folder(spec, config)
     if not folder:
@@ -79,6 +86,13 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
             f"或用 `python -m request_llms pull {spec.base}` 下载。",
         )
     path = Path(os.path.expanduser(folder))
+    if is_gguf(path):
+        if not path.is_file():
+            raise WeightsMissing(
+                en=f"No GGUF file at {path} ({setting}): check the path.",
+                zh=f"{path} 处没有 GGUF 文件（{setting}）：请检查路径。",
+            )
+        return LoadPlan(spec.base, str(path), remote_code=False, completion_style=False, **common, **gguf_runner)
     if not (path / "config.json").is_file():
         raise WeightsMissing(
             en=f"No model weights at {path} ({setting}): check the path, or run `python -m request_llms pull {spec.base}`.",

@@ -88,15 +88,15 @@ def test_a_killed_worker_is_a_typed_error_at_once_and_the_next_request_restarts_
 def test_two_requests_at_once_are_answered_in_order_and_the_second_learns_its_place(config):
     results: dict[str, object] = {}
 
-    def ask(name: str, prompt: str) -> None:
-        stream = chat(MODEL, prompt, options=ChatOptions(temperature=0, max_tokens=30), config=config)
+    def ask(name: str, prompt: str, tokens: int) -> None:
+        stream = chat(MODEL, prompt, options=ChatOptions(temperature=0, max_tokens=tokens), config=config)
         events = list(stream.events())
         results[name] = (stream, [e for e in events if isinstance(e, Status)], time.perf_counter())
 
-    first = threading.Thread(target=ask, args=("first", STORY))
+    first = threading.Thread(target=ask, args=("first", STORY, 200))  # long enough to keep the second waiting
     first.start()
     time.sleep(0.3)
-    second = threading.Thread(target=ask, args=("second", QUESTION))
+    second = threading.Thread(target=ask, args=("second", QUESTION, 30))
     second.start()
     first.join(120)
     second.join(120)

@@ -19,10 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...text import Text
 from ..plan import LoadPlan
 from .failures import WorkerFailure, missing_package, out_of_memory
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[Text, float], None]
+STARTING = Text(zh="正在启动", en="starting")
+TOKENIZER = Text(zh="正在读取分词器", en="loading the tokenizer")
+WEIGHTS = Text(zh="正在读取权重", en="loading the weights")
+READY = Text(zh="就绪", en="ready")
 
 
 @dataclass
@@ -142,7 +147,7 @@ def _attach_lora(model, lora: str):
 def load(plan: LoadPlan, progress: Progress) -> Loaded:
     """Load the model of `plan`, reporting progress; raise WorkerFailure with the fix on failure."""
     started = time.perf_counter()
-    progress("starting", 1)
+    progress(STARTING, 1)
     try:
         import torch
         from transformers import AutoTokenizer
@@ -156,10 +161,10 @@ def load(plan: LoadPlan, progress: Progress) -> Loaded:
         from .builtin import prepare
 
         folder = prepare(Path(plan.cache_dir), progress)
-    progress("loading tokenizer", 60)
+    progress(TOKENIZER, 60)
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=plan.remote_code, local_files_only=True)
-        progress("loading weights", 70)
+        progress(WEIGHTS, 70)
         model, method = _from_pretrained(plan, folder, device)
         model = _attach_lora(model, plan.lora)
     except torch.cuda.OutOfMemoryError:
@@ -167,7 +172,7 @@ def load(plan: LoadPlan, progress: Progress) -> Loaded:
     except (OSError, ValueError) as exc:
         raise _load_failure(plan, folder, exc) from None
     model.eval()
-    progress("ready", 100)
+    progress(READY, 100)
     dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     info = {
         "device": device,

@@ -1,7 +1,7 @@
 """The worker process's entry point: load the model, then answer requests one at a time.
 
 Messages from the parent: ("generate", id, messages, options), ("cancel", id), ("count", id, text), ("stop",).
-Messages to the parent: ("progress", stage, percent), ("ready", info), ("load_error", kind, en, zh),
+Messages to the parent: ("progress", stage_en, stage_zh, percent), ("ready", info), ("load_error", kind, en, zh),
 ("delta", id, text), ("done", id, usage), ("error", id, kind, en, zh), ("count", id, tokens).
 
 Counts are answered at once, beside a running generation, by a copy of the tokenizer of their own.
@@ -32,7 +32,7 @@ def serve(conn, plan) -> None:
             conn.send(message)
 
     try:
-        runner = start_runner(plan, lambda stage, percent: send("progress", stage, percent))
+        runner = start_runner(plan, lambda stage, percent: send("progress", stage.en, stage.zh, percent))
     except WorkerFailure as failure:
         send("load_error", failure.kind, failure.en, failure.zh)
         return

@@ -2,8 +2,8 @@
 
 A runner loads a LoadPlan (reporting progress), then answers `generate` (streaming deltas through
 `emit`, stopping when `cancel` is set, returning the usage figures) and `count` (the model's own token
-count, safe to call beside a running generation). Today there is one, on transformers; another engine
-is one class here and its name in LoadPlan.runner.
+count, safe to call beside a running generation). Two today: transformers (Hugging Face folders) and
+llama.cpp (GGUF files); LoadPlan.runner names the one a plan uses.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-Progress = Callable[[str, float], None]
+from ...text import Text
+
+Progress = Callable[[Text, float], None]
 
 
 class TransformersRunner:
@@ -33,7 +35,13 @@ class TransformersRunner:
         return generate(self.loaded, messages, options, cancel, emit, self.plan.completion_style)
 
 
-RUNNERS = {"transformers": TransformersRunner}
+def _llamacpp(plan, progress: Progress):
+    from .llamacpp import LlamaCppRunner
+
+    return LlamaCppRunner(plan, progress)
+
+
+RUNNERS = {"transformers": TransformersRunner, "llamacpp": _llamacpp}
 
 
 def start_runner(plan, progress: Progress):
