@@ -60,7 +60,9 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
     entries = []
     for text in config["AVAIL_LLM_MODELS"]:
         if "&" in text:
-            entries.append(ModelEntry(text, "multi", "configured", None, "several models at once"))
+            parts = [backend_for(spec, config).describe(spec.text, spec, found, down, probe) for spec in parse_models(text)]
+            problem = next((part.problem.of_part(part.identifier) for part in parts if part.problem), None)
+            entries.append(ModelEntry(text, "multi", "configured", None, "several models at once", problem=problem))
         else:
             spec = parse_model(text)
             entries.append(backend_for(spec, config).describe(text, spec, found, down, probe))

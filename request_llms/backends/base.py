@@ -10,6 +10,7 @@ from ..errors import ConfigError
 from ..model_spec import ModelSpec
 from ..text import Text
 from ..thinking import Thought
+from .problems import Problem
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class ModelEntry:
     reachable: bool | None  # None: not checked (cloud models, native models)
     detail: str = ""
     context: int | None = None
+    problem: Problem | None = None  # why it cannot answer now and the fix; None when ready or not checked
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -181,15 +183,24 @@ class Backend:
 
 
 def served_entry(
-    text: str, spec: ModelSpec, server: str, found: Found, down: dict[str, str], probed: bool, names: tuple[str, ...]
+    text: str,
+    spec: ModelSpec,
+    server: str,
+    found: Found,
+    down: dict[str, str],
+    probed: bool,
+    names: tuple[str, ...],
+    when_down: Problem,
+    when_missing: Problem,
 ) -> ModelEntry:
     """The `list` line of a model on a server that was asked what it serves (`names`: how the server may call it)."""
     if not probed:
         return ModelEntry(text, spec.provider, "configured", None, f"{server} (not checked)")
     if server in down or server not in found:
-        return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {server}")
+        return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {server}", problem=when_down)
     models = found[server]
     for name in names:
         if name in models:
             return ModelEntry(text, spec.provider, "configured", True, server, models[name])
-    return ModelEntry(text, spec.provider, "configured", False, f"server at {server} does not have this model")
+    detail = f"server at {server} does not have this model"
+    return ModelEntry(text, spec.provider, "configured", False, detail, problem=when_missing)

@@ -8,6 +8,7 @@ from ..model_spec import ModelSpec
 from ..providers import CLOUD_VENDORS
 from .base import Found, ModelEntry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
+from .problems import no_key
 
 
 class CloudBackend(OpenAIProtocol):
@@ -39,5 +40,7 @@ class CloudBackend(OpenAIProtocol):
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         endpoint = self.endpoint(spec)
-        detail = endpoint.label if endpoint.api_key else f"{endpoint.label}: no key, set {endpoint.key_setting}"
-        return ModelEntry(text, "cloud", "configured", None, detail)
+        if endpoint.api_key:
+            return ModelEntry(text, "cloud", "configured", None, endpoint.label)
+        detail = f"{endpoint.label}: no key, set {endpoint.key_setting}"
+        return ModelEntry(text, "cloud", "configured", None, detail, problem=no_key(endpoint.key_setting))

@@ -21,6 +21,7 @@ from ..providers import LOCAL_SERVERS
 from ..transport import get_json, is_local
 from .base import ChatOptions, Found, ModelEntry, served_entry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
+from .problems import misconfigured, not_loaded, server_down
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SLOTS_TTL = 60.0  # seconds a server's slot count (or its lack of one) is kept before it is asked again
@@ -122,7 +123,13 @@ class LocalServerBackend(OpenAIProtocol):
         return jobs
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
-        return served_entry(text, spec, self.endpoint(spec).base_url, found, down, probed, (spec.base,))
+        try:
+            endpoint = self.endpoint(spec)
+        except ConfigError as exc:
+            return ModelEntry(text, spec.provider, "configured", False, exc.en, problem=misconfigured(exc.zh, exc.en))
+        url, start = endpoint.base_url, endpoint.start_hint.replace("MODEL", spec.model)
+        down_problem, missing = server_down(endpoint.label, url, start), not_loaded(endpoint.label, url, spec.model, start)
+        return served_entry(text, spec, url, found, down, probed, (spec.base,), down_problem, missing)
 
     def token_source(self, spec: ModelSpec) -> str:
         return f"{spec.provider} /tokenize"

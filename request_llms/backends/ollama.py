@@ -22,6 +22,9 @@ from ..model_spec import ModelSpec
 from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
 from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, served_entry
+from .problems import not_pulled, server_down
+
+START_HINT = "ollama serve"
 
 
 def build_payload(
@@ -85,8 +88,8 @@ class OllamaBackend(Backend):
 
     def unreachable(self) -> LLMError:
         return BackendUnreachable(
-            en=f"Ollama is not running at {self.base}: start it with `ollama serve`, or set OLLAMA_API_BASE.",
-            zh=f"无法连接 {self.base} 上的 Ollama：请运行 `ollama serve`，或设置 OLLAMA_API_BASE。",
+            en=f"Ollama is not running at {self.base}: start it with `{START_HINT}`, or set OLLAMA_API_BASE.",
+            zh=f"无法连接 {self.base} 上的 Ollama：请运行 `{START_HINT}`，或设置 OLLAMA_API_BASE。",
         )
 
     def status_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
@@ -200,7 +203,8 @@ class OllamaBackend(Backend):
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         names = (spec.base,) if ":" in spec.model else (spec.base + ":latest", spec.base)
-        return served_entry(text, spec, self.base, found, down, probed, names)
+        down_problem, missing = server_down("Ollama", self.base, START_HINT), not_pulled(spec.model)
+        return served_entry(text, spec, self.base, found, down, probed, names, down_problem, missing)
 
     def memory(self, spec: ModelSpec) -> dict:
         try:
