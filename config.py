@@ -7,14 +7,11 @@ environment variable > config_private.py > config.py.
 
 # ---- Models -------------------------------------------------------------------------------
 LLM_MODEL = "builtin-gemma3-270m"  # model selected when the page opens; the default is a tiny built-in demo model
-AVAIL_LLM_MODELS = [  # the model dropdown; LLM_MODEL is always in it, and models found on local servers are added
-    "builtin-gemma3-270m",
-    "ollama-qwen2.5:7b",
-    "vllm-Qwen/Qwen2.5-7B-Instruct",
-    "chatglm4",
-    "gpt-4o-mini",
-    "deepseek-chat",
-]
+# The model dropdown, in this order, then the models found on running local servers; LLM_MODEL is always in it.
+# Left unset, it holds the built-in model and, for each cloud key you set, that vendor's model (API_KEY: gpt-4o-mini,
+# DEEPSEEK_API_KEY: deepseek-chat, DASHSCOPE_API_KEY: qwen-plus, ZHIPUAI_API_KEY: glm-4-flash, MOONSHOT_API_KEY:
+# moonshot-v1-8k). Set it to list your own, e.g. ["ollama-qwen2.5:7b", "vllm-Qwen/Qwen2.5-7B-Instruct", "chatglm4"].
+AVAIL_LLM_MODELS = ["builtin-gemma3-270m"]
 API_KEY = ""  # OpenAI key; also sent where API_URL_REDIRECT sends OpenAI requests
 DEEPSEEK_API_KEY = ""  # key for deepseek-* models
 DASHSCOPE_API_KEY = ""  # key for qwen-max / qwen-plus / qwen-turbo / dashscope-* (Alibaba Cloud)

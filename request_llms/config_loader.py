@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import ConfigError, LLMError
 from .model_spec import QUANTS, THINK_LEVELS, parse_model, parse_models
+from .providers import CLOUD_VENDORS
 from .text import Text, language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,9 +225,11 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
     values = defaults(root)
     base = dict(values)
     warnings: list[Text] = []
+    given: set[str] = set()  # the keys the owner set, in config_private.py or the environment
     private = private or Path(environ.get(PRIVATE_ENV) or root / "config_private.py")
     if private.exists():
         found, skipped = read_private(private)
+        given |= set(found)
         for key, value in found.items():
             if key in base:
                 values[key] = value
@@ -250,6 +253,7 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
     for key in base:
         if key in environ:
             values[key] = _from_env(key, environ[key], base[key])
+            given.add(key)
     bad = {key: problem for key in base if (problem := _check(key, values[key], base[key]))}
     problems = list(bad.values())
     if "LLM_MODEL" not in bad and "AVAIL_LLM_MODELS" not in bad:  # identifiers are parsed once their types are right
@@ -261,9 +265,16 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] | None = None, pri
         )
     values["LOCAL_MODEL_QUANT"] = values["LOCAL_MODEL_QUANT"].upper()
     values["THINKING"], values["PLUGIN_THINKING"] = values["THINKING"].lower(), values["PLUGIN_THINKING"].lower()
+    if "AVAIL_LLM_MODELS" not in given:
+        values["AVAIL_LLM_MODELS"] = [*values["AVAIL_LLM_MODELS"], *_keyed_cloud_models(values)]
     if values["LLM_MODEL"] not in values["AVAIL_LLM_MODELS"]:
         values["AVAIL_LLM_MODELS"] = [values["LLM_MODEL"], *values["AVAIL_LLM_MODELS"]]
     return Config(values, warnings)
+
+
+def _keyed_cloud_models(values: dict[str, Any]) -> list[str]:
+    """The default list's cloud models: one per vendor whose key is set (config.py's AVAIL_LLM_MODELS comment)."""
+    return [vendor.offered for vendor in CLOUD_VENDORS if vendor.offered and values[vendor.key_setting]]
 
 
 @lru_cache(maxsize=1)

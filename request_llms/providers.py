@@ -54,11 +54,26 @@ class CloudVendor:
     key_setting: str  # the configuration key that holds its API key
     pattern: re.Pattern[str]  # which identifiers belong to it
     strip_prefix: str = ""  # removed from the identifier to get the vendor's model name
+    offered: str = ""  # the model in the default list once its key is set (AVAIL_LLM_MODELS left unset)
 
 
 CLOUD_VENDORS: tuple[CloudVendor, ...] = (
-    CloudVendor("openai", "OpenAI", "https://api.openai.com/v1", "API_KEY", re.compile(r"(gpt-|chatgpt-|o[1-9](-|$))")),
-    CloudVendor("deepseek", "DeepSeek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", re.compile(r"deepseek-")),
+    CloudVendor(
+        "openai",
+        "OpenAI",
+        "https://api.openai.com/v1",
+        "API_KEY",
+        re.compile(r"(gpt-|chatgpt-|o[1-9](-|$))"),
+        offered="gpt-4o-mini",
+    ),
+    CloudVendor(
+        "deepseek",
+        "DeepSeek",
+        "https://api.deepseek.com/v1",
+        "DEEPSEEK_API_KEY",
+        re.compile(r"deepseek-"),
+        offered="deepseek-chat",
+    ),
     CloudVendor(
         "dashscope",
         "通义千问 DashScope",
@@ -66,9 +81,19 @@ CLOUD_VENDORS: tuple[CloudVendor, ...] = (
         "DASHSCOPE_API_KEY",
         re.compile(r"(qwen-(max|plus|turbo|long)(-|$)|dashscope-)"),
         strip_prefix="dashscope-",
+        offered="qwen-plus",
     ),
-    CloudVendor("zhipu", "智谱 GLM", "https://open.bigmodel.cn/api/paas/v4", "ZHIPUAI_API_KEY", re.compile(r"glm-")),
-    CloudVendor("moonshot", "Moonshot Kimi", "https://api.moonshot.cn/v1", "MOONSHOT_API_KEY", re.compile(r"(moonshot-|kimi-)")),
+    CloudVendor(
+        "zhipu", "智谱 GLM", "https://open.bigmodel.cn/api/paas/v4", "ZHIPUAI_API_KEY", re.compile(r"glm-"), offered="glm-4-flash"
+    ),
+    CloudVendor(
+        "moonshot",
+        "Moonshot Kimi",
+        "https://api.moonshot.cn/v1",
+        "MOONSHOT_API_KEY",
+        re.compile(r"(moonshot-|kimi-)"),
+        offered="moonshot-v1-8k",
+    ),
 )
 
 
