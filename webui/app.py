@@ -144,6 +144,7 @@ def build_app(config) -> gr.Blocks:
                                 label="model",
                             )
                             refresh = labels.add(gr.Button(L("refresh"), elem_id="refresh-models", scale=1), value="refresh")
+                        model_note = gr.Markdown(elem_id="model-note")  # what keeps the picked model from answering, and the fix
                         with labels.add(gr.Accordion(L("functions"), open=True), label="functions"):
                             buttons = {}
                             with gr.Row():
@@ -246,7 +247,10 @@ def build_app(config) -> gr.Blocks:
         stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
         compare_stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
         new.click(handlers.new_chat, None, [conv, chatbot, status, history_list])
-        refresh.click(handlers.refresh_models, [lang], [model])
+        refresh.click(handlers.refresh_models, [lang], [model]).then(handlers.catalog.note, [model, lang], [model_note])
+        model.change(handlers.catalog.note, [model, lang], [model_note], show_progress="hidden")
+        lang.change(handlers.catalog.note, [model, lang], [model_note], show_progress="hidden")
+        app.load(handlers.catalog.note, [model, saved_lang], [model_note], show_progress="hidden")
         refresh.click(handlers.refresh_models, [lang], [compare_models])
         history_list.input(handlers.open_conversation, [history_list], [conv, chatbot, model])
         delete.click(handlers.delete_conversation, [history_list, conv], [conv, chatbot, history_list], api_name="delete")

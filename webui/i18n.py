@@ -37,7 +37,6 @@ STRINGS: dict[str, Text] = {
     "first_token": Text(zh="首字", en="first token"),
     "context": Text(zh="上下文", en="context"),
     "length": Text(zh="长度", en="length"),
-    "unreachable": Text(zh="不可达", en="unreachable"),
     "need_models": Text(zh="请选择 2 到 4 个模型。", en="Pick two to four models."),
     "uploaded": Text(zh="已保存 {n} 个文件：{names}", en="Saved {n} file(s): {names}"),
     "too_big": Text(

@@ -1,4 +1,5 @@
-"""The model dropdown: configured models and those found on local servers, each with its kind and reachability."""
+"""The model dropdown: configured models and those found on local servers, each with its kind and, when it cannot
+answer now, a few words why; the line under the dropdown says how to fix that for the model picked."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import time
 from request_llms.providers import LOCAL_SERVERS
 from request_llms.registry import ModelEntry, check_allowed, list_models
 from request_llms.text import Text
-
-from .i18n import t
 
 _KIND = {
     "native": Text(zh="本地原生", en="native"),
@@ -42,6 +41,11 @@ class Catalog:
     def choices(self, lang: str, refresh: bool = False) -> list[tuple[str, str]]:
         return [(label(entry, lang), entry.identifier) for entry in self.entries(refresh)]
 
+    def note(self, identifier: str, lang: str) -> str:
+        """The line under the dropdown for `identifier`: what keeps it from answering and the fix; "" when nothing does."""
+        entry = next((e for e in self.entries() if e.identifier == identifier), None)
+        return f"⚠ {entry.problem.line(lang)}" if entry and entry.problem else ""
+
     def offers(self, identifier: str) -> bool:
         """Whether the dropdown as last drawn holds `identifier` (no look at the servers)."""
         with self._lock:
@@ -56,5 +60,5 @@ def label(entry: ModelEntry, lang: str) -> str:
     server = LOCAL_SERVERS.get(entry.backend)
     name = server.label if server else entry.backend
     kind = _KIND.get(entry.backend, Text(zh=name, en=name)).text(lang)
-    mark = f" · ⚠ {t('unreachable', lang)}" if entry.reachable is False else ""
+    mark = f" · ⚠ {entry.problem.state.text(lang)}" if entry.problem else ""
     return f"{entry.identifier}  [{kind}]{mark}"

@@ -101,7 +101,14 @@ def test_an_error_is_one_clear_line_in_the_chat(tmp_path, context, llama_server)
     with running_app(tmp_path, settings) as down:
         page = open_page(context, down.url)
         option = page.locator("#model-select input").input_value()
-        assert OLLAMA in option and "不可达" in option, f"unreachable model not marked: {option!r}"
+        assert OLLAMA in option and "服务未启动" in option, f"stopped server's model not marked: {option!r}"
+        note = page.locator("#model-note")
+        note.filter(has_text="ollama serve").wait_for(timeout=30_000)
+        assert note.inner_text().startswith("⚠ 服务未启动"), note.inner_text()
+        page.locator("#lang-select").get_by_text("English").click()
+        note.filter(has_text="server not running").wait_for(timeout=30_000)
+        page.locator("#lang-select").get_by_text("中文").click()
+        note.filter(has_text="服务未启动").wait_for(timeout=30_000)
         send(page, "Hello")
         page.wait_for_function("() => (document.querySelector('#chatbot .bot-row')?.innerText || '').includes('⚠')")
         text = last_answer(page)
@@ -115,7 +122,7 @@ def test_ollama_models_found_on_a_running_server_are_offered(app, context):
     page.click("#model-select input")
     options = page.get_by_role("option").all_inner_texts()
     found = [o for o in options if o.startswith(OLLAMA)]
-    assert found and "不可达" not in found[0] and "Ollama" in found[0], options
+    assert found and "⚠" not in found[0] and "Ollama" in found[0], options
     page.get_by_role("option", name=re.compile("^" + re.escape(OLLAMA) + r"\s")).first.click()
     set_max_length(page, 32)
     send(page, "Say hello.")
