@@ -14,6 +14,7 @@ from .backends.base import CancelToken, ChatOptions, Status
 from .chat import ChatStream, chat
 from .errors import LLMError
 from .model_spec import ModelSpec
+from .text import Text
 
 log = logging.getLogger("localscholar.lanes")
 _REFRESH = 0.05  # seconds between updates while lanes stream
@@ -23,30 +24,41 @@ _REFRESH = 0.05  # seconds between updates while lanes stream
 class Lane:
     model: str
     stream: ChatStream | None = None
-    status: str = ""
-    error: str = ""
+    status: str = ""  # in the run's language; `progress` holds both
+    error: str = ""  # in the run's language; `failure` holds both
     done: bool = False
+    progress: Status | None = None
+    failure: Text | None = None
 
     @property
     def text(self) -> str:
         return self.stream.text if self.stream else ""
 
+    def status_in(self, lang: str) -> str:
+        return self.progress.text(lang) if self.progress else self.status
+
     def markdown(self, lang: str) -> str:
         """The answer so far, the error after it, or the status while nothing has come yet."""
         body = self.text
         if self.error:
-            body = (body + "\n\n" if body else "") + f"⚠ {self.error}"
+            error = self.failure.text(lang) if self.failure else self.error
+            body = (body + "\n\n" if body else "") + f"⚠ {error}"
         elif not self.done and not body:
-            body = f"*{self.status or '…'}*"
+            body = f"*{self.status_in(lang) or '…'}*"
         return body
 
 
 def internal_error(exc: BaseException, lang: str) -> str:
     """One line for a failure that is not a backend's typed error; the traceback goes to the server log only."""
+    return _internal_error(exc).text(lang)
+
+
+def _internal_error(exc: BaseException) -> Text:
     log.exception("unexpected error while answering")
-    if lang == "zh":
-        return f"内部错误（{type(exc).__name__}），详情见服务器日志；请重试或换一个模型。"
-    return f"Internal error ({type(exc).__name__}); details are in the server log. Try again or pick another model."
+    return Text(
+        zh=f"内部错误（{type(exc).__name__}），详情见服务器日志；请重试或换一个模型。",
+        en=f"Internal error ({type(exc).__name__}); details are in the server log. Try again or pick another model.",
+    )
 
 
 def run_lanes(
@@ -68,12 +80,13 @@ def run_lanes(
             lane.stream = chat(spec, prompt, history, system, options, cancel, config)
             for event in lane.stream.events():
                 if isinstance(event, Status):
-                    lane.status = event.text(lang)
+                    lane.progress, lane.status = event, event.text(lang)
                 changed.put(1)
         except LLMError as exc:
-            lane.error = exc.text(lang)
+            lane.failure, lane.error = Text(zh=exc.text("zh"), en=exc.text("en")), exc.text(lang)
         except Exception as exc:
-            lane.error = internal_error(exc, lang)
+            lane.failure = _internal_error(exc)
+            lane.error = lane.failure.text(lang)
         finally:
             lane.done = True
             changed.put(1)

@@ -11,7 +11,7 @@ from .figures import figures
 
 def lane_figures(lane: Lane, lang: str) -> str:
     """The figures once the lane is done, its status line before."""
-    return figures(lane.stream, lang) if lane.done else lane.status
+    return figures(lane.stream, lang) if lane.done else lane.status_in(lang)
 
 
 def lanes_markdown(lanes: Sequence[Lane], lang: str) -> str:
