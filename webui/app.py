@@ -25,8 +25,11 @@ LATEX = [
 CSS = """
 #chatbot { min-height: 480px; }
 #status { min-height: 1.6em; font-size: 0.9em; opacity: 0.85; }
-.fn-btn { min-width: 0 !important; }
-"""
+.fn-row { flex-wrap: wrap !important; gap: 6px !important; }
+.fn-btn { flex: 1 1 auto !important; min-width: min-content !important; word-break: keep-all; overflow-wrap: normal; }
+footer { display: none !important; }
+"""  # a function button is never narrower than its longest word; Gradio's footer does not follow the switch
+
 # Enter sends and Shift+Enter starts a new line in the prompt and compare boxes (Gradio's multi-line box
 # submits on its own Shift+Enter keypress). Keys that finish an input method's composition (Chinese,
 # Japanese) are left alone.
@@ -147,7 +150,7 @@ def build_app(config) -> gr.Blocks:
                         model_note = gr.Markdown(elem_id="model-note")  # what keeps the picked model from answering, and the fix
                         with labels.add(gr.Accordion(L("functions"), open=True), label="functions"):
                             buttons = {}
-                            with gr.Row():
+                            with gr.Row(elem_classes="fn-row"):
                                 for function in all_functions(config):
                                     buttons[function.key] = labels.add(
                                         gr.Button(
