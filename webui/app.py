@@ -6,13 +6,15 @@ menu: plugin-select, plugin-field-0..2, plugin-files, plugin-run-btn, plugin-out
 
 from __future__ import annotations
 
+import json
+
 import gradio as gr
 
 from request_llms.model_spec import split_models
 from request_llms.text import Text
 
 from .functions import all_functions
-from .handlers import MAX_COMPARE, Handlers
+from .handlers import IDLE_STOP, MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
 from .plugin_page import MAX_FIELDS, PluginHandlers, plugin_choices
 
@@ -57,6 +59,12 @@ HEAD = """
 </script>
 """
 
+# The browser tab's title and the document's language (for line breaking and screen readers) follow the switch.
+_PAGE_LANGUAGE = f"""(code) => {{
+  document.title = code === "en" ? {json.dumps(STRINGS["title"].en)} : {json.dumps(STRINGS["title"].zh)};
+  document.documentElement.lang = code === "en" ? "en" : "zh-CN";
+}}"""
+
 
 def page_language(config) -> str:
     return "en" if config["LANGUAGE"] == "en" else "zh"
@@ -91,7 +99,7 @@ def build_app(config) -> gr.Blocks:
     def L(key: str) -> str:
         return t(key, lang0)
 
-    with gr.Blocks(title=STRINGS["title"].zh) as app:
+    with gr.Blocks(title=L("title")) as app:
         # The language choice is no secret: a fixed key keeps it across restarts. Who the user is lives
         # in a server-sealed cookie (webui/owners.py), never in what the page's script can read.
         saved_lang = gr.BrowserState(lang0, storage_key="localscholar-lang", secret="localscholar-language")
@@ -102,8 +110,16 @@ def build_app(config) -> gr.Blocks:
                 value=Text(zh=f"## {STRINGS['title'].zh}", en=f"## {STRINGS['title'].en}"),
             )
             with gr.Column(scale=0, min_width=220):
-                lang = gr.Radio(
-                    [("中文", "zh"), ("English", "en")], value=lang0, show_label=False, elem_id="lang-select", container=False
+                lang = labels.add(
+                    gr.Radio(
+                        [("中文", "zh"), ("English", "en")],
+                        value=lang0,
+                        label=L("language"),
+                        show_label=False,
+                        elem_id="lang-select",
+                        container=False,
+                    ),
+                    label="language",
                 )
         with gr.Tabs():
             with labels.add(gr.Tab(L("chat"), id="chat"), label="chat"):
@@ -129,7 +145,7 @@ def build_app(config) -> gr.Blocks:
                         )
                         with gr.Row():
                             submit = labels.add(gr.Button(L("submit"), elem_id="submit-btn", variant="primary"), value="submit")
-                            stop = labels.add(gr.Button(L("stop"), elem_id="stop-btn", variant="stop"), value="stop")
+                            stop = labels.add(gr.Button(L("stop"), elem_id="stop-btn", **IDLE_STOP), value="stop")
                             retry = labels.add(gr.Button(L("retry"), elem_id="retry-btn"), value="retry")
                             new = labels.add(gr.Button(L("new_chat"), elem_id="new-chat-btn"), value="new_chat")
                         status = gr.Markdown(elem_id="status")
@@ -229,7 +245,7 @@ def build_app(config) -> gr.Blocks:
                     compare_send = labels.add(
                         gr.Button(L("compare_send"), variant="primary", elem_id="compare-btn"), value="compare_send"
                     )
-                    compare_stop = labels.add(gr.Button(L("stop"), variant="stop", elem_id="compare-stop-btn"), value="stop")
+                    compare_stop = labels.add(gr.Button(L("stop"), elem_id="compare-stop-btn", **IDLE_STOP), value="stop")
                 compare_note = gr.Markdown(elem_id="compare-note")
                 with gr.Row():
                     answers, facts = [], []
@@ -242,11 +258,16 @@ def build_app(config) -> gr.Blocks:
         settings = [temperature, top_p, max_length, system]
         chat_outputs = [chatbot, conv, status, user_input, history_list]
         ask_inputs = [user_input, model, *settings, conv, lang]
-        submit.click(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None, api_name="send")
-        user_input.submit(handlers.send, ask_inputs, chat_outputs, concurrency_limit=None, api_name=False)
+        stops = [stop, compare_stop]  # bright while a run of the page goes on
+
+        def lit(run, outputs: list) -> dict:
+            return {"fn": handlers.with_stop(run, len(outputs), len(stops)), "outputs": [*outputs, *stops]}
+
+        submit.click(inputs=ask_inputs, **lit(handlers.send, chat_outputs), concurrency_limit=None, api_name="send")
+        user_input.submit(inputs=ask_inputs, **lit(handlers.send, chat_outputs), concurrency_limit=None, api_name=False)
         for key, button in buttons.items():
-            button.click(handlers.run_function(key), ask_inputs, chat_outputs, concurrency_limit=None)
-        retry.click(handlers.retry, [model, *settings, conv, lang], chat_outputs, concurrency_limit=None)
+            button.click(inputs=ask_inputs, **lit(handlers.run_function(key), chat_outputs), concurrency_limit=None)
+        retry.click(inputs=[model, *settings, conv, lang], **lit(handlers.retry, chat_outputs), concurrency_limit=None)
         stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
         compare_stop.click(handlers.stop, None, None, concurrency_limit=None, queue=False)
         new.click(handlers.new_chat, None, [conv, chatbot, status, history_list])
@@ -263,17 +284,17 @@ def build_app(config) -> gr.Blocks:
         )
         plugin_select.change(plugins.describe, [plugin_select, lang], [plugin_about, *plugin_fields], show_progress="hidden")
         plugin_run.click(
-            plugins.run,
-            [plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, lang],
-            [*chat_outputs, plugin_outputs, plugin_html],
+            inputs=[plugin_select, *plugin_fields, plugin_files, user_input, model, *settings, conv, lang],
+            **lit(plugins.run, [*chat_outputs, plugin_outputs, plugin_html]),
             concurrency_limit=None,
             api_name="plugin",
         )
         lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields], show_progress="hidden")
+        lang.change(handlers.relabel_models, [lang, model, compare_models], [model, compare_models], show_progress="hidden")
+        lang.change(None, [lang], None, js=_PAGE_LANGUAGE)
         compare_send.click(
-            handlers.compare,
-            [compare_models, compare_input, *settings, lang],
-            [compare_note, *answers, *facts],
+            inputs=[compare_models, compare_input, *settings, lang],
+            **lit(handlers.compare, [compare_note, *answers, *facts]),
             concurrency_limit=None,
             api_name="compare",
         )
@@ -283,7 +304,7 @@ def build_app(config) -> gr.Blocks:
         lang.change(lambda code: [*labels.updates(code), code], [lang], [*labelled, saved_lang])
         app.load(handlers.on_load, [saved_lang], [conv, chatbot, history_list, model], api_name="on_load").then(
             lambda code: code, [saved_lang], [lang]
-        ).then(plugins.upload_choices, None, [plugin_files])
+        ).then(plugins.upload_choices, None, [plugin_files]).then(None, [saved_lang], None, js=_PAGE_LANGUAGE)
     return app
 
 

@@ -7,11 +7,13 @@ backend through the session's CancelTokens, so the server stops generating and t
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -30,10 +32,14 @@ from .i18n import t
 from .models import Catalog
 from .owners import forget, offer, page_secret, user_of
 from .store import Conversation, open_store, user_dir
+from .waiting import waiting_line
 
 MAX_COMPARE = 4
 REFUSALS = (ContextTooLong, IdentifierError, ModelNotAllowed)  # nothing was asked: the turn is not kept
 UPDATE_EVERY = 0.05  # seconds; deltas arriving faster are shown together
+KEPT_LANGUAGES = 4096  # page sessions whose language switch is remembered
+IDLE_STOP = {"interactive": False, "variant": "secondary"}  # the Stop button while nothing runs
+BUSY_STOP = {"interactive": True, "variant": "stop"}
 
 
 def _options(temperature: float, top_p: float, max_length: float) -> ChatOptions:
@@ -51,6 +57,7 @@ class Handlers:
         self.functions = {f.key: f for f in all_functions(config)}
         self.secret = page_secret(config)
         self._active: dict[str, set[CancelToken]] = {}
+        self._langs: OrderedDict[str, str] = OrderedDict()  # page session -> the language it shows now
         self._lock = threading.Lock()
 
     def user(self, request: gr.Request | None) -> str:
@@ -77,6 +84,46 @@ class Handlers:
             tokens = list(self._active.get(self._session(request), ()))
         for token in tokens:
             token.cancel()
+
+    def with_stop(self, run: Callable[..., Iterator], outputs: int, buttons: int = 2) -> Callable[..., Iterator]:
+        """`run` (yielding updates of `outputs` components) with the page's Stop `buttons` after them: bright
+        from its first update, dim after its last unless another run of the page goes on. The last update comes
+        again with the buttons' final look, so an API caller's result is still the run's own. Gradio sees
+        `run`'s own parameters."""
+
+        @functools.wraps(run)
+        def lit(*args, **kwargs):
+            request = next((a for a in [*args, *kwargs.values()] if isinstance(a, gr.Request)), None)
+            look, last = [gr.Button(**BUSY_STOP) for _ in range(buttons)], (gr.skip(),) * outputs
+            for update in run(*args, **kwargs):
+                last = tuple(update)
+                yield (*last, *look)
+                look = [gr.skip()] * buttons
+            with self._lock:
+                running = bool(self._active.get(self._session(request)))
+            yield (*last, *[gr.Button(**(BUSY_STOP if running else IDLE_STOP)) for _ in range(buttons)])
+
+        return lit
+
+    # ---- the page's language ------------------------------------------------------------------
+    def set_language(self, lang: str, request: gr.Request | None) -> None:
+        """The language switch moved: answers still running draw their next words in `lang`."""
+        with self._lock:
+            self._langs[self._session(request)] = lang
+            self._langs.move_to_end(self._session(request))
+            while len(self._langs) > KEPT_LANGUAGES:
+                self._langs.popitem(last=False)
+
+    def language(self, request: gr.Request | None, lang: str) -> str:
+        """The language the page shows now; `lang` (the switch when the run began) if it never moved."""
+        with self._lock:
+            return self._langs.get(self._session(request), lang)
+
+    def relabel_models(self, lang: str, model: str | None, compared: list[str] | None, request: gr.Request):
+        """The model dropdowns' labels in `lang`, keeping what is picked."""
+        self.set_language(lang, request)
+        choices = self.catalog.choices(lang)
+        return gr.Dropdown(choices=choices, value=model), gr.Dropdown(choices=choices, value=compared or [])
 
     # ---- conversations -------------------------------------------------------------------------
     def history_choices(self, user: str) -> gr.Dropdown:
@@ -183,8 +230,11 @@ class Handlers:
         """Stream one answer into the chat and save the turn, however it ends.
 
         A request that is refused before anything is asked (a model not offered, a prompt too long for the
-        window) is shown in the chat but not kept: it would only fill every later turn's window.
+        window) is shown in the chat but not kept: it would only fill every later turn's window. Until the
+        first word, the answer's bubble shows the wait: the model loading, or the requests ahead. Each update
+        is drawn in the language the page shows at that moment.
         """
+        self.set_language(lang, request)
         user = self.user(request)
         conv = conv or Conversation()
         box = "" if clear else gr.skip()
@@ -201,7 +251,8 @@ class Handlers:
                 gr.skip(),
             )
             return
-        reply = {"role": "assistant", "content": ""}
+        wait = waiting_line(None, lang)
+        reply = {"role": "assistant", "content": wait}
         messages = [*shown_messages, reply]
         token = self.begin(request)
         status, answer, refused, stream = "", "", False, None
@@ -209,35 +260,45 @@ class Handlers:
             yield messages, conv, "…", box, gr.skip()
             if len(specs) > 1:
                 for lanes in run_lanes(specs[:MAX_COMPARE], prompt, history, system, options, token, self.config, lang):
-                    reply["content"] = lanes_markdown(lanes, lang)
+                    reply["content"] = lanes_markdown(lanes, self.language(request, lang))
                     yield messages, conv, "", box, gr.skip()
                 answer = reply["content"]
             else:
                 stream = chat(specs[0], prompt, history, system, options, token, self.config)
                 shown_at = 0.0
                 for event in stream.events():
+                    now = self.language(request, lang)
                     if isinstance(event, Status):
-                        status = event.text(lang)
+                        status = event.text(now)
+                        if not (stream.text or stream.thinking):
+                            reply["content"] = wait = waiting_line(event, now)
                     else:  # the thinking folded above the answer; only the answer is kept for the model
                         answer = stream.text
-                        reply["content"] = folded(stream.thinking, answer, lang, stream.thinking_seconds)
-                        notice = stream.prompt.notice(lang) if stream.prompt else ""
-                        status = notice or t("thinking" if stream.thinking and not answer else "answering", lang)
+                        reply["content"] = folded(stream.thinking, answer, now, stream.thinking_seconds)
+                        notice = stream.prompt.notice(now) if stream.prompt else ""
+                        status = notice or t("thinking" if stream.thinking and not answer else "answering", now)
                         if time.monotonic() - shown_at < UPDATE_EVERY:
                             continue  # many deltas in one update: each update resends the chat
                     shown_at = time.monotonic()
                     yield messages, conv, status, box, gr.skip()
-                status = " · ".join(p for p in (figures(stream, lang), stream.prompt.notice(lang) if stream.prompt else "") if p)
+                now = self.language(request, lang)
+                answer = stream.text
+                reply["content"] = folded(stream.thinking, answer, now, stream.thinking_seconds)  # never the wait
+                status = " · ".join(p for p in (figures(stream, now), stream.prompt.notice(now) if stream.prompt else "") if p)
         except LLMError as exc:
+            now = self.language(request, lang)
             answer = exc.partial or answer
             refused = isinstance(exc, REFUSALS) and not answer
-            shown = folded(stream.thinking, answer, lang) if stream is not None else answer
-            reply["content"] = (shown + "\n\n" if shown else "") + f"⚠ {exc.text(lang)}"
-            status = exc.text(lang) if refused else ""
+            shown = folded(stream.thinking, answer, now) if stream is not None else answer
+            reply["content"] = (shown + "\n\n" if shown else "") + f"⚠ {exc.text(now)}"
+            status = exc.text(now) if refused else ""
         except Exception as exc:
-            reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, lang)}"
+            now = self.language(request, lang)
+            reply["content"] = (answer + "\n\n" if answer else "") + f"⚠ {internal_error(exc, now)}"
         finally:
             self.end(request, token)
+            if reply["content"] == wait:  # the page went away before the first word: the wait is not kept
+                reply["content"] = answer
             if not refused:
                 conv.messages = messages
                 conv.history = [*history, prompt, answer]
@@ -253,14 +314,15 @@ class Handlers:
         if not 2 <= len(models) <= MAX_COMPARE or not (text or "").strip():
             yield [t("need_models", lang), *blank]
             return
+        self.set_language(lang, request)
         token = self.begin(request)
         try:
             specs = [spec for model in models for spec in self.catalog.allowed(model)][:MAX_COMPARE]
             options = _options(temperature, top_p, max_length)
             for lanes in run_lanes(specs, text, [], system, options, token, self.config, lang):
-                yield ["", *self._lane_updates(lanes, lang)]
+                yield ["", *self._lane_updates(lanes, self.language(request, lang))]
         except LLMError as exc:
-            yield [f"⚠ {exc.text(lang)}", *blank]
+            yield [f"⚠ {exc.text(self.language(request, lang))}", *blank]
         finally:
             self.end(request, token)
 

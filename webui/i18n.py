@@ -58,6 +58,8 @@ STRINGS: dict[str, Text] = {
     "write_first": Text(
         zh="请先在输入框写入文本，再点功能按钮。", en="Put some text in the box first, then press a function button."
     ),
+    "language": Text(zh="界面语言", en="Language"),
+    "waiting": Text(zh="等待模型回答…", en="Waiting for the model…"),
 }
 
 

@@ -152,6 +152,7 @@ class PluginHandlers:
 
     def run(self, key, f0, f1, f2, chosen, text, model_id, temperature, top_p, max_length, system, conv, lang,
             request: gr.Request):  # fmt: skip
+        self.h.set_language(lang, request)
         plugin = plugin_named(key, self.config) if key else None
         if plugin is None:
             yield gr.skip(), gr.skip(), t("pick_plugin", lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -192,7 +193,7 @@ class PluginHandlers:
                       "max_length": int(max_length) or None,
                       "api_key": "",  # keys stay in the model layer; GPT Academic's select_api_key says so
                       "most_recent_uploaded": cookies.get("most_recent_uploaded")}  # fmt: skip
-        status, shown_at = t("plugin_running", lang, name=plugin.label(lang)), 0.0
+        status, shown_at = "", 0.0  # "": the plugin said nothing, the page says it runs
         try:
             for update in stepped(plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request), chatbot):
                 if isinstance(update, tuple) and len(update) > 2 and isinstance(update[2], str) and update[2] != "正常":
@@ -200,16 +201,19 @@ class PluginHandlers:
                 if time.monotonic() - shown_at < UPDATE_EVERY:
                     continue
                 shown_at = time.monotonic()
-                yield messages_of(chatbot), conv, status, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                now = self.h.language(request, lang)
+                shown = status or t("plugin_running", now, name=plugin.label(now))
+                yield messages_of(chatbot), conv, shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            now = self.h.language(request, lang)
             if chatbot.failure:
                 status = chatbot.failure
             else:
-                status = t("stopped", lang) if chatbot.stopped else t("plugin_done", lang, name=plugin.label(lang))
+                status = t("stopped", now) if chatbot.stopped else t("plugin_done", now, name=plugin.label(now))
         except Exception as exc:  # a plugin written elsewhere may let an error out: one line, never a traceback
             if not isinstance(exc, LLMError):
                 log.exception("plugin %s failed", plugin.key)
             chatbot.append([None, f"⚠ {error_line(exc, lang)}"])
-            status = f"⚠ {error_line(exc, lang)}"
+            status = f"⚠ {error_line(exc, self.h.language(request, lang))}"
         finally:
             token.cancel()  # the page went away mid-run (or the run ended): no piece keeps the server busy
             shutil.rmtree(run_folder, ignore_errors=True)  # what it wanted to keep, it offered for download
