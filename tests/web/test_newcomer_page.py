@@ -38,7 +38,10 @@ SHOWN_TEXT = """() => {
     if (box.closest("#lang-select") && (text === "中文" || text === "English")) continue;  // each in its own language
     lines.push(text);
   }
-  return lines;
+  for (const box of document.querySelectorAll("input:not([type=radio]):not([type=checkbox]), textarea")) {
+    if (box.checkVisibility({visibilityProperty: true})) lines.push(box.value, box.placeholder);
+  }
+  return lines.filter((line) => line && line.trim());
 }"""
 
 
@@ -68,7 +71,8 @@ def options(page, elem_id: str) -> list[str]:
 
 
 def everything_shown(page) -> list[str]:
-    """The text of the chat tab and the compare tab, and the labels of every dropdown's options."""
+    """The text of the chat tab and the compare tab (with what the boxes hold and their placeholders), and the
+    labels of every dropdown's options."""
     shown = page.evaluate(SHOWN_TEXT) + options(page, "model-select") + options(page, "plugin-select")
     page.locator("#lang-select").scroll_into_view_if_needed()
     page.get_by_role("tab").nth(1).click()
