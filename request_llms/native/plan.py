@@ -62,20 +62,23 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
     """The LoadPlan for a native spec; raises ConfigError (nothing configured) or WeightsMissing (nothing there)."""
     device = spec.device or config["LOCAL_MODEL_DEVICE"]
     quant = spec.quant or config["LOCAL_MODEL_QUANT"]
-    if device == "mps" and quant != "FP16":
-        raise ConfigError(
-            en=f'{quant} is not available on mps (Apple GPUs run half precision only): use LOCAL_MODEL_QUANT = "FP16", or device=cpu.',
-            zh=f'mps（苹果 GPU）不支持 {quant}，只能用半精度：请设 LOCAL_MODEL_QUANT = "FP16"，或改用 cpu。',
-        )
-    common = {"device": device, "quant": quant, "lora": spec.lora or config["LOCAL_MODEL_LORA_PATH"]}
+    common = {"device": device, "lora": spec.lora or config["LOCAL_MODEL_LORA_PATH"]}
     common |= {"cache_dir": str(cache_dir(config)), "threads": config["LOCAL_MODEL_THREADS"]}
-    gguf_runner = {"runner": "llamacpp", "context": spec.max_token or GGUF_CONTEXT}
+    # a GGUF file carries its own quantisation; transformers applies the one asked for
+    gguf_runner = {"runner": "llamacpp", "context": spec.max_token or GGUF_CONTEXT, "quant": "GGUF"}
     if spec.base == BUILTIN:
         # llama.cpp runs the file as it is; a quantisation or GPU asked for by name, or no llama.cpp, means
         # transformers on a converted copy, where FP16 / INT8 / INT4 and cuda mean what they say
         as_is = spec.quant is None and (spec.device or "auto") in ("auto", "cpu")
         runs_gguf = as_is and server_command() is not None
-        return LoadPlan(BUILTIN, "", remote_code=False, completion_style=True, **common, **(gguf_runner if runs_gguf else {}))
+        return LoadPlan(
+            BUILTIN,
+            "",
+            remote_code=False,
+            completion_style=True,
+            **common,
+            **(gguf_runner if runs_gguf else _converted(device, quant)),
+        )
     setting = folder_setting(spec)
     folder = configured_folder(spec, config)
     if not folder:
@@ -101,7 +104,17 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
     remote_code = _needs_remote_code(spec, path)
     if remote_code:
         _check_remote_code(spec, path)
-    return LoadPlan(spec.base, str(path), remote_code=remote_code, completion_style=False, **common)
+    return LoadPlan(spec.base, str(path), remote_code=remote_code, completion_style=False, **common, **_converted(device, quant))
+
+
+def _converted(device: str, quant: str) -> dict:
+    """The quantisation transformers applies on the device."""
+    if device == "mps" and quant != "FP16":
+        raise ConfigError(
+            en=f'{quant} is not available on mps (Apple GPUs run half precision only): use LOCAL_MODEL_QUANT = "FP16", or device=cpu.',
+            zh=f'mps（苹果 GPU）不支持 {quant}，只能用半精度：请设 LOCAL_MODEL_QUANT = "FP16"，或改用 cpu。',
+        )
+    return {"quant": quant}
 
 
 def _check_remote_code(spec: ModelSpec, folder: Path) -> None:

@@ -126,7 +126,7 @@ def test_every_quantisation_loads_and_answers_on_cpu(config, quant):
     )
     assert stream.text.strip()
     worker = backend_for(chat_spec(), config).workers
-    info = next(w.info for p, w in worker.items() if p.quant == quant)
+    info = next(w.info for p, w in worker.items() if (p.quant, p.device) == (quant, "cpu"))
     methods = {"FP16": "bfloat16", "INT8": "dynamic int8 (Linear layers)", "INT4": "bitsandbytes 4-bit NF4"}
     assert info["device"] == "cpu" and info["quant"] == quant and info["method"] == methods[quant]
 
