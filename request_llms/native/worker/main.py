@@ -15,8 +15,10 @@ import threading
 
 
 def serve(conn, plan) -> None:
-    # Before torch is imported: idle threads must not spin on two busy cores, and nothing may be fetched from a hub.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Before torch is imported: its idle threads must not spin on two busy cores, and nothing may be fetched from a
+    # hub. llama-server inherits this environment and keeps OpenMP's default: passive waits halve its speed.
+    if plan.runner == "transformers":
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # the parent shows progress; no bars or warnings on the terminal
