@@ -95,7 +95,14 @@ class LlamaCppRunner:
                 env={key: value for key, value in env.items() if not key.startswith("LLAMA_ARG_")},
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
-        self.client = httpx.Client(base_url=self.base, timeout=httpx.Timeout(30.0, read=None), trust_env=False)
+        # a new connection per request: llama-server closes idle ones after 5 s, and a request sent on one it is
+        # closing at that moment fails with nothing received (a loopback connection costs well under a millisecond)
+        self.client = httpx.Client(
+            base_url=self.base,
+            timeout=httpx.Timeout(30.0, read=None),
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self._wait_healthy(plan, progress)
         threading.Thread(target=self._follow_server, daemon=True, name="llama-server-watch").start()
         progress(READY, 100)
