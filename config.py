@@ -63,6 +63,10 @@ GPT_ACADEMIC_FOLDER = (
     ""  # a GPT Academic checkout whose plugins CUSTOM_PLUGINS may name, e.g. "crazy_functions.Word_Summary:总结word文档"
 )
 
+# ---- OpenAI-compatible API (http://HOST:PORT/v1 of main.py, or `python -m request_llms serve`) ------
+API_SERVE_KEYS = []  # keys callers must send (Authorization: Bearer KEY); required when listening beyond 127.0.0.1
+API_MAX_WAITING = 64  # API requests answered 429 once this many already wait for the same server or native model
+
 # ---- GPT Academic's keys ------------------------------------------------------------------
 # Read by GPT Academic's plugins through get_conf, with GPT Academic's defaults; LocalScholar itself does not use them.
 MULTI_QUERY_LLM_MODELS = "gpt-3.5-turbo&chatglm3"  # the models its "ask several models" plugin asks, joined by &

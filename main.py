@@ -6,11 +6,10 @@ import argparse
 import os
 import sys
 
+from request_llms.api.access import LOOPBACK
 from request_llms.config_loader import ROOT, load_config
 from request_llms.errors import LLMError
 from request_llms.text import language
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_TEMP_DIR"] = str(files_root(config))  # uploads and downloads stay in DATA_DIR
     from starlette.middleware import Middleware
 
+    from request_llms.api import mount
+    from request_llms.api.access import refusal
+    from request_llms.text import Text
     from webui.app import CSS, HEAD, build_app
 
     app = build_app(config)
@@ -78,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
     print(f"LocalScholar 本地学术助手: {app.local_url}", flush=True)
+    api_refused = refusal(args.host, config)
+    if api_refused is None:
+        mount(app.app, config)
+        print(f"OpenAI-compatible API / 兼容 OpenAI 的 API: {app.local_url.rstrip('/')}/v1", flush=True)
+    else:
+        print(Text(en="The API is off. ", zh="API 未开启。").text(config.lang) + api_refused.text(config.lang), file=sys.stderr)
     try:
         app.block_thread()
     except KeyboardInterrupt:

@@ -154,6 +154,7 @@ def chat(
     cancel: CancelToken | None = None,
     config=None,
     count: Callable[[str], int] | None = None,
+    keep_history: bool = False,
 ) -> ChatStream:
     """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
 
@@ -162,7 +163,8 @@ def chat(
     The context budget is looked up (and cached) and the messages are built on first iteration too, so
     the caller's clock includes them and a prompt that cannot fit raises ContextTooLong from the loop.
     `count` measures the messages against the window (the model's own tokenizer, from tokens.counter_for);
-    without it the high estimate is used.
+    without it the high estimate is used. With `keep_history` (the API) the history is never trimmed to fit:
+    what does not fit raises ContextTooLong.
     """
     config = config or get_config()
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
@@ -181,7 +183,7 @@ def chat(
         try:
             budget = backend.context_budget(spec)
             reserve = answer_reserve(options.max_tokens, budget)
-            stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens)
+            stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens, keep_history)
             splitter = ThinkSplitter()
             for event in backend.stream(spec, stream.prompt.messages, options, cancel):
                 if isinstance(event, str):

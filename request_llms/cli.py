@@ -1,4 +1,4 @@
-"""The command line: list models, ask one, run the deployment check, pull weights.
+"""The command line: list models, ask one, run the deployment check, pull weights, serve the API.
 
 Exit codes: 0 done; 2 bad input or configuration; 3 a backend that cannot serve; 130 after Ctrl-C,
 once the backend has stopped. Failures print one or two lines with the fix to stderr.
@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     pull = sub.add_parser("pull", help="download a model's weights (Ollama pull, or ModelScope / Hugging Face for native models)")
     pull.add_argument("model")
     pull.add_argument("--repo", default=None, help="the hub repository to download (ORG/NAME); needed for local-NAME")
+    serve = sub.add_parser("serve", help="serve the OpenAI-compatible API alone (no page) at http://HOST:PORT/v1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others need API_SERVE_KEYS)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     return parser
 
 
@@ -193,4 +196,10 @@ def cmd_pull(args, config: Config) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "ask": cmd_ask, "check": cmd_check, "pull": cmd_pull}
+def cmd_serve(args, config: Config) -> int:
+    from .api.serve import serve
+
+    return serve(config, args.host, args.port)
+
+
+COMMANDS = {"list": cmd_list, "ask": cmd_ask, "check": cmd_check, "pull": cmd_pull, "serve": cmd_serve}

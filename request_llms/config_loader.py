@@ -60,6 +60,12 @@ def defaults(root: Path = ROOT) -> dict[str, Any]:
     return {k: v for k, v in vars(module).items() if k.isupper() or k in LOWERCASE_KEYS}
 
 
+def data_dir(config) -> Path:
+    """DATA_DIR as a path: conversations, uploads and the API's counts; a relative path is under the LocalScholar folder."""
+    path = Path(config["DATA_DIR"]).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
 def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Read the `KEY = value` lines of a config_private.py without running it."""
     try:
@@ -188,6 +194,11 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         'a dict of name -> "module.path:function", e.g. {"我的插件": "my_plugins.review:main"}',
     ),
     "AVAIL_LLM_MODELS": (lambda v: all(isinstance(m, str) for m in v), "a list of model identifiers"),
+    "API_SERVE_KEYS": (
+        lambda v: all(isinstance(k, str) and len(k) >= 8 for k in v),
+        'a list of keys of 8 characters or more, e.g. ["a-long-random-key"]',
+    ),
+    "API_MAX_WAITING": (lambda v: v > 0, "a positive number of requests"),
     "GPT_ACADEMIC_FOLDER": (
         lambda v: not v or (Path(v).expanduser() / "crazy_functions").is_dir(),
         'the folder of a GPT Academic checkout (it holds crazy_functions/), e.g. "/home/me/gpt_academic"',

@@ -75,6 +75,12 @@ class Gate:
             unhook()
         return True
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting their turn now."""
+        with self._cond:
+            return len(self._waiting)
+
     def resize(self, size: int) -> None:
         """Let `size` requests in at once from now on (requests already in keep their turn)."""
         with self._cond:
@@ -118,3 +124,11 @@ def gate_for(spec: ModelSpec, config) -> Gate | None:
         gate = _gates[server]
     gate.resize(size)  # the server's slots may have changed: one gate per server all the same
     return gate
+
+
+def waiting_for(spec: ModelSpec, config) -> int:
+    """Requests waiting their turn at the server of `spec` now: its gate's line, or a native worker's own queue."""
+    from .registry import backend_for
+
+    gate = gate_for(spec, config)
+    return gate.waiting if gate is not None else backend_for(spec, config).waiting(spec)

@@ -56,10 +56,12 @@ def build_messages(
     budget: int | None = None,
     reserve: int = 0,
     count: Callable[[str], int] = estimate_tokens,
+    keep_all: bool = False,
 ) -> Prompt:
     """Messages for `prompt` after `history`, trimmed from the oldest turn to fit `budget - reserve` tokens.
 
-    `reserve` is kept free for the answer; `count` is the model's own token counter where one exists.
+    `reserve` is kept free for the answer; `count` is the model's own token counter where one exists. With
+    `keep_all` (the API: its caller chose the history) nothing is trimmed: what does not fit is ContextTooLong.
     """
     head = [{"role": "system", "content": system}] if system else []
     tail = [{"role": "user", "content": prompt}]
@@ -67,19 +69,25 @@ def build_messages(
     turns = _pairs(history)
     limit = math.inf if budget is None else budget - reserve
     if used > limit:
-        raise ContextTooLong(
-            en=f"The prompt is about {used} tokens, but the model's context budget is {budget} tokens "
-            f"({reserve} kept for the answer): shorten the text, or raise max_token in the model's brackets in config_private.py.",
-            zh=f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
-            "请缩短文本，或在 config_private.py 的模型标识括号中调大 max_token。",
-            tokens=used,
-            limit=int(limit),
-        )
+        raise _too_long(used, budget, reserve, limit)
     kept: list[dict[str, str]] = []
     for question, answer in reversed(turns):
         cost = count(question) + count(answer) + 2 * MESSAGE_OVERHEAD
-        if used + cost > limit:
+        if used + cost > limit and not keep_all:
             break
         used += cost
         kept[:0] = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    if used > limit:
+        raise _too_long(used, budget, reserve, limit)
     return Prompt(head + kept + tail, used, budget or 0, len(turns) - len(kept) // 2)
+
+
+def _too_long(used: int, budget: int | None, reserve: int, limit: float) -> ContextTooLong:
+    return ContextTooLong(
+        en=f"The prompt is about {used} tokens, but the model's context budget is {budget} tokens "
+        f"({reserve} kept for the answer): shorten the text, or raise max_token in the model's brackets in config_private.py.",
+        zh=f"输入约 {used} 个 token，超出模型的上下文预算 {budget} token（其中 {reserve} 留给回答）："
+        "请缩短文本，或在 config_private.py 的模型标识括号中调大 max_token。",
+        tokens=used,
+        limit=int(limit),
+    )

@@ -29,7 +29,7 @@ from .compare import lane_figures, lanes_markdown
 from .figures import figures
 from .functions import all_functions
 from .i18n import t
-from .models import Catalog
+from .models import catalog_for
 from .owners import forget, offer, page_secret, user_of
 from .store import Conversation, open_store, user_dir
 from .waiting import waiting_line
@@ -51,7 +51,7 @@ class Handlers:
 
     def __init__(self, config) -> None:
         self.config = config
-        self.catalog = Catalog(config)
+        self.catalog = catalog_for(config)
         guard_models(self.catalog.allowed)  # GPT Academic's bridge calls from plugins: only models this page offers
         self.store = open_store(config)
         self.functions = {f.key: f for f in all_functions(config)}

@@ -1,64 +1,9 @@
 """The model dropdown: configured models and those found on local servers, each with its kind and, when it cannot
-answer now, a few words why; the line under the dropdown says how to fix that for the model picked."""
+answer now, a few words why; the line under the dropdown says how to fix that for the model picked (the list itself
+is request_llms.offered's, shared with the API)."""
 
 from __future__ import annotations
 
-import threading
-import time
+from request_llms.offered import Catalog, catalog_for, label
 
-from request_llms.providers import LOCAL_SERVERS
-from request_llms.registry import ModelEntry, check_allowed, list_models
-from request_llms.text import Text
-
-_KIND = {
-    "native": Text(zh="本地原生", en="native"),
-    "ollama": Text(zh="Ollama", en="Ollama"),
-    "cloud": Text(zh="云端", en="cloud"),
-    "multi": Text(zh="多模型对比", en="compare"),
-}
-FRESH_SECONDS = 15.0  # a page load reuses a look at the servers this recent
-
-
-class Catalog:
-    """What the dropdown offers; looks at the local servers on demand, shared by every page."""
-
-    def __init__(self, config) -> None:
-        self.config = config
-        self._lock = threading.Lock()
-        self._entries: list[ModelEntry] = list_models(config, probe=False)
-        self._checked = 0.0
-        self._discovered: set[str] = set()
-
-    def entries(self, refresh: bool = False) -> list[ModelEntry]:
-        """The models, looking at the servers again when asked or when the last look is stale."""
-        with self._lock:
-            if refresh or time.monotonic() - self._checked > FRESH_SECONDS:
-                self._entries = list_models(self.config)
-                self._checked = time.monotonic()
-                self._discovered |= {e.identifier for e in self._entries if e.source == "discovered"}
-            return list(self._entries)
-
-    def choices(self, lang: str, refresh: bool = False) -> list[tuple[str, str]]:
-        return [(label(entry, lang), entry.identifier) for entry in self.entries(refresh)]
-
-    def note(self, identifier: str, lang: str) -> str:
-        """The line under the dropdown for `identifier`: what keeps it from answering and the fix; "" when nothing does."""
-        entry = next((e for e in self.entries() if e.identifier == identifier), None)
-        return f"⚠ {entry.problem.line(lang)}" if entry and entry.problem else ""
-
-    def offers(self, identifier: str) -> bool:
-        """Whether the dropdown as last drawn holds `identifier` (no look at the servers)."""
-        with self._lock:
-            return any(entry.identifier == identifier for entry in self._entries)
-
-    def allowed(self, identifier: str):
-        """The specs of `identifier` if this page offers it; raises ModelNotAllowed otherwise."""
-        return check_allowed(identifier, self.config, self._discovered)
-
-
-def label(entry: ModelEntry, lang: str) -> str:
-    server = LOCAL_SERVERS.get(entry.backend)
-    name = server.label if server else entry.backend
-    kind = _KIND.get(entry.backend, Text(zh=name, en=name)).text(lang)
-    mark = f" · ⚠ {entry.problem.state.text(lang)}" if entry.problem else ""
-    return f"{entry.identifier}  [{kind}]{mark}"
+__all__ = ["Catalog", "catalog_for", "label"]

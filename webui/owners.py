@@ -21,6 +21,7 @@ from pathlib import Path
 from .store import data_dir, user_digest, user_dir
 
 FILE_ROUTE = "/gradio_api/file="
+API_ROUTE = "/v1/"  # the OpenAI-compatible API (request_llms/api)
 SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
 
 
@@ -104,7 +105,7 @@ class OwnerGate:
         self.secret = page_secret(config)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(API_ROUTE):  # the API has keys, not cookies
             return await self.app(scope, receive, send)
         cookies = SimpleCookie()
         for key, value in scope.get("headers", []):

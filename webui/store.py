@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from request_llms.config_loader import ROOT
+from request_llms.config_loader import data_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -29,11 +29,6 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS by_user ON conversations (user, updated);
 """
-
-
-def data_dir(config) -> Path:
-    path = Path(config["DATA_DIR"]).expanduser()
-    return path if path.is_absolute() else ROOT / path
 
 
 def user_digest(user: str) -> str:

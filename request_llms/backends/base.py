@@ -151,6 +151,10 @@ class Backend:
         limits = {**DEFAULT_PARALLEL, **self.config["PARALLEL_REQUESTS"]}
         return int(limits.get(spec.provider) or limits.get(self.group) or DEFAULT_PARALLEL[self.group])
 
+    def waiting(self, spec: ModelSpec) -> int:
+        """Requests this backend itself holds waiting for `spec` (a native worker's queue); 0 where a gate queues them."""
+        return 0
+
     def discovery(self, timeout: float) -> dict[str, Callable[[], dict[str, int | None]]]:
         """For each server of this kind to ask, a call that returns {identifier: context} (raising if down)."""
         return {}

@@ -193,6 +193,12 @@ class NativeBackend(Backend):
             worker.last_used = time.monotonic()  # not idle while a request is on its way
             return worker
 
+    def waiting(self, spec: ModelSpec) -> int:
+        """Requests in the worker's queue behind the one it answers now."""
+        with self.lock:
+            worker = self.workers.get(resolve_plan(spec, self.config))
+        return max(0, len(worker.turns) - 1) if worker is not None else 0
+
     def _unload_idle(self) -> None:
         limit = self.config["LOCAL_MODEL_IDLE_TIMEOUT"]
         while True:

@@ -1,0 +1,300 @@
+"""The two endpoints. Each checks the caller's key, converts the request, and calls `chat()` as the page does:
+the same per-server gates and native queues, the same allowed models, the same thinking split.
+
+The answer is read in a thread (the model layer is synchronous) and handed to the event loop one event at a
+time; when the client goes away, the request's CancelToken is set at once and the backend stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ..backends.base import CancelToken, Status
+from ..chat import ChatStream, chat
+from ..errors import LLMError, ModelNotAllowed
+from ..limits import waiting_for
+from ..model_spec import parse_model
+from ..offered import catalog_for
+from ..registry import backend_for
+from ..text import Text
+from ..thinking import Thought
+from .access import caller
+from .convert import StopCutter, conversation, options
+from .failures import ApiFailure, error_response, language, of_error, of_failure
+from .protocol import ChatRequest, ModelCard, ModelList, Usage, completion_id, now
+from .usage import usage_book
+
+_END = object()
+
+
+def mount(app, config) -> None:
+    """Add the API's routes to a running FastAPI app (the web page's), ahead of the page's own."""
+    router = api_router(config)
+    before = len(app.router.routes)
+    app.include_router(router)
+    added = app.router.routes[before:]
+    del app.router.routes[before:]
+    app.router.routes[0:0] = added
+
+
+def api_router(config) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+    catalog = catalog_for(config)
+    book = usage_book(config)
+
+    @router.get("/models")
+    async def models(request: Request):
+        lang = language(request.headers.get("accept-language"))
+        try:
+            caller(request.headers.get("authorization"), config)
+        except ApiFailure as failure:
+            return of_failure(failure, lang)
+        entries = await run_in_threadpool(catalog.entries)
+        cards = await run_in_threadpool(_cards, [e for e in entries if e.backend != "multi"], config)
+        return ModelList(data=cards).model_dump()
+
+    @router.post("/chat/completions")
+    async def completions(request: Request):
+        lang = language(request.headers.get("accept-language"))
+        try:
+            key = caller(request.headers.get("authorization"), config)
+            payload = _payload(await request.body())
+            spec = await run_in_threadpool(_allowed, catalog, payload.model)
+            prompt, history, system = conversation(payload.messages)
+            chosen = options(payload)
+            if await run_in_threadpool(waiting_for, spec, config) >= config["API_MAX_WAITING"]:
+                raise ApiFailure(
+                    429,
+                    Text(
+                        en=f"{config['API_MAX_WAITING']} requests already wait for {spec.base}: try again shortly, or raise API_MAX_WAITING.",
+                        zh=f"已有 {config['API_MAX_WAITING']} 个请求在等待 {spec.base}：请稍后重试，或调大 API_MAX_WAITING。",
+                    ),
+                    kind="rate_limit_error",
+                    code="rate_limit_exceeded",
+                )
+        except ApiFailure as failure:
+            return of_failure(failure, lang)
+        except LLMError as exc:
+            return error_response(exc, lang)
+        cancel = CancelToken()
+        stream = chat(spec, prompt, history, system, chosen, cancel, config, keep_history=True)
+        answer = Answer(payload, stream, cancel, StopCutter(payload.stops()))
+        if payload.stream:
+            # the first event comes before the status line, so a prompt that does not fit is still a 400
+            deltas = answer.deltas()
+            try:
+                first = await anext(deltas, None)
+            except LLMError as exc:
+                return error_response(exc, lang)
+            include_usage = bool(payload.stream_options and payload.stream_options.include_usage)
+            events = answer.sse(first, deltas, include_usage, lang, lambda: book.add(key, *answer.tokens()))
+            return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        try:
+            await _until_done_or_gone(answer.collect(), request, cancel)
+        except LLMError as exc:
+            return error_response(exc, lang)
+        book.add(key, *answer.tokens())
+        return JSONResponse(answer.whole())
+
+    return router
+
+
+def _cards(entries, config) -> list[ModelCard]:
+    """A card per model, with its context window: what discovery found, else what its backend knows (cached)."""
+    cards = []
+    for entry in entries:
+        context = entry.context
+        if context is None and entry.problem is None:
+            try:
+                spec = parse_model(entry.identifier)
+                context = backend_for(spec, config).context_budget(spec)
+            except (LLMError, httpx.HTTPError, ValueError, KeyError, TypeError):
+                context = None
+        cards.append(ModelCard(id=entry.identifier, owned_by=entry.backend, max_model_len=context))
+    return cards
+
+
+def _payload(raw: bytes) -> ChatRequest:
+    try:
+        return ChatRequest.model_validate(json.loads(raw or b"null"))
+    except (ValueError, ValidationError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) if first else None
+        what = first["msg"] if first else "the body is not JSON"
+        raise ApiFailure(
+            400,
+            Text(
+                en=f"Bad request: {where + ': ' if where else ''}{what}.", zh=f"请求有误：{where + '：' if where else ''}{what}。"
+            ),
+            param=where,
+        ) from None
+
+
+def _allowed(catalog, identifier: str):
+    """The one spec of `identifier` if offered; a model found on a server since the last look is looked for once."""
+    try:
+        specs = catalog.allowed(identifier)
+    except ModelNotAllowed:
+        catalog.entries()  # looks at the servers again if the last look is stale
+        specs = catalog.allowed(identifier)
+    if len(specs) != 1:
+        raise ApiFailure(
+            400,
+            Text(en="Ask one model per request (A&B is for the page).", zh="每个请求只能问一个模型（A&B 仅用于网页）。"),
+            param="model",
+        )
+    return specs[0]
+
+
+async def _until_done_or_gone(work, request: Request, cancel: CancelToken) -> None:
+    """Run `work`; if the client disconnects first, cancel the request and stop waiting."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        done, _ = await asyncio.wait({task}, timeout=0.25)
+        if not done and await request.is_disconnected():
+            cancel.cancel()
+    task.result()
+
+
+async def _events(source: Iterator, cancel: CancelToken) -> AsyncIterator:
+    """The items of a blocking iterator, read in a thread; an exception it raises is raised here. Leaving early
+    (the client went away, a stop text was found) cancels the request."""
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for item in source:
+                loop.call_soon_threadsafe(inbox.put_nowait, item)
+                if cancel.is_set():
+                    break
+            loop.call_soon_threadsafe(inbox.put_nowait, _END)
+        except BaseException as exc:  # handed to the reader, which raises it
+            loop.call_soon_threadsafe(inbox.put_nowait, exc)
+
+    threading.Thread(target=pump, daemon=True, name="api-answer").start()
+    try:
+        while (item := await inbox.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancel.cancel()  # a no-op after a complete answer; stops the backend when the reader left early
+
+
+class Answer:
+    """One answer on its way to an API client: its deltas, thinking, stop texts, usage and finish reason."""
+
+    def __init__(self, request: ChatRequest, stream: ChatStream, cancel: CancelToken, cutter: StopCutter) -> None:
+        self.request, self.stream, self.cancel, self.cutter = request, stream, cancel, cutter
+        self.id, self.created = completion_id(), now()
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+
+    async def deltas(self) -> AsyncIterator[dict | Status]:
+        """{"content": ...} and {"reasoning_content": ...} deltas, and Status while waiting."""
+        async for event in _events(self.stream.events(), self.cancel):
+            if isinstance(event, Thought):
+                self.reasoning.append(event.text)
+                yield {"reasoning_content": event.text}
+            elif isinstance(event, str):
+                text = self.cutter.feed(event)
+                if text:
+                    self.content.append(text)
+                    yield {"content": text}
+                if self.cutter.hit:
+                    return
+            elif isinstance(event, Status):
+                yield event
+        if tail := self.cutter.flush():
+            self.content.append(tail)
+            yield {"content": tail}
+
+    async def collect(self) -> None:
+        async for _ in self.deltas():
+            pass
+
+    def tokens(self) -> tuple[int, int]:
+        """(prompt tokens, completion tokens): the server's counts where it gave them, else the estimates."""
+        usage, prompt = self.stream.usage, self.stream.prompt
+        prompt_tokens = usage.prompt_tokens if usage and usage.prompt_tokens is not None else prompt.tokens if prompt else 0
+        return prompt_tokens, self.stream.completion_tokens
+
+    def usage(self) -> dict:
+        prompt_tokens, completion_tokens = self.tokens()
+        return Usage(
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=prompt_tokens + completion_tokens
+        ).model_dump()
+
+    def finish_reason(self) -> str:
+        if self.cutter.hit:
+            return "stop"
+        reason = self.stream.usage.finish_reason if self.stream.usage else None
+        return "length" if reason == "length" else "stop"
+
+    def whole(self) -> dict:
+        message = {"role": "assistant", "content": "".join(self.content)}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.request.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason(), "logprobs": None}],
+            "usage": self.usage(),
+        }
+
+    def chunk(self, delta: dict, finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return _sse(
+            {
+                "id": self.id,
+                "object": "chat.completion.chunk",
+                "created": self.created,
+                "model": self.request.model,
+                "choices": [choice],
+            }
+        )
+
+    async def sse(self, first, deltas: AsyncIterator, include_usage: bool, lang: str, done) -> AsyncIterator[str]:
+        """The answer as OpenAI's server-sent events, from its `first` delta (None: empty) and the rest in `deltas`;
+        a failure after the first event is an error event after the text so far."""
+        yield self.chunk({"role": "assistant", "content": ""})
+        try:
+            async for delta in _chain(first, deltas):
+                if isinstance(delta, Status):
+                    yield f": {delta.en}\n\n"  # a comment: clients skip it, and the connection stays busy while a model loads
+                else:
+                    yield self.chunk(delta)
+        except LLMError as exc:
+            yield _sse(of_error(exc, lang)[1])
+            yield "data: [DONE]\n\n"
+            return
+        yield self.chunk({}, self.finish_reason())
+        if include_usage:
+            usage = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.request.model}
+            yield _sse({**usage, "choices": [], "usage": self.usage()})
+        yield "data: [DONE]\n\n"
+        done()
+
+
+async def _chain(first, rest: AsyncIterator) -> AsyncIterator:
+    if first is None:
+        return
+    yield first
+    async for item in rest:
+        yield item
+
+
+def _sse(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -1,0 +1,133 @@
+"""The API's contract without a model: keys, binding, the error shape through the openai package's own exception
+classes, what a request may ask for, and the answer cut at a stop text. The one model behind it here is a
+scripted server (tests/support/faulty_server.py) for a connection cut in the middle of an answer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import openai
+import pytest
+
+from request_llms.api.convert import StopCutter, conversation
+from request_llms.api.protocol import Message
+from tests.support.api_server import serving_api
+from tests.support.faulty_server import CUT, FaultyServer, delta, stream_head
+from tests.support.helpers import make_config
+
+KEY = "test-key-0123456789"
+CUT_MODEL = "openai-compat-m(max_token=4096)"
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keyed")
+    config = make_config(folder, DATA_DIR=str(folder / "data"), API_SERVE_KEYS=json.dumps([KEY]), DISCOVER_LOCAL_MODELS="false")
+    with serving_api(config) as url:
+        yield url, config
+
+
+def test_a_missing_or_wrong_key_is_openais_authentication_error(keyed):
+    url, _ = keyed
+    for key in ("wrong-key-0123456789", "none"):
+        with pytest.raises(openai.AuthenticationError) as caught:
+            openai.OpenAI(base_url=url, api_key=key, max_retries=0).models.list()
+        assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
+        assert KEY not in str(caught.value.body)
+    answer = httpx.get(f"{url}/models", headers={"Accept-Language": "zh-CN"})
+    assert answer.status_code == 401 and "密钥" in answer.json()["error"]["message"]
+
+
+def test_the_right_key_lists_the_models_with_their_context_and_kind(keyed):
+    url, _ = keyed
+    cards = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0).models.list().data
+    builtin = next(card for card in cards if card.id == "builtin-gemma3-270m")
+    assert builtin.owned_by == "native" and builtin.model_extra["max_model_len"] == 8192
+
+
+def test_a_model_not_offered_is_model_not_found(keyed):
+    url, _ = keyed
+    client = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
+    for model in ("gpt-4o", "openai-compat-m(base_url=http://127.0.0.1:9/v1)", "ollama-qwen2.5:7b"):
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+        assert caught.value.code == "model_not_found", model
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": [{"role": "user", "content": "hi"}], "n": 2}, "n"),
+        ({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}, "messages"),
+        ({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yes"}]}, "messages"),
+        ({"messages": [{"role": "user", "content": "hi"}], "temperature": 7}, "temperature"),
+        ({"messages": "hi"}, "messages"),
+    ],
+)
+def test_what_cannot_be_honoured_is_a_bad_request_naming_the_field(keyed, body, param):
+    url, _ = keyed
+    answer = httpx.post(
+        f"{url}/chat/completions", json={"model": "builtin-gemma3-270m", **body}, headers={"Authorization": f"Bearer {KEY}"}
+    )
+    error = answer.json()["error"]
+    assert answer.status_code == 400 and error["type"] == "invalid_request_error" and error["param"] == param, error
+
+
+def test_a_host_beyond_loopback_needs_keys_before_anything_listens(tmp_path):
+    private = tmp_path / "config_private.py"
+    private.write_text(f'DATA_DIR = "{tmp_path}/data"\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "request_llms", "serve", "--host", "0.0.0.0", "--port", "9"],
+        env={"PATH": "/usr/bin:/bin", "LOCALSCHOLAR_CONFIG": str(private), "LANGUAGE": "en"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "API_SERVE_KEYS" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_connection_cut_mid_answer_is_an_error_event_after_the_text_so_far(tmp_path):
+    with FaultyServer([stream_head("text/event-stream"), delta("Paris is"), delta(" the"), CUT]) as upstream:
+        config = make_config(
+            tmp_path,
+            DATA_DIR=str(tmp_path / "data"),
+            LOCAL_SERVER_URLS=json.dumps({"openai-compat": f"{upstream.url}/v1"}),
+            AVAIL_LLM_MODELS=json.dumps([CUT_MODEL]),
+            MAX_RETRY="0",
+        )
+        with serving_api(config) as url:
+            stream = openai.OpenAI(base_url=url, api_key="none", max_retries=0).chat.completions.create(
+                model=CUT_MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            got = []
+            with pytest.raises(openai.APIError) as caught:
+                for chunk in stream:
+                    got.append(chunk.choices[0].delta.content or "")
+    assert "".join(got) == "Paris is the"
+    assert "broke in the middle" in str(caught.value)
+
+
+def test_messages_become_a_prompt_after_question_and_answer_pairs():
+    messages = [
+        Message(role="system", content="Be brief."),
+        Message(role="assistant", content="Hello."),
+        Message(role="user", content=[{"type": "text", "text": "One"}, {"type": "text", "text": " two"}]),
+        Message(role="user", content="three"),
+        Message(role="assistant", content="ok"),
+        Message(role="developer", content="In English."),
+        Message(role="user", content="Why?"),
+    ]
+    prompt, history, system = conversation(messages)
+    assert (prompt, history, system) == ("Why?", ["", "Hello.", "One two\n\nthree", "ok"], "Be brief.\n\nIn English.")
+
+
+def test_a_stop_text_split_over_deltas_is_cut_and_nothing_after_it_is_kept():
+    cutter = StopCutter(("END", "\n\n"))
+    out = [cutter.feed(part) for part in ["The answer E", "N", "D and more", " text"]]
+    assert "".join(out) == "The answer " and cutter.hit
+    near = StopCutter(("END",))
+    assert near.feed("EN") == "" and near.feed("ding") == "ENding" and near.flush() == "" and not near.hit
