@@ -7,12 +7,14 @@ menu: plugin-select, plugin-field-0..2, plugin-files, plugin-run-btn, plugin-out
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import gradio as gr
 
 from request_llms.model_spec import split_models
 from request_llms.text import Text
 
+from .api_usage import api_usage_shown
 from .functions import all_functions
 from .handlers import IDLE_STOP, MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
@@ -207,7 +209,7 @@ def build_app(config) -> gr.Blocks:
                         with labels.add(gr.Accordion(L("upload"), open=False), label="upload"):
                             files = gr.File(file_count="multiple", elem_id="file-upload", show_label=False)
                             upload_note = gr.Markdown(elem_id="upload-note")
-                        with labels.add(gr.Accordion(L("settings"), open=False), label="settings"):
+                        with labels.add(gr.Accordion(L("settings"), open=False), label="settings") as settings_panel:
                             temperature = labels.add(
                                 gr.Slider(0, 2, value=0.7, step=0.05, label=L("temperature"), elem_id="temperature"),
                                 label="temperature",
@@ -218,6 +220,7 @@ def build_app(config) -> gr.Blocks:
                                 label="max_length",
                             )
                             system = labels.add(gr.Textbox(lines=3, label=L("system"), elem_id="system-prompt"), label="system")
+                            api_usage = gr.Markdown(elem_id="api-usage")
                         with labels.add(gr.Accordion(L("history"), open=True), label="history"):
                             history_list = labels.add(
                                 gr.Dropdown([], label=L("open"), elem_id="history-list", interactive=True), label="open"
@@ -292,6 +295,8 @@ def build_app(config) -> gr.Blocks:
         lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields], show_progress="hidden")
         lang.change(handlers.relabel_models, [lang, model, compare_models], [model, compare_models], show_progress="hidden")
         lang.change(None, [lang], None, js=_PAGE_LANGUAGE)
+        for shown in (lang.change, settings_panel.expand):
+            shown(partial(api_usage_shown, config), [lang], [api_usage], show_progress="hidden")
         compare_send.click(
             inputs=[compare_models, compare_input, *settings, lang],
             **lit(handlers.compare, [compare_note, *answers, *facts]),

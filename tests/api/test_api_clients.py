@@ -19,7 +19,7 @@ from request_llms.registry import backend_for
 from tests.support.api_server import serving_api
 from tests.support.helpers import make_config
 from tests.support.servers.provision import cache_root
-from tests.support.webapp import running_app
+from tests.support.webapp import open_page, running_app
 
 pytestmark = pytest.mark.servers
 
@@ -204,7 +204,7 @@ def test_a_thinking_model_sends_its_thought_as_reasoning_content(thinking_llama,
     assert len(thought) >= 20 and "think>" not in said + thought
 
 
-def test_the_page_serves_the_api_on_its_own_port(llama_server, tmp_path):
+def test_the_page_serves_the_api_on_its_own_port_and_counts_its_use_in_settings(llama_server, tmp_path, context):
     settings = {"LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"}, "AVAIL_LLM_MODELS": [LLAMA]}
     with running_app(tmp_path, settings) as app:
         client = openai.OpenAI(base_url=app.url.rstrip("/") + "/v1", api_key="none")
@@ -213,3 +213,10 @@ def test_the_page_serves_the_api_on_its_own_port(llama_server, tmp_path):
         answer = client.chat.completions.create(model=LLAMA, messages=QUESTION, temperature=0, max_tokens=8)
         assert answer.choices[0].message.content and time.monotonic() - started < 60
         assert "set-cookie" not in httpx.get(app.url.rstrip("/") + "/v1/models").headers
+        page = open_page(context, app.url)
+        page.get_by_text("参数与系统提示").click()
+        usage = page.locator("#api-usage")
+        usage.get_by_text("API 用量").wait_for(timeout=15000)
+        row = f"| {answer.usage.prompt_tokens} | {answer.usage.completion_tokens} |"
+        assert "（无密钥，本机）" in usage.inner_text() and "/v1" in usage.inner_text()
+        assert str(answer.usage.prompt_tokens) in usage.inner_text(), (row, usage.inner_text())
