@@ -14,6 +14,8 @@ import openai
 import pytest
 from langchain_openai import ChatOpenAI
 
+from request_llms.backends.base import ChatOptions, Status
+from request_llms.chat import chat
 from request_llms.model_spec import parse_model
 from request_llms.registry import backend_for
 from tests.support.api_server import serving_api
@@ -148,6 +150,28 @@ def test_the_builtin_native_model_answers_behind_the_api(api):
     assert "Paris" in answer.choices[0].message.content and answer.usage.prompt_tokens > 5
     card = next(c for c in client.models.list().data if c.id == "builtin-gemma3-270m")
     assert card.owned_by == "native" and card.model_extra["max_model_len"] == 8192
+
+
+def test_a_busy_native_model_queues_the_pages_request_behind_the_apis(api):
+    url, config = api
+    story = {"role": "user", "content": "Write a very long story about a cat who travels around the world."}
+    body = {"model": "builtin-gemma3-270m", "messages": [story], "max_tokens": 200, "temperature": 0, "stream": True}
+    with httpx.Client(timeout=120) as client, client.stream("POST", f"{url}/chat/completions", json=body) as answering:
+        lines = filter(None, answering.iter_lines())
+        while not (line := next(lines)).startswith("data:") or '"content": ""' in line:
+            pass  # loading comments and the role chunk: wait until the worker answers the API's request
+        page = chat(
+            "builtin-gemma3-270m",
+            "What is the capital of Japan?",
+            options=ChatOptions(temperature=0, max_tokens=8),
+            config=config,
+        )
+        events = page.events()
+        first = next(events)
+        assert isinstance(first, Status) and first.kind == "queued" and first.position == 1
+        rest = "".join(e for e in events if isinstance(e, str))
+        assert "data: [DONE]" in list(lines)  # the API's answer was finished first
+    assert "Tokyo" in rest
 
 
 def test_a_client_that_goes_away_stops_the_server_at_once(api, llama_server):
