@@ -244,3 +244,33 @@ def test_the_page_serves_the_api_on_its_own_port_and_counts_its_use_in_settings(
         row = f"| {answer.usage.prompt_tokens} | {answer.usage.completion_tokens} |"
         assert "（无密钥，本机）" in usage.inner_text() and "/v1" in usage.inner_text()
         assert str(answer.usage.prompt_tokens) in usage.inner_text(), (row, usage.inner_text())
+
+
+def test_serve_runs_the_api_alone_until_interrupted(tmp_path):
+    import os
+    import signal
+    import sys
+
+    from tests.support.servers.running import free_port
+
+    private = tmp_path / "config_private.py"
+    private.write_text(f'DATA_DIR = "{tmp_path}/data"\nDISCOVER_LOCAL_MODELS = False\n', encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "LOCALSCHOLAR_CONFIG": str(private)}
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "request_llms", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serving.stdout.readline().strip() == f"LocalScholar API: http://127.0.0.1:{port}/v1"
+        cards = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=30).json()["data"]
+        assert [card["id"] for card in cards] == ["builtin-gemma3-270m"]
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 404  # no page: the API only
+    finally:
+        serving.send_signal(signal.SIGINT)
+        code = serving.wait(timeout=30)
+    said = serving.stderr.read()
+    assert code == 130 and "Traceback" not in said  # the command line's exit after Ctrl-C
