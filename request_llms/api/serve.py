@@ -18,9 +18,15 @@ def serve(config, host: str, port: int) -> int:
     if refused is not None:
         print(refused.text(config.lang), file=sys.stderr)
         return 2
-    server = uvicorn.Server(uvicorn.Config(api_app(config), host=host, port=port, log_level="warning", access_log=False))
     shown = f"[{host}]" if ":" in host else host
-    print(f"LocalScholar API: http://{shown}:{port}/v1", flush=True)
+
+    class Announced(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:  # listening: the line scripts may wait for
+                print(f"LocalScholar API: http://{shown}:{port}/v1", flush=True)
+
+    server = Announced(uvicorn.Config(api_app(config), host=host, port=port, log_level="warning", access_log=False))
     try:
         server.run()
     except SystemExit:  # uvicorn exits 1 when it cannot bind
