@@ -171,15 +171,21 @@ async def _events(source: Iterator, cancel: CancelToken) -> AsyncIterator:
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue = asyncio.Queue()
 
+    def hand(item) -> None:
+        try:
+            loop.call_soon_threadsafe(inbox.put_nowait, item)
+        except RuntimeError:  # the event loop has closed (the server is shutting down): nobody reads any more
+            cancel.cancel()
+
     def pump() -> None:
         try:
             for item in source:
-                loop.call_soon_threadsafe(inbox.put_nowait, item)
+                hand(item)
                 if cancel.is_set():
                     break
-            loop.call_soon_threadsafe(inbox.put_nowait, _END)
+            hand(_END)
         except BaseException as exc:  # handed to the reader, which raises it
-            loop.call_soon_threadsafe(inbox.put_nowait, exc)
+            hand(exc)
 
     threading.Thread(target=pump, daemon=True, name="api-answer").start()
     try:
