@@ -131,3 +131,28 @@ def test_a_stop_text_split_over_deltas_is_cut_and_nothing_after_it_is_kept():
     assert "".join(out) == "The answer " and cutter.hit
     near = StopCutter(("END",))
     assert near.feed("EN") == "" and near.feed("ding") == "ENding" and near.flush() == "" and not near.hit
+
+
+def test_a_server_that_is_down_is_503_with_the_fix(tmp_path):
+    from tests.support.servers.running import free_port
+
+    config = make_config(
+        tmp_path,
+        DATA_DIR=str(tmp_path / "data"),
+        LOCAL_SERVER_URLS=json.dumps({"llamacpp": f"http://127.0.0.1:{free_port()}/v1"}),
+        AVAIL_LLM_MODELS=json.dumps(["llamacpp-gemma-270m"]),
+        DISCOVER_LOCAL_MODELS="false",
+        MAX_RETRY="0",
+    )
+    with serving_api(config) as url:
+        client = openai.OpenAI(base_url=url, api_key="none", max_retries=0)
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.chat.completions.create(model="llamacpp-gemma-270m", messages=[{"role": "user", "content": "hi"}], stream=True)
+        zh = httpx.post(
+            f"{url}/chat/completions",
+            json={"model": "llamacpp-gemma-270m", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+        )
+    assert caught.value.status_code == 503 and caught.value.code == "model_unavailable"
+    assert "llama-server" in caught.value.message and "start it" in caught.value.message
+    assert zh.status_code == 503 and "请先启动" in zh.json()["error"]["message"]
