@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 
 from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat, complete
@@ -79,14 +80,21 @@ def cmd_list(args, config: Config) -> int:
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
         return 0
-    mark = {True: "yes", False: "no", None: "—"}
-    rows = [("model", "backend", "reachable", "detail")] + [
-        (e.identifier, e.backend, mark[e.reachable], e.detail) for e in entries
+    zh = config.lang == "zh"
+    mark = {True: "是" if zh else "yes", False: "否" if zh else "no", None: "—"}
+    head = ("模型", "后端", "可用", "说明") if zh else ("model", "backend", "reachable", "detail")
+    rows = [head] + [
+        (e.identifier, e.backend, mark[e.reachable], e.problem.line(config.lang) if e.problem else e.detail) for e in entries
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    widths = [max(_width(r[i]) for r in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+        print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + row[3])
     return 0
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def cmd_ask(args, config: Config) -> int:

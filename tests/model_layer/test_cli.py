@@ -132,6 +132,9 @@ def test_list_shows_configured_and_discovered_models(tmp_path, ollama_server):
     assert entries["chatglm4"]["reachable"] is False
     table = cli(env, "list")
     assert "ollama-gemma3:270m" in table.stdout and "yes" in table.stdout
+    assert "not downloaded — `python -m request_llms pull chatglm4`" in table.stdout
+    chinese = cli({**env, "LANGUAGE": "zh"}, "list").stdout
+    assert chinese.startswith("模型") and "未下载" in chinese and "not downloaded" not in chinese
 
 
 def test_check_reports_speed_memory_and_concurrency_for_ollama(tmp_path, ollama_server):
