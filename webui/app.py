@@ -7,7 +7,6 @@ menu: plugin-select, plugin-field-0..2, plugin-files, plugin-run-btn, plugin-out
 from __future__ import annotations
 
 import json
-from functools import partial
 
 import gradio as gr
 
@@ -295,8 +294,12 @@ def build_app(config) -> gr.Blocks:
         lang.change(plugins.relabel, [lang, plugin_select], [plugin_select, plugin_about, *plugin_fields], show_progress="hidden")
         lang.change(handlers.relabel_models, [lang, model, compare_models], [model, compare_models], show_progress="hidden")
         lang.change(None, [lang], None, js=_PAGE_LANGUAGE)
+
+        def show_api_usage(code: str, request: gr.Request) -> str:
+            return api_usage_shown(config, code, request)
+
         for shown in (lang.change, settings_panel.expand):
-            shown(partial(api_usage_shown, config), [lang], [api_usage], show_progress="hidden")
+            shown(show_api_usage, [lang], [api_usage], show_progress="hidden")
         compare_send.click(
             inputs=[compare_models, compare_input, *settings, lang],
             **lit(handlers.compare, [compare_note, *answers, *facts]),
