@@ -37,9 +37,9 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,7 @@ from common import (
     loads_line,
     machine,
     median,
+    ollama_copy,
     page_config,
     peak_rss,
     percentile,
@@ -310,17 +311,10 @@ def measure_bursts(server: RunningServer, api_url: str, api_pid: int, args: argp
 # ---------------------------------------------------------------- the servers and the API process
 
 
-@contextmanager
-def ollama_bench_model(server: RunningServer, threads: int) -> Iterator[str]:
+def ollama_bench_model(server: RunningServer, threads: int):
     """A model made from gemma3:270m with num_ctx 4096 (what the API asks for) and num_thread, deleted afterwards."""
-    name = f"{OLLAMA_MODEL}-api-bench"
-    modelfile = f"FROM {OLLAMA_MODEL}\nPARAMETER num_ctx {NUM_CTX}\n" + (f"PARAMETER num_thread {threads}\n" if threads else "")
-    with httpx.Client(base_url=server.base_url, timeout=120.0, trust_env=False) as client:
-        client.post("/api/create", json={"model": name, "modelfile": modelfile, "stream": False}).raise_for_status()
-        try:
-            yield name
-        finally:
-            client.request("DELETE", "/api/delete", json={"model": name})
+    parameters = {"num_ctx": NUM_CTX, **({"num_thread": threads} if threads else {})}
+    return ollama_copy(server.base_url, OLLAMA_MODEL, f"{OLLAMA_MODEL}-api-bench", parameters)
 
 
 def start_api(folder: Path, settings: dict, models: list[str]) -> tuple[object, str, float]:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -324,3 +325,16 @@ def stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
             except ProcessLookupError:
                 pass
     process.wait()
+
+
+@contextmanager
+def ollama_copy(base_url: str, source: str, name: str, parameters: Mapping[str, object]) -> Iterator[str]:
+    """A model `name` made on the Ollama at `base_url` from `source` with `parameters` (num_ctx, num_thread ...),
+    deleted afterwards."""
+    modelfile = f"FROM {source}\n" + "".join(f"PARAMETER {key} {value}\n" for key, value in parameters.items())
+    with httpx.Client(base_url=base_url, timeout=120.0, trust_env=False) as client:
+        client.post("/api/create", json={"model": name, "modelfile": modelfile, "stream": False}).raise_for_status()
+        try:
+            yield name
+        finally:
+            client.request("DELETE", "/api/delete", json={"model": name})

@@ -31,7 +31,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import CI_NOTE, GOAL_NOTE, SpeedGoal, interleave, iqr, load, machine, median, progress, read_sse, table, write_config
+from common import (
+    CI_NOTE,
+    GOAL_NOTE,
+    SpeedGoal,
+    interleave,
+    iqr,
+    load,
+    machine,
+    median,
+    ollama_copy,
+    progress,
+    read_sse,
+    table,
+    write_config,
+)
 
 from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat
@@ -247,14 +261,8 @@ def ollama_model(server: RunningServer, threads: int) -> Iterator[str]:
     if not threads:
         yield server.model
         return
-    name = f"{OLLAMA_MODEL}-bench-t{threads}"
-    with httpx.Client(base_url=server.base_url, timeout=120.0, trust_env=False) as client:
-        modelfile = f"FROM {OLLAMA_MODEL}\nPARAMETER num_thread {threads}\n"
-        client.post("/api/create", json={"model": name, "modelfile": modelfile, "stream": False}).raise_for_status()
-        try:
-            yield name
-        finally:
-            client.request("DELETE", "/api/delete", json={"model": name})
+    with ollama_copy(server.base_url, OLLAMA_MODEL, f"{OLLAMA_MODEL}-bench-t{threads}", {"num_thread": threads}) as name:
+        yield name
 
 
 def bench_ollama(args: argparse.Namespace, private: Path) -> Result:
