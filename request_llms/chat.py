@@ -12,10 +12,11 @@ from dataclasses import replace
 
 from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
-from .errors import LLMError
+from .errors import LLMError, ModelNotFound
 from .limits import gate_for
 from .messages import Prompt, build_messages, estimate_tokens
 from .model_spec import ModelSpec, parse_model
+from .pools import pools_of
 from .registry import backend_for
 from .thinking import Rethought, ThinkSplitter, Thought
 
@@ -42,6 +43,9 @@ class ChatStream:
         self.last_thought_at: float | None = None
         self.answer_started: float | None = None  # when loading or queueing ended, if there was any
         self.ended_at: float | None = None
+        self.server: str | None = None  # the server answering (of a pool: the one routing chose)
+        self.skipped: list[str] = []
+        self.pooled = False  # whether the model is served by a pool of servers  # servers of the pool that failed this request before `server` answered
         self._parts: list[str] = []
         self._thoughts: list[str] = []
         self._events = events
@@ -62,6 +66,9 @@ class ChatStream:
                 if isinstance(event, Status):
                     self.status = event
                     self.answer_started = time.perf_counter()
+                    if event.kind == "retrying":  # another server answers afresh: what the failed one said is dropped
+                        self._parts, self._thoughts, self.usage = [], [], None
+                        self.first_token_at = self.first_thought_at = self.last_thought_at = None
                 elif isinstance(event, Thought):
                     self.last_thought_at = time.perf_counter()
                     self.first_thought_at = self.first_thought_at or self.last_thought_at
@@ -155,6 +162,8 @@ def chat(
     config=None,
     count: Callable[[str], int] | None = None,
     keep_history: bool = False,
+    affinity: str | None = None,
+    restartable: bool = False,
 ) -> ChatStream:
     """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
 
@@ -165,6 +174,12 @@ def chat(
     `count` measures the messages against the window (the model's own tokenizer, from tokens.counter_for);
     without it the high estimate is used. With `keep_history` (the API) the history is never trimmed to fit:
     what does not fit raises ContextTooLong.
+
+    Where the model is served by a pool (pools.py), the least busy server answers; `affinity` (a conversation
+    or a plugin run) keeps to the server it used last. A server that fails before the first word is rested
+    and another asked, within MAX_RETRY. One that fails in the middle of the answer ends it with the text so
+    far and the server's name, unless `restartable` (a plugin's piece): then the answer is asked again on
+    another server, its partial discarded (a "retrying" Status tells the stream to drop it).
     """
     config = config or get_config()
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
@@ -174,18 +189,18 @@ def chat(
     cancel = cancel or CancelToken()
     backend = backend_for(spec, config)
 
-    def run() -> Iterator[Event]:
-        gate = gate_for(spec, config)
-        if gate is not None and not (yield from gate.wait_turn(cancel, spec.base)):
+    def attempt(routed: ModelSpec) -> Iterator[Event]:
+        gate = gate_for(routed, config)
+        if gate is not None and not (yield from gate.wait_turn(cancel, routed.base)):
             return
         if stream.status is not None:
             stream.answer_started = time.perf_counter()  # the clock of the answer starts when the wait ends
         try:
-            budget = backend.context_budget(spec)
+            budget = backend.context_budget(routed)
             reserve = answer_reserve(options.max_tokens, budget)
             stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens, keep_history)
             splitter = ThinkSplitter()
-            for event in backend.stream(spec, stream.prompt.messages, options, cancel):
+            for event in backend.stream(routed, stream.prompt.messages, options, cancel):
                 if isinstance(event, str):
                     yield from splitter.feed(event)
                 else:
@@ -195,8 +210,85 @@ def chat(
             if gate is not None:
                 gate.leave()
 
+    def run() -> Iterator[Event]:
+        members = [] if spec.route else backend.pool(spec)
+        if len(members) < 2:  # one server, a native model, or a server named by routing (`check` of one server)
+            stream.server = backend.server(spec)
+            yield from attempt(spec)
+            return
+        pools, tried, stream.pooled = pools_of(config), [], True
+        while True:
+            url = pools.pick(backend, spec, members, tried, affinity)
+            if url is None:
+                raise no_server(spec, tried)
+            stream.server, answered = url, False
+            try:
+                for event in attempt(replace(spec, route=url)):
+                    answered = answered or isinstance(event, (str, Thought))
+                    yield event
+            except LLMError as exc:
+                tried.append(url)
+                if not pools.failed(backend, spec, url, exc):
+                    raise  # the request's own fault (too long, refused key): another server would say the same
+                if answered and not restartable:
+                    raise cut_short(exc, url) from None
+                if len(tried) > config["MAX_RETRY"] or cancel.is_set():
+                    raise pool_failed(exc, tried) from None
+                stream.skipped.append(url)
+                yield retrying(url, answered)
+                continue
+            if not cancel.is_set():
+                pools.answered(url)
+            return
+
     stream = ChatStream(spec, run(), cancel)
     return stream
+
+
+def cut_short(exc: LLMError, url: str) -> LLMError:
+    """The failure of a pooled server in the middle of an answer, naming the server (the text so far stays)."""
+    return type(exc)(
+        en=f"The server at {url} went away in the middle of the answer ({exc.en}); the next question goes to another server of the pool.",
+        zh=f"{url} 上的服务在回答中途断开（{exc.zh}）；下一个问题会交给池中的其他服务。",
+        partial=exc.partial,
+        status=exc.status,
+        detail=exc.detail,
+    )
+
+
+def pool_failed(exc: LLMError, tried: list[str]) -> LLMError:
+    """The last failure of a pooled request that ran out of servers or of tries (MAX_RETRY)."""
+    return type(exc)(
+        en=f"{len(tried)} server(s) of the pool failed ({', '.join(tried)}); the last said: {exc.en}",
+        zh=f"池中 {len(tried)} 个服务都失败了（{', '.join(tried)}）；最后一个的错误：{exc.zh}",
+        partial=exc.partial,
+        status=exc.status,
+        detail=exc.detail,
+    )
+
+
+def no_server(spec: ModelSpec, tried: list[str]) -> LLMError:
+    """No server of the pool is left to ask: each failed or lacks the model."""
+    return ModelNotFound(
+        en=f"No server of the pool of {spec.base} has the model{' that did not fail' if tried else ''}: "
+        "check its servers with `python -m request_llms list`.",
+        zh=f"{spec.base} 的服务池中没有可用且有此模型的服务：请用 `python -m request_llms list` 查看各个服务。",
+    )
+
+
+def retrying(url: str, answered: bool) -> Status:
+    """What a pooled request shows when its server failed and another is asked."""
+    if answered:
+        return Status(
+            "retrying",
+            en=f"The server at {url} went away mid-answer; asking another server of the pool again",
+            zh=f"{url} 上的服务在回答中途断开，正在向池中的其他服务重新提问",
+        )
+    return Status(
+        "retrying",
+        en=f"The server at {url} did not answer; asking another server of the pool",
+        zh=f"{url} 上的服务没有响应，正在改问池中的其他服务",
+    )
 
 
 def complete(model: str | ModelSpec, prompt: str, **kwargs) -> ChatStream:

@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_list(args, config: Config) -> int:
+    from .pools import pool_summary
     from .registry import list_models
 
     entries = list_models(config)
@@ -87,8 +88,11 @@ def cmd_list(args, config: Config) -> int:
         (e.identifier, e.backend, mark[e.reachable], e.problem.line(config.lang) if e.problem else e.detail) for e in entries
     ]
     widths = [max(_width(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    for row, entry in zip(rows, [None, *entries], strict=True):
+        detail = pool_summary(entry.servers, config.lang) if entry and entry.servers and not entry.problem else row[3]
+        print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + detail)
+        for server in entry.servers if entry else ():
+            print(f"    └ {server.text(config.lang)}")
     return 0
 
 
@@ -175,11 +179,15 @@ def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: 
 
 
 def cmd_check(args, config: Config) -> int:
-    from .deploy_check import format_report, run_check
+    from .deploy_check import format_report, run_checks
     from .model_spec import parse_model
 
-    report = run_check(parse_model(args.model), config, concurrency=args.concurrency)
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else format_report(report, config.lang))
+    reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
+    if args.json:
+        shown = [r.as_dict() for r in reports]
+        print(json.dumps(shown[0] if len(shown) == 1 else shown, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(format_report(report, config.lang) for report in reports))
     return 0
 
 

@@ -91,7 +91,9 @@ def predict_no_ui_long_connection(
     if len(models) > 1:
         return _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, cancel or CancelToken())
     cancel = cancel or CancelToken()
-    stream = chat(llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, options_from(llm_kwargs), cancel)
+    stream = chat(
+        llm_kwargs["llm_model"], inputs, _history(history), sys_prompt, options_from(llm_kwargs), cancel, restartable=True
+    )
     window = observe_window if observe_window is not None else []
     if len(window) >= 1:
         window[0] = ""
@@ -99,6 +101,8 @@ def predict_no_ui_long_connection(
         if isinstance(event, Status):
             if len(window) >= 3:
                 window[2] = event.text("zh")
+            if len(window) >= 1:  # empty again when another server of a pool starts the answer afresh
+                window[0] = stream.text
         elif len(window) >= 1:  # the answer only: thinking never reaches the caller
             window[0] = stream.text
         if len(window) >= 2 and window[1] and time.time() - window[1] > WATCHDOG_SECONDS:

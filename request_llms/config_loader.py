@@ -97,7 +97,20 @@ def read_private(path: Path) -> tuple[dict[str, Any], list[str]]:
     return values, skipped
 
 
+POOL_KEYS = ("OLLAMA_API_BASE", "VLLM_API_BASE")  # one URL, or a list of servers that serve the same models
+
+
+def url_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """The servers of a URL setting: one URL, a list of them, or URLs joined by commas or semicolons."""
+    if not value:
+        return []
+    items = re.split(r"[,;\s]+", value) if isinstance(value, str) else list(value)
+    return [item.rstrip("/") for item in items if item]
+
+
 def _from_env(key: str, raw: str, default: Any) -> Any:
+    if key in POOL_KEYS:
+        return json.loads(raw) if raw.strip().startswith("[") else raw  # a JSON list, or URLs joined by commas
     try:
         if isinstance(default, bool):
             if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
@@ -118,7 +131,9 @@ def _from_env(key: str, raw: str, default: Any) -> Any:
     return raw
 
 
-def _type_ok(value: Any, default: Any) -> bool:
+def _type_ok(value: Any, default: Any, key: str = "") -> bool:
+    if key in POOL_KEYS and isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
     if default is None:  # a setting that is off unless given (GPT Academic's `proxies`)
         return value is None or isinstance(value, dict)
     if isinstance(default, bool):
@@ -132,13 +147,23 @@ def _url(value: str) -> bool:
     return bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", value))
 
 
+def _urls(value: str | list[str]) -> bool:
+    """One URL or several (a pool of servers that serve the same models)."""
+    if not isinstance(value, str) and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        return False
+    return bool(url_list(value)) and all(_url(item) for item in url_list(value))
+
+
 # Checks beyond the type: key -> (test, what a good value looks like)
 _CHECKS: dict[str, tuple[Any, str]] = {
     "LOCAL_MODEL_DEVICE": (lambda v: re.fullmatch(r"cuda(:\d+)?|cpu|mps|auto", v), "cuda, cuda:N, cpu, mps or auto"),
     "LOCAL_MODEL_QUANT": (lambda v: v.upper() in QUANTS, "FP16, INT8 or INT4"),
     "WEB_PORT": (lambda v: 0 < v < 65536, "a port from 1 to 65535"),
-    "OLLAMA_API_BASE": (_url, "a URL such as http://localhost:11434"),
-    "VLLM_API_BASE": (lambda v: v == "" or _url(v), 'a URL such as http://localhost:8000/v1, or ""'),
+    "OLLAMA_API_BASE": (_urls, 'a URL such as http://localhost:11434, or a list of them: ["http://a:11434", "http://b:11434"]'),
+    "VLLM_API_BASE": (
+        lambda v: v in ("", []) or _urls(v),
+        'a URL such as http://localhost:8000/v1, a list of them, or ""',
+    ),
     "PROXIES": (
         lambda v: v == "" or re.fullmatch(r"(https?|socks5h?)://\S+", v),
         'a proxy URL such as http://127.0.0.1:7890, or ""',
@@ -162,8 +187,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         'a dict of URL -> URL, e.g. {"https://api.openai.com/v1/chat/completions": "http://localhost:8000/v1/chat/completions"}',
     ),
     "LOCAL_SERVER_URLS": (
-        lambda v: all(isinstance(u, str) and _url(u) for u in v.values()),
-        'a dict of preset -> URL, e.g. {"lmstudio": "http://localhost:1234/v1"}',
+        lambda v: all(isinstance(u, (str, list)) and _urls(u) for u in v.values()),
+        'a dict of preset -> URL or list of URLs, e.g. {"lmstudio": "http://localhost:1234/v1"}',
     ),
     "LOCAL_MODEL_PATHS": (
         lambda v: all(isinstance(p, str) for p in v.values()),
@@ -208,7 +233,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
 
 def _check(key: str, value: Any, default: Any) -> Text | None:
     """None if the value is good, else what is wrong, in both languages."""
-    if not _type_ok(value, default):
+    if not _type_ok(value, default, key):
         kind = type(default).__name__
         return Text(
             zh=f"{key} = {value!r} 类型应为 {kind}，与默认值 {default!r} 相同",

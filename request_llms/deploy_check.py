@@ -2,13 +2,14 @@
 
 `run_check` asks three small questions and a short burst of parallel ones, and gathers time to first
 token, tokens per second, the server's own figures and the serving process's memory where they can be read.
+`run_checks` does it for a model and, where a pool serves it, for each of the pool's servers alone.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .backends.base import ChatOptions
 from .chat import chat
@@ -39,6 +40,9 @@ class Report:
     probes: list[Probe] = field(default_factory=list)
     concurrency: dict = field(default_factory=dict)
     memory: dict = field(default_factory=dict)
+    server: str = ""  # one server of a pool, checked alone; "" for the model (a pool: all its servers)
+    pool: list[str] = field(default_factory=list)  # the pool's servers, when the model has several
+    error: dict = field(default_factory=dict)  # {"zh": ..., "en": ...} when this server could not answer at all
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -111,13 +115,36 @@ def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
     return report
 
 
+def run_checks(spec: ModelSpec, config, concurrency: int = 4) -> list[Report]:
+    """The check of the model; for a pool, then of each of its servers alone (a dead one gets its error line)."""
+    members = backend_for(spec, config).pool(spec)
+    first = run_check(spec, config, concurrency)
+    if len(members) < 2:
+        return [first]
+    first.pool = members
+    reports = [first]
+    for url in members:
+        try:
+            report = run_check(replace(spec, route=url), config, concurrency)
+        except LLMError as exc:
+            report = Report(spec.text, error={"zh": exc.text("zh"), "en": exc.text("en")})
+        report.server = url
+        reports.append(report)
+    return reports
+
+
 def _num(value: float | None, unit: str = "", digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
 def format_report(report: Report, lang: str = "en") -> str:
     zh = lang == "zh"
-    lines = [f"{'部署验证' if zh else 'Deployment check'}: {report.model}", ""]
+    where = f" @ {report.server}" if report.server else ""
+    if report.pool:
+        where = f"（服务池，{len(report.pool)} 个服务）" if zh else f" (pool of {len(report.pool)} servers)"
+    lines = [f"{'部署验证' if zh else 'Deployment check'}: {report.model}{where}", ""]
+    if report.error:
+        return "\n".join([*lines, f"⚠ {report.error[lang if lang in report.error else 'en']}"])
     head = (
         ("项目", "结果", "首字延迟", "速度 tok/s", "服务端 tok/s", "回答")
         if zh

@@ -9,8 +9,10 @@ the slots a server reports (llama.cpp's /props `total_slots`).
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Generator
+from dataclasses import replace
 
 from .backends.base import CancelToken, Status
 from .model_spec import ModelSpec
@@ -76,6 +78,12 @@ class Gate:
         return True
 
     @property
+    def active(self) -> int:
+        """Requests let in and not yet finished."""
+        with self._cond:
+            return self._active
+
+    @property
     def waiting(self) -> int:
         """Requests waiting their turn now."""
         with self._cond:
@@ -103,10 +111,24 @@ _lock = threading.Lock()
 
 
 def parallel_for(spec: ModelSpec, config) -> int | None:
-    """Requests allowed at once to the server of `spec`; None means no gate (native workers queue themselves)."""
+    """Requests allowed at once to the servers of `spec` (all of a pool's, less those resting); None means no gate
+    (native workers queue themselves)."""
+    from .pools import pools_of
     from .registry import backend_for
 
-    return backend_for(spec, config).parallel(spec)
+    backend = backend_for(spec, config)
+    members = backend.pool(spec)
+    if spec.route or len(members) < 2:
+        return backend.parallel(spec)
+    pools = pools_of(config)
+    in_service = [url for url in members if not pools.health(url).resting(time.monotonic())] or members[:1]
+    return sum(backend.parallel(replace(spec, route=url)) or 0 for url in in_service) or None
+
+
+def gate_at(server: str) -> Gate | None:
+    """The gate of `server` if a request has gone there, without making one."""
+    with _lock:
+        return _gates.get(server)
 
 
 def gate_for(spec: ModelSpec, config) -> Gate | None:
@@ -127,8 +149,12 @@ def gate_for(spec: ModelSpec, config) -> Gate | None:
 
 
 def waiting_for(spec: ModelSpec, config) -> int:
-    """Requests waiting their turn at the server of `spec` now: its gate's line, or a native worker's own queue."""
+    """Requests waiting their turn for `spec` now: its server's line (a pool's shortest), or a native worker's queue."""
     from .registry import backend_for
 
+    backend = backend_for(spec, config)
+    members = backend.pool(spec)
+    if len(members) > 1 and not spec.route:
+        return min(waiting_for(replace(spec, route=url), config) for url in members)
     gate = gate_for(spec, config)
-    return gate.waiting if gate is not None else backend_for(spec, config).waiting(spec)
+    return gate.waiting if gate is not None else backend.waiting(spec)

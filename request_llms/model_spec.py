@@ -47,6 +47,7 @@ class ModelSpec:
     device: str | None = None
     lora: str | None = None
     think: str | None = None
+    route: str | None = None  # the one server of a pool this request goes to; set by routing, never parsed
 
     @property
     def text(self) -> str:
@@ -94,9 +95,11 @@ def _text(key: str, raw: str) -> str:
 
 
 def _url(key: str, raw: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
+    """One URL, or several joined by commas or semicolons (in quotes): a pool of servers with the same models."""
+    urls = [item for item in re.split(r"[,;\s]+", raw) if item]
+    if not urls or not all(re.fullmatch(r"https?://[^\s/,;]+(/[^\s,;]*)?", url) for url in urls):
         raise _bad(f"{key}={raw}", "expected a URL such as http://127.0.0.1:8000/v1", "应为网址，例如 http://127.0.0.1:8000/v1")
-    return raw.rstrip("/")
+    return ",".join(url.rstrip("/") for url in urls)
 
 
 def _quant(key: str, raw: str) -> str:

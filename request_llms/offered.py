@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+from .pools import pool_summary
 from .providers import LOCAL_SERVERS
 from .registry import ModelEntry, check_allowed, list_models
 from .text import Text
@@ -43,9 +44,16 @@ class Catalog:
         return [(label(entry, lang), entry.identifier) for entry in self.entries(refresh)]
 
     def note(self, identifier: str, lang: str) -> str:
-        """The line under the dropdown for `identifier`: what keeps it from answering and the fix; "" when nothing does."""
+        """The lines under the dropdown for `identifier`: what keeps it from answering and the fix, and where a pool
+        serves it, each server with its state and load; "" when there is nothing to say."""
         entry = next((e for e in self.entries() if e.identifier == identifier), None)
-        return f"⚠ {entry.problem.line(lang)}" if entry and entry.problem else ""
+        if entry is None:
+            return ""
+        lines = [f"⚠ {entry.problem.line(lang)}"] if entry.problem else []
+        if entry.servers:
+            lines.append(pool_summary(entry.servers, lang))
+            lines += [f"- {server.text(lang)}" for server in entry.servers]
+        return "\n".join(lines)
 
     def offers(self, identifier: str) -> bool:
         """Whether the dropdown as last drawn holds `identifier` (no look at the servers)."""
@@ -73,4 +81,7 @@ def label(entry: ModelEntry, lang: str) -> str:
     name = server.label if server else entry.backend
     kind = _KIND.get(entry.backend, Text(zh=name, en=name)).text(lang)
     mark = f" · ⚠ {entry.problem.state.text(lang)}" if entry.problem else ""
+    if entry.servers and not entry.problem:
+        ready = sum(1 for server in entry.servers if server.state == "ready")
+        mark = f" · {ready}/{len(entry.servers)} {'个服务' if lang == 'zh' else 'servers'}"
     return f"{entry.identifier}  [{kind}]{mark}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import httpx
 
@@ -71,7 +72,13 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
         for identifier, context in models.items():
             if identifier not in seen:
                 seen.add(identifier)
-                entries.append(ModelEntry(identifier, parse_model(identifier).provider, "discovered", True, server, context))
+                spec = parse_model(identifier)
+                backend = backend_for(spec, config)
+                if len(backend.pool(spec)) > 1:  # a pool: the line says which of its servers have the model
+                    entry = replace(backend.describe(identifier, spec, found, down, probe), source="discovered")
+                else:
+                    entry = ModelEntry(identifier, spec.provider, "discovered", True, server, context)
+                entries.append(entry)
     return entries
 
 

@@ -1,4 +1,5 @@
-"""The figures shown after an answer: thinking, time to first token, tokens per second, length, context used."""
+"""The figures shown after an answer: thinking, time to first token, tokens per second, length, context used, and
+the server of a pool that answered."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def figures(stream: ChatStream | None, lang: str) -> str:
     if stream.prompt and stream.prompt.budget:
         used = stream.prompt.tokens + stream.completion_tokens
         parts.append(f"{t('context', lang)} {used}/{stream.prompt.budget}")
+    if stream.pooled and stream.server:
+        parts.append(f"{t('server', lang)} {stream.server}")
+        if stream.skipped:
+            parts[-1] += " " + t("after_failed", lang, servers=", ".join(stream.skipped))
     if stream.cancelled:
         parts.append(t("stopped", lang))
     return " · ".join(parts)

@@ -264,7 +264,7 @@ class Handlers:
                     yield messages, conv, "", box, gr.skip()
                 answer = reply["content"]
             else:
-                stream = chat(specs[0], prompt, history, system, options, token, self.config)
+                stream = chat(specs[0], prompt, history, system, options, token, self.config, affinity=conv.id)
                 shown_at = 0.0
                 for event in stream.events():
                     now = self.language(request, lang)

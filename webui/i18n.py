@@ -37,6 +37,8 @@ STRINGS: dict[str, Text] = {
     "first_token": Text(zh="首字", en="first token"),
     "context": Text(zh="上下文", en="context"),
     "length": Text(zh="长度", en="length"),
+    "server": Text(zh="服务", en="server"),
+    "after_failed": Text(zh="（此前失败：{servers}）", en="(after {servers} failed)"),
     "need_models": Text(zh="请选择 2 到 4 个模型。", en="Pick two to four models."),
     "uploaded": Text(zh="已保存 {n} 个文件：{names}", en="Saved {n} file(s): {names}"),
     "too_big": Text(

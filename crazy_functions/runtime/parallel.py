@@ -4,7 +4,8 @@
 It runs up to PARALLEL_REQUESTS of the model's server at a time (native models one at a time: their
 worker answers in turn), redraws a progress line in the chat while it waits, and on Stop or failure
 returns every piece with its state, so the plugin keeps what was finished. Retries happen once, in the
-transport (request_llms/transport.py), never again here. The one exception is a piece marked `clip`
+model layer (the transport, or another server of a pool, where a piece cut mid-answer is asked again),
+never again here. The one exception is a piece marked `clip`
 (GPT Academic's handle_token_exceed): a prompt too long for the window is cut to fit and asked again,
 and `clipped` says by how many tokens.
 """
@@ -88,7 +89,7 @@ def _ask(piece: Piece, llm_kwargs: dict, system: str, chatbot, count: Callable[[
     model = piece.model or llm_kwargs["llm_model"]
     for attempt in range(CLIP_TRIES + 1):
         stream = chat(model, piece.prompt, piece.history, system if piece.system is None else piece.system, options,
-                      cancel, chatbot.config, count=count)  # fmt: skip
+                      cancel, chatbot.config, count=count, affinity=f"run-{id(chatbot)}", restartable=True)  # fmt: skip
         try:
             for _ in stream:
                 piece.answer = stream.text

@@ -86,7 +86,7 @@ def api_router(config) -> APIRouter:
         except LLMError as exc:
             return error_response(exc, lang)
         cancel = CancelToken()
-        stream = chat(spec, prompt, history, system, chosen, cancel, config, keep_history=True)
+        stream = chat(spec, prompt, history, system, chosen, cancel, config, keep_history=True, restartable=not payload.stream)
         answer = Answer(payload, stream, cancel, StopCutter(payload.stops()))
         if payload.stream:
             # the first event comes before the status line, so a prompt that does not fit is still a 400
@@ -220,6 +220,9 @@ class Answer:
                 if self.cutter.hit:
                     return
             elif isinstance(event, Status):
+                if event.kind == "retrying":  # a whole answer asked again on another server of the pool: start over
+                    self.content, self.reasoning = [], []
+                    self.cutter = StopCutter(self.request.stops())
                 yield event
         if tail := self.cutter.flush():
             self.content.append(tail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 from ..errors import ConfigError
 from ..model_spec import ModelSpec
@@ -107,9 +107,12 @@ class ModelEntry:
     detail: str = ""
     context: int | None = None
     problem: Problem | None = None  # why it cannot answer now and the fix; None when ready or not checked
+    servers: list = field(default_factory=list)  # a pool's servers (pools.ServerLine), each with its state and load
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["servers"] = [server.as_dict() for server in self.servers]
+        return data
 
 
 # What each server answered at discovery: {server address: {identifier: context length or None}}
@@ -143,6 +146,18 @@ class Backend:
     def server(self, spec: ModelSpec) -> str | None:
         """The server a request for `spec` goes to (one queue each); None when the backend queues requests itself."""
         return None
+
+    def pool(self, spec: ModelSpec) -> list[str]:
+        """Every server that may answer `spec`, in configured order: one, or several serving the same models."""
+        server = self.server(spec)
+        return [server] if server else []
+
+    def retries(self, spec: ModelSpec) -> int:
+        """Tries again on the same server (MAX_RETRY); none for a pool member: the pool tries another server instead."""
+        return 0 if len(self.pool(spec)) > 1 else int(self.config["MAX_RETRY"])
+
+    def probe(self, spec: ModelSpec, timeout: float) -> None:
+        """A cheap request to the server of `spec` (a pool member resting after a failure); raises if it does not answer."""
 
     def parallel(self, spec: ModelSpec) -> int | None:
         """Requests sent to that server at once: PARALLEL_REQUESTS by provider, then by group; None with no queue."""
@@ -208,3 +223,38 @@ def served_entry(
             return ModelEntry(text, spec.provider, "configured", True, server, models[name])
     detail = f"server at {server} does not have this model"
     return ModelEntry(text, spec.provider, "configured", False, detail, problem=when_missing)
+
+
+def pooled_entry(
+    backend: Backend,
+    spec: ModelSpec,
+    members: list[str],
+    entry: Callable[[str], ModelEntry],
+    found: Found,
+    down: dict[str, str],
+) -> ModelEntry:
+    """The `list` line of a model on one server or a pool (`entry(url)`: the line for one server).
+
+    A pool's model is ready when any of its servers has it; each server's state and load goes in `servers`,
+    and what discovery saw (a server without the model) is passed to routing, which leaves that server out.
+    """
+    entries = [entry(url) for url in members]
+    if len(members) < 2:
+        return entries[0]
+    from ..pools import pools_of
+
+    pools = pools_of(backend.config)
+    seen: dict[str, bool | None] = {}
+    for url, line in zip(members, entries, strict=True):
+        seen[url] = line.reachable
+        if url in found and url not in down:
+            pools.note_models(url, spec.model, has=bool(line.reachable))
+    best = next((line for line in entries if line.reachable), entries[0])
+    servers = pools.lines(backend, spec, members, seen)
+    ready = sum(1 for server in servers if server.state == "ready")
+    missing = [server.url for server in servers if server.state == "missing"]
+    detail = f"pool of {len(members)} servers, {ready} ready" + (f"; without this model: {', '.join(missing)}" if missing else "")
+    if best.reachable is None:
+        detail = f"pool of {len(members)} servers (not checked)"
+    problem = None if best.reachable or best.reachable is None else best.problem
+    return replace(best, detail=detail, servers=servers, problem=problem, reachable=best.reachable)

@@ -10,16 +10,18 @@ find the context window (a llama-server behind an openai-compat URL): other serv
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
 
+from ..config_loader import url_list
 from ..errors import BackendUnreachable, ConfigError, LLMError, ServerError
 from ..model_spec import ModelSpec, parse_model
 from ..procinfo import server_memory
 from ..providers import LOCAL_SERVERS
 from ..transport import get_json, is_local
-from .base import ChatOptions, Found, ModelEntry, served_entry
+from .base import ChatOptions, Found, ModelEntry, pooled_entry, served_entry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
 from .problems import misconfigured, not_loaded, server_down
 
@@ -33,24 +35,38 @@ class LocalServerBackend(OpenAIProtocol):
     label = "local server"
     group = "local"
 
-    def endpoint(self, spec: ModelSpec) -> Endpoint:
+    def pool(self, spec: ModelSpec) -> list[str]:
+        return self._where(spec)[0]
+
+    def _where(self, spec: ModelSpec) -> tuple[list[str], str]:
+        """The configured servers of `spec` (one, or a pool) and the key they take."""
         config = self.config
         server = LOCAL_SERVERS[spec.provider]
         key = config["LOCAL_API_KEY"]
-        base = spec.base_url or config["LOCAL_SERVER_URLS"].get(spec.provider)
-        if not base and spec.provider == "vllm":
-            base = config["VLLM_API_BASE"]
-            if not base and (seed := redirected("https://api.openai.com/v1", config["API_URL_REDIRECT"])):
-                base, key = seed, key or config["API_KEY"]
-        base = base or server.default_url
-        if not base:
+        urls = url_list(spec.base_url or config["LOCAL_SERVER_URLS"].get(spec.provider))
+        if not urls and spec.provider == "vllm":
+            urls = url_list(config["VLLM_API_BASE"])
+            if not urls and (seed := redirected("https://api.openai.com/v1", config["API_URL_REDIRECT"])):
+                urls, key = [seed], key or config["API_KEY"]
+        urls = urls or url_list(server.default_url)
+        if not urls:
             raise ConfigError(
                 en=f"{spec.base} needs the server's URL: write {spec.base}(base_url=http://HOST:PORT/v1), "
                 'or set LOCAL_SERVER_URLS = {"openai-compat": "http://HOST:PORT/v1"}.',
                 zh=f"{spec.base} 需要服务地址：写成 {spec.base}(base_url=http://主机:端口/v1)，"
                 '或设置 LOCAL_SERVER_URLS = {"openai-compat": "http://主机:端口/v1"}。',
             )
-        return Endpoint(base.rstrip("/"), server.label, key, "", server.start_hint)
+        return urls, key
+
+    def endpoint(self, spec: ModelSpec) -> Endpoint:
+        """The server of `spec`: the pool member routing chose (`spec.route`), else the first configured."""
+        urls, key = self._where(spec)
+        base = spec.route if spec.route in urls else urls[0]
+        server = LOCAL_SERVERS[spec.provider]
+        return Endpoint(base, server.label, key, "", server.start_hint)
+
+    def probe(self, spec: ModelSpec, timeout: float) -> None:
+        self.served_models(self.endpoint(spec), timeout)
 
     def unreachable(self, spec: ModelSpec, endpoint: Endpoint) -> LLMError:
         setting = "VLLM_API_BASE" if spec.provider == "vllm" else f'LOCAL_SERVER_URLS["{spec.provider}"]'
@@ -109,27 +125,35 @@ class LocalServerBackend(OpenAIProtocol):
         return known.get(spec.model)
 
     def discovery(self, timeout: float) -> dict:
-        """One job per configured server URL, naming its models with the preset prefix that points there."""
+        """One job per configured server URL (each server of a pool), naming its models with the preset prefix."""
         jobs = {}
         for prefix in LOCAL_SERVERS:
+            spec = parse_model(f"{prefix}-probe")
             try:
-                endpoint = self.endpoint(parse_model(f"{prefix}-probe"))
+                members = self.pool(spec)
             except LLMError:
                 continue
-            if endpoint.base_url not in jobs:
-                jobs[endpoint.base_url] = lambda p=prefix, e=endpoint: {
-                    f"{p}-{name}": ctx for name, ctx in self.served_models(e, timeout).items()
-                }
+            for url in members:
+                if url not in jobs:
+                    endpoint = self.endpoint(replace(spec, route=url))
+                    jobs[url] = lambda p=prefix, e=endpoint: {
+                        f"{p}-{name}": ctx for name, ctx in self.served_models(e, timeout).items()
+                    }
         return jobs
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         try:
-            endpoint = self.endpoint(spec)
+            members = self.pool(spec)
         except ConfigError as exc:
             return ModelEntry(text, spec.provider, "configured", False, exc.en, problem=misconfigured(exc.zh, exc.en))
-        url, start = endpoint.base_url, endpoint.start_hint.replace("MODEL", spec.model)
-        down_problem, missing = server_down(endpoint.label, url, start), not_loaded(endpoint.label, url, spec.model, start)
-        return served_entry(text, spec, url, found, down, probed, (spec.base,), down_problem, missing)
+
+        def entry(url: str) -> ModelEntry:
+            endpoint = self.endpoint(replace(spec, route=url))
+            start = endpoint.start_hint.replace("MODEL", spec.model)
+            down_problem, missing = server_down(endpoint.label, url, start), not_loaded(endpoint.label, url, spec.model, start)
+            return served_entry(text, spec, url, found, down, probed, (spec.base,), down_problem, missing)
+
+        return pooled_entry(self, spec, members, entry, found, down)
 
     def token_source(self, spec: ModelSpec) -> str:
         return f"{spec.provider} /tokenize"

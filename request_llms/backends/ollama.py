@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from ..config_loader import url_list
 from ..errors import (
     BackendUnreachable,
     ConfigError,
@@ -21,7 +22,7 @@ from ..errors import (
 from ..model_spec import ModelSpec
 from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, served_entry
+from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, pooled_entry, served_entry
 from .problems import not_pulled, server_down
 
 START_HINT = "ollama serve"
@@ -72,24 +73,38 @@ def parse_line(line: str) -> list[Event]:
 
 
 class OllamaBackend(Backend):
-    """Talks to one Ollama server at OLLAMA_API_BASE."""
+    """Talks to the Ollama server at OLLAMA_API_BASE, or to each server of a pool when it lists several."""
 
     label = "Ollama"
 
     def __init__(self, config) -> None:
         super().__init__(config)
-        self.base = config["OLLAMA_API_BASE"].rstrip("/")
+        self.bases = url_list(config["OLLAMA_API_BASE"])
+        self.base = self.bases[0]  # the first server; a pool's others are reached through `spec.route`
         self.default_ctx = config["OLLAMA_NUM_CTX"]
         self.keep_alive = config["OLLAMA_KEEP_ALIVE"]
-        self.retries = config["MAX_RETRY"]
-        self.client = client_for(self.base, config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
-        self._shown: dict[str, dict] = {}
+        self._shown: dict[tuple[str, str], dict] = {}
         self._lock = threading.Lock()
 
-    def unreachable(self) -> LLMError:
+    def client(self, base: str) -> httpx.Client:
+        return client_for(base, self.config["CONNECT_TIMEOUT"], self.config["READ_TIMEOUT"])
+
+    def at(self, spec: ModelSpec | None) -> str:
+        """The Ollama server of `spec`: the pool member routing chose, else the first configured."""
+        route = spec.route if spec is not None else None
+        return route if route in self.bases else self.base
+
+    def pool(self, spec: ModelSpec) -> list[str]:
+        return list(self.bases)
+
+    def probe(self, spec: ModelSpec, timeout: float) -> None:
+        self.list_models(timeout, self.at(spec))
+
+    def unreachable(self, base: str | None = None) -> LLMError:
+        base = base or self.base
         return BackendUnreachable(
-            en=f"Ollama is not running at {self.base}: start it with `{START_HINT}`, or set OLLAMA_API_BASE.",
-            zh=f"无法连接 {self.base} 上的 Ollama：请运行 `{START_HINT}`，或设置 OLLAMA_API_BASE。",
+            en=f"Ollama is not running at {base}: start it with `{START_HINT}`, or set OLLAMA_API_BASE.",
+            zh=f"无法连接 {base} 上的 Ollama：请运行 `{START_HINT}`，或设置 OLLAMA_API_BASE。",
         )
 
     def status_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
@@ -113,29 +128,29 @@ class OllamaBackend(Backend):
         """The context window to ask for: the identifier's, else OLLAMA_NUM_CTX capped at the model's own."""
         if spec.num_ctx or spec.max_token:
             return spec.num_ctx or spec.max_token
-        native = self.model_context_length(spec.model)
+        native = self.model_context_length(spec.model, self.at(spec))
         return min(self.default_ctx, native) if native else self.default_ctx
 
     def context_budget(self, spec: ModelSpec) -> int | None:
         return self.num_ctx(spec)
 
-    def _show(self, model: str) -> dict | None:
-        """/api/show of the model, cached; None when it cannot be read."""
+    def _show(self, model: str, base: str) -> dict | None:
+        """/api/show of the model on the server at `base`, cached; None when it cannot be read."""
         with self._lock:
-            if model in self._shown:
-                return self._shown[model]
+            if (base, model) in self._shown:
+                return self._shown[base, model]
         try:
-            info = get_json(self.client, f"{self.base}/api/show", timeout=5.0, payload={"model": model})
+            info = get_json(self.client(base), f"{base}/api/show", timeout=5.0, payload={"model": model})
         except (httpx.HTTPError, ValueError, AttributeError):
             return None
         info = info if isinstance(info, dict) else {}
         with self._lock:
-            self._shown[model] = info
+            self._shown[base, model] = info
         return info
 
-    def model_context_length(self, model: str) -> int | None:
+    def model_context_length(self, model: str, base: str | None = None) -> int | None:
         """The model's trained context length from /api/show; None when it cannot be read."""
-        info = self._show(model) or {}
+        info = self._show(model, base or self.base) or {}
         lengths = [v for k, v in (info.get("model_info") or {}).items() if k.endswith(".context_length")]
         try:
             return int(lengths[0]) if lengths else None
@@ -150,7 +165,7 @@ class OllamaBackend(Backend):
         """
         if think is None:
             return None
-        capabilities = (self._show(spec.model) or {}).get("capabilities")
+        capabilities = (self._show(spec.model, self.at(spec)) or {}).get("capabilities")
         thinks = None if not isinstance(capabilities, list) else "thinking" in capabilities
         if think == "false":
             return False if thinks else None
@@ -164,21 +179,22 @@ class OllamaBackend(Backend):
     def stream(
         self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
     ) -> Iterator[Event]:
-        url = f"{self.base}/api/chat"
+        base = self.at(spec)
+        url = f"{base}/api/chat"
         payload = build_payload(
             spec, messages, options, self.num_ctx(spec), self.keep_alive, self.think_value(spec, options.think)
         )
         try:
             with open_stream(
-                self.client,
+                self.client(base),
                 "POST",
                 url,
                 json=payload,
                 headers={},
                 cancel=cancel,
-                unreachable=self.unreachable,
+                unreachable=lambda: self.unreachable(base),
                 status_error=lambda status, body: self.status_error(spec, status, body),
-                retries=self.retries,
+                retries=self.retries(spec),
             ) as response:
                 for line in iter_lines(response, cancel, url):
                     if line.strip():
@@ -186,29 +202,38 @@ class OllamaBackend(Backend):
         except Cancelled:
             return
 
-    def list_models(self, timeout: float = 2.0) -> list[str]:
+    def list_models(self, timeout: float = 2.0, base: str | None = None) -> list[str]:
         """Names of the models Ollama has (/api/tags); raises httpx errors when it cannot be reached."""
-        tags = get_json(self.client, f"{self.base}/api/tags", timeout=timeout)
+        tags = get_json(self.client(base or self.base), f"{base or self.base}/api/tags", timeout=timeout)
         return [m["name"] for m in tags.get("models", [])]
 
-    def running(self, timeout: float = 2.0) -> list[dict[str, Any]]:
+    def running(self, timeout: float = 2.0, base: str | None = None) -> list[dict[str, Any]]:
         """Loaded models with their memory (/api/ps): name, size, size_vram in bytes."""
-        return get_json(self.client, f"{self.base}/api/ps", timeout=timeout).get("models", [])
+        return get_json(self.client(base or self.base), f"{base or self.base}/api/ps", timeout=timeout).get("models", [])
 
     def server(self, spec: ModelSpec) -> str:
-        return self.base
+        return self.at(spec)
 
     def discovery(self, timeout: float) -> dict:
-        return {self.base: lambda: {f"ollama-{name}": self.model_context_length(name) for name in self.list_models(timeout)}}
+        return {
+            base: lambda base=base: {
+                f"ollama-{name}": self.model_context_length(name, base) for name in self.list_models(timeout, base)
+            }
+            for base in self.bases
+        }
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         names = (spec.base,) if ":" in spec.model else (spec.base + ":latest", spec.base)
-        down_problem, missing = server_down("Ollama", self.base, START_HINT), not_pulled(spec.model)
-        return served_entry(text, spec, self.base, found, down, probed, names, down_problem, missing)
+
+        def entry(base: str) -> ModelEntry:
+            down_problem, missing = server_down("Ollama", base, START_HINT), not_pulled(spec.model)
+            return served_entry(text, spec, base, found, down, probed, names, down_problem, missing)
+
+        return pooled_entry(self, spec, self.bases, entry, found, down)
 
     def memory(self, spec: ModelSpec) -> dict:
         try:
-            for model in self.running():
+            for model in self.running(base=self.at(spec)):
                 if model.get("name") in (spec.model, spec.model + ":latest"):
                     return {"source": "ollama /api/ps", "bytes": model.get("size"), "gpu_bytes": model.get("size_vram")}
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -218,15 +243,16 @@ class OllamaBackend(Backend):
     def pull(self, spec: ModelSpec, repo: str | None = None) -> Iterator[tuple[str, int, int]]:
         """Download a model through Ollama (/api/pull), yielding (status, bytes done, bytes total)."""
         model = spec.model
-        url = f"{self.base}/api/pull"
+        base = self.at(spec)
+        url = f"{base}/api/pull"
         with open_stream(
-            self.client,
+            self.client(base),
             "POST",
             url,
             json={"model": model, "stream": True},
             headers={},
             cancel=CancelToken(),
-            unreachable=self.unreachable,
+            unreachable=lambda: self.unreachable(base),
             status_error=lambda status, body: self.status_error(spec, status, body),
             retries=0,
         ) as response:

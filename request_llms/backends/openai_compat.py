@@ -148,7 +148,6 @@ class OpenAIProtocol(Backend):
 
     def __init__(self, config) -> None:
         super().__init__(config)
-        self.retries = config["MAX_RETRY"]
         self._no_usage_option: set[str] = set()  # servers that refuse stream_options
         self._served: dict[str, dict[str, int | None]] = {}
         self._slots: dict[str, tuple[int | None, float]] = {}  # server -> (/props total_slots or None, when read)
@@ -292,7 +291,7 @@ class OpenAIProtocol(Backend):
                 cancel=cancel,
                 unreachable=lambda: self.unreachable(spec, endpoint),
                 status_error=lambda status, body: self.status_error(spec, endpoint, status, body),
-                retries=self.retries,
+                retries=self.retries(spec),
             ) as response:
                 for line in iter_lines(response, cancel, url):
                     event = decoder.feed(line)

@@ -34,7 +34,7 @@ def request_():
 def answering(monkeypatch, events):
     """`chat` answers with these events; a callable among them runs when the answer reaches it."""
 
-    def fake_chat(spec, prompt, history, system, options, cancel, config):
+    def fake_chat(spec, prompt, history, system, options, cancel, config, affinity=None):
         def stream():
             for event in events:
                 if callable(event):
