@@ -133,7 +133,7 @@ def _from_env(key: str, raw: str, default: Any) -> Any:
 
 def _type_ok(value: Any, default: Any, key: str = "") -> bool:
     if key in POOL_KEYS and isinstance(value, list):
-        return all(isinstance(item, str) for item in value)
+        return True  # its items are judged with the URLs (_urls)
     if default is None:  # a setting that is off unless given (GPT Academic's `proxies`)
         return value is None or isinstance(value, dict)
     if isinstance(default, bool):

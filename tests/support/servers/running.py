@@ -177,12 +177,15 @@ def wait_until_healthy(server: RunningServer, path: str, timeout: float) -> None
 Launch = Callable[[int], tuple[list[str], dict[str, str]]]
 
 
-def start_server(name: str, model: str, launch: Launch, health_path: str, timeout: float) -> RunningServer:
-    """Start `launch(port)`'s command on a free port and wait for health_path to answer."""
+def start_server(
+    name: str, model: str, launch: Launch, health_path: str, timeout: float, port: int | None = None
+) -> RunningServer:
+    """Start `launch(port)`'s command on `port` (a server started again where it was), else on a free port, and
+    wait for health_path to answer."""
     logs = provision.cache_root() / "logs"
     logs.mkdir(exist_ok=True)
-    for _ in range(PORT_ATTEMPTS):
-        port = free_port()
+    for _ in range(1 if port else PORT_ATTEMPTS):
+        port = port or free_port()
         command, env = launch(port)
         log_path = logs / f"{name}-{port}.log"
         started = time.monotonic()
@@ -224,12 +227,17 @@ def start_server(name: str, model: str, launch: Launch, health_path: str, timeou
 
 
 def start_llama_server(
-    parallel: int = 4, ctx: int = 4096, extra_args: Sequence[str] = (), timeout: float = 120.0
+    parallel: int = 4,
+    ctx: int = 4096,
+    extra_args: Sequence[str] = (),
+    timeout: float = 120.0,
+    port: int | None = None,
+    alias: str = GEMMA_ALIAS,
 ) -> RunningServer:
-    """llama.cpp's llama-server with the Gemma GGUF, served as model `gemma-270m`.
+    """llama.cpp's llama-server with the Gemma GGUF, served as model `alias` (`gemma-270m`).
 
     `ctx` is the total context, split evenly over the `parallel` slots (llama.cpp's
-    default). /slots is enabled.
+    default). /slots is enabled. `port` starts it on that port (again where a stopped one was).
     """
     binary = provision.llama_server_binary()
     gguf = provision.gemma_gguf()
@@ -238,7 +246,7 @@ def start_llama_server(
         command = [
             str(binary),
             "--model", str(gguf),
-            "--alias", GEMMA_ALIAS,
+            "--alias", alias,
             "--host", "127.0.0.1",
             "--port", str(port),
             "--parallel", str(parallel),
@@ -251,7 +259,7 @@ def start_llama_server(
         ]  # fmt: skip
         return command, dict(os.environ)
 
-    return start_server("llama-server", GEMMA_ALIAS, launch, "/health", timeout)
+    return start_server("llama-server", alias, launch, "/health", timeout, port)
 
 
 def _ollama_env(port: int) -> dict[str, str]:
