@@ -21,11 +21,11 @@ API_URL_REDIRECT = {}  # official URL -> replacement URL, e.g. {"https://api.ope
 PROXIES = ""  # proxy for cloud APIs only, e.g. "http://127.0.0.1:7890"; local servers are always reached directly
 
 # ---- Local servers ------------------------------------------------------------------------
-OLLAMA_API_BASE = "http://localhost:11434"  # where Ollama listens
+OLLAMA_API_BASE = "http://localhost:11434"  # where Ollama listens; a list of URLs is a pool of servers with the same models
 OLLAMA_NUM_CTX = 4096  # context window asked of Ollama when the identifier sets neither max_token nor num_ctx
 OLLAMA_KEEP_ALIVE = ""  # how long Ollama keeps a model loaded after a request ("10m", "-1" = always); "" = Ollama's own default
-VLLM_API_BASE = ""  # vLLM's OpenAI URL, e.g. "http://localhost:8000/v1"; "" = the URL API_URL_REDIRECT gives OpenAI, else http://localhost:8000/v1
-LOCAL_SERVER_URLS = {}  # replace a preset's URL: {"lmstudio": "http://192.168.1.5:1234/v1", "openai-compat": "http://127.0.0.1:9000/v1"}
+VLLM_API_BASE = ""  # vLLM's OpenAI URL, e.g. "http://localhost:8000/v1", or a list (a pool); "" = the URL API_URL_REDIRECT gives OpenAI, else http://localhost:8000/v1
+LOCAL_SERVER_URLS = {}  # replace a preset's URL (or list: a pool): {"lmstudio": "http://192.168.1.5:1234/v1", "llamacpp": ["http://a:8080/v1", "http://b:8080/v1"]}
 LOCAL_API_KEY = ""  # key for local OpenAI-compatible servers started with --api-key; "" sends none
 DISCOVER_LOCAL_MODELS = True  # add the models found on reachable Ollama / OpenAI-compatible servers to the list
 
