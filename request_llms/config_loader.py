@@ -105,7 +105,7 @@ def url_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if not value:
         return []
     items = re.split(r"[,;\s]+", value) if isinstance(value, str) else list(value)
-    return [item.rstrip("/") for item in items if item]
+    return list(dict.fromkeys(item.rstrip("/") for item in items if item))  # a server named twice is one server
 
 
 def _from_env(key: str, raw: str, default: Any) -> Any:

@@ -155,6 +155,10 @@ def waiting_for(spec: ModelSpec, config) -> int:
     backend = backend_for(spec, config)
     members = backend.pool(spec)
     if len(members) > 1 and not spec.route:
-        return min(waiting_for(replace(spec, route=url), config) for url in members)
+        from .pools import pools_of
+
+        health = pools_of(config).health
+        in_service = [url for url in members if not health(url).resting(time.monotonic())] or members
+        return min(waiting_for(replace(spec, route=url), config) for url in in_service)
     gate = gate_for(spec, config)
     return gate.waiting if gate is not None else backend.waiting(spec)

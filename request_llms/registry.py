@@ -13,7 +13,7 @@ from .backends.base import Backend, Found, ModelEntry
 from .backends.cloud import CloudBackend
 from .backends.local_servers import LocalServerBackend
 from .backends.ollama import OllamaBackend
-from .errors import ModelNotAllowed
+from .errors import LLMError, ModelNotAllowed
 from .model_spec import CLOUD, NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec, parse_model, parse_models
 from .native.backend import NativeBackend
 
@@ -71,15 +71,24 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
     for server, models in found.items() if config["DISCOVER_LOCAL_MODELS"] else ():
         for identifier, context in models.items():
             if identifier not in seen:
-                seen.add(identifier)
                 spec = parse_model(identifier)
                 backend = backend_for(spec, config)
+                if server not in _servers_of(backend, spec):
+                    continue  # found only where a configured base_url points: offered as configured, not by name
+                seen.add(identifier)
                 if len(backend.pool(spec)) > 1:  # a pool: the line says which of its servers have the model
                     entry = replace(backend.describe(identifier, spec, found, down, probe), source="discovered")
                 else:
                     entry = ModelEntry(identifier, spec.provider, "discovered", True, server, context)
                 entries.append(entry)
     return entries
+
+
+def _servers_of(backend: Backend, spec: ModelSpec) -> list[str]:
+    try:
+        return backend.pool(spec)
+    except LLMError:
+        return []
 
 
 # Identifier parameters a page user may choose; every other one (where a request goes, which weights or

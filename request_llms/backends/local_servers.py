@@ -17,7 +17,7 @@ import httpx
 
 from ..config_loader import url_list
 from ..errors import BackendUnreachable, ConfigError, LLMError, ServerError
-from ..model_spec import ModelSpec, parse_model
+from ..model_spec import ModelSpec, parse_model, parse_models
 from ..procinfo import server_memory
 from ..providers import LOCAL_SERVERS
 from ..transport import get_json, is_local
@@ -125,14 +125,17 @@ class LocalServerBackend(OpenAIProtocol):
         return known.get(spec.model)
 
     def discovery(self, timeout: float) -> dict:
-        """One job per configured server URL (each server of a pool), naming its models with the preset prefix."""
+        """One job per configured server URL (each server of a pool, and those a configured `base_url` names),
+        naming its models with the preset prefix."""
         jobs = {}
-        for prefix in LOCAL_SERVERS:
-            spec = parse_model(f"{prefix}-probe")
+        specs = [parse_model(f"{prefix}-probe") for prefix in LOCAL_SERVERS]
+        specs += [spec for text in self.config["AVAIL_LLM_MODELS"] for spec in parse_models(text) if spec.base_url]
+        for spec in specs:
             try:
                 members = self.pool(spec)
             except LLMError:
                 continue
+            prefix = spec.provider
             for url in members:
                 if url not in jobs:
                     endpoint = self.endpoint(replace(spec, route=url))

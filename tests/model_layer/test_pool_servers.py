@@ -203,3 +203,16 @@ def test_an_ollama_pool_answers_from_the_server_that_is_up(tmp_path, ollama_serv
     assert [stream.skipped for stream in streams].count([gone]) == 1  # then it rests, and nobody is sent there
     entry = next(e for e in list_models(config) if e.identifier == "ollama-gemma3:270m")
     assert [(line.url, line.state) for line in entry.servers] == [(gone, "resting"), (ollama_server.base_url, "ready")]
+
+
+def test_a_pool_named_by_base_url_in_the_configuration_is_listed_and_answers(tmp_path, pair):
+    gone = f"http://127.0.0.1:{free_port()}/v1"
+    identifier = f'openai-compat-gemma-270m(base_url="{pair[0].base_url}/v1, {gone}")'
+    config = make_config(tmp_path, f"AVAIL_LLM_MODELS = [{identifier!r}]\nDISCOVER_LOCAL_MODELS = True\n")
+    entries = list_models(config)
+    entry = next(e for e in entries if e.identifier == identifier)
+    assert entry.reachable and [line.state for line in entry.servers] == ["ready", "down"]
+    assert [e.identifier for e in entries].count(identifier) == 1
+    assert not any(e.source == "discovered" and "gemma-270m" in e.identifier for e in entries)  # no URL-less twin
+    answered = chat(catalog_for(config).allowed(identifier)[0], "Hello", options=SHORT, config=config)
+    assert "".join(answered).strip() and answered.server == f"{pair[0].base_url}/v1"
