@@ -217,10 +217,11 @@ def chat(
             yield from attempt(spec)
             return
         pools, tried, stream.pooled = pools_of(config), [], True
+        last: LLMError | None = None
         while True:
             url = pools.pick(backend, spec, members, tried, affinity)
-            if url is None:
-                raise no_server(spec, tried)
+            if url is None:  # each server failed, or lacks the model
+                raise pool_failed(last, tried) if last else no_server(spec, members)
             stream.server, answered = url, False
             try:
                 for event in attempt(replace(spec, route=url)):
@@ -234,6 +235,7 @@ def chat(
                     raise cut_short(exc, url) from None
                 if len(tried) > config["MAX_RETRY"] or cancel.is_set():
                     raise pool_failed(exc, tried) from None
+                last = exc
                 stream.skipped.append(url)
                 yield retrying(url, answered)
                 continue
@@ -267,12 +269,13 @@ def pool_failed(exc: LLMError, tried: list[str]) -> LLMError:
     )
 
 
-def no_server(spec: ModelSpec, tried: list[str]) -> LLMError:
-    """No server of the pool is left to ask: each failed or lacks the model."""
+def no_server(spec: ModelSpec, members: list[str]) -> LLMError:
+    """None of the pool's servers has the model (as discovery or an earlier request found)."""
     return ModelNotFound(
-        en=f"No server of the pool of {spec.base} has the model{' that did not fail' if tried else ''}: "
-        "check its servers with `python -m request_llms list`.",
-        zh=f"{spec.base} 的服务池中没有可用且有此模型的服务：请用 `python -m request_llms list` 查看各个服务。",
+        en=f"None of the {len(members)} servers of the pool has {spec.model}: load it on them, "
+        "or see each server with `python -m request_llms list`.",
+        zh=f"服务池的 {len(members)} 个服务都没有 {spec.model}：请在这些服务上加载它，"
+        "或用 `python -m request_llms list` 查看各个服务。",
     )
 
 

@@ -10,7 +10,15 @@ import pytest
 
 from request_llms.backends.base import CancelToken
 from request_llms.chat import chat
-from request_llms.errors import AuthFailed, BackendUnreachable, ConfigError, ContextTooLong, ServerError, StreamCut
+from request_llms.errors import (
+    AuthFailed,
+    BackendUnreachable,
+    ConfigError,
+    ContextTooLong,
+    ModelNotFound,
+    ServerError,
+    StreamCut,
+)
 from request_llms.limits import gate_for, parallel_for, waiting_for
 from request_llms.model_spec import parse_model
 from request_llms.pools import COOL_FIRST, STICKY_MARGIN, is_server_failure, pools_of
@@ -186,3 +194,15 @@ def test_a_pool_that_does_not_answer_names_every_server_it_tried(tmp_path):
     with pytest.raises(BackendUnreachable) as caught:
         list(alone)
     assert "pool" not in caught.value.en and not alone.pooled
+
+
+def test_a_pool_where_no_server_has_the_model_says_so_without_asking(tmp_path):
+    urls = closed_urls(2)
+    config = pool_config(tmp_path, urls)
+    for url in urls:
+        pools_of(config).note_models(url, "qwen", has=False)
+    stream = chat(MODEL, "hello", config=config)
+    with pytest.raises(ModelNotFound) as caught:
+        list(stream)
+    assert "None of the 2 servers of the pool has qwen" in caught.value.en and "2 个服务都没有 qwen" in caught.value.zh
+    assert stream.skipped == []
