@@ -16,7 +16,7 @@ from .errors import LLMError, ModelNotFound
 from .limits import gate_for
 from .messages import Prompt, build_messages, estimate_tokens
 from .model_spec import ModelSpec, parse_model
-from .pools import pools_of
+from .pools import is_server_failure, pools_of
 from .registry import backend_for
 from .thinking import Rethought, ThinkSplitter, Thought
 
@@ -220,7 +220,12 @@ def chat(
         last: LLMError | None = None
         while True:
             url = pools.pick(backend, spec, members, tried, affinity)
-            if url is None:  # each server failed, or lacks the model
+            if url is None and last is not None and is_server_failure(last):
+                # every server failed once and tries are left: wait as the transport does for one server, then again
+                if cancel.wait(0.5 * 3 ** (len(tried) // len(members) - 1)):
+                    return
+                url = pools.pick(backend, spec, members, [], affinity)
+            if url is None:  # each server lacks the model
                 raise pool_failed(last, tried) if last else no_server(spec, members)
             stream.server, answered = url, False
             try:
@@ -260,9 +265,10 @@ def cut_short(exc: LLMError, url: str) -> LLMError:
 
 def pool_failed(exc: LLMError, tried: list[str]) -> LLMError:
     """The last failure of a pooled request that ran out of servers or of tries (MAX_RETRY)."""
+    servers = ", ".join(dict.fromkeys(tried))
     return type(exc)(
-        en=f"{len(tried)} server(s) of the pool failed ({', '.join(tried)}); the last said: {exc.en}",
-        zh=f"池中 {len(tried)} 个服务都失败了（{', '.join(tried)}）；最后一个的错误：{exc.zh}",
+        en=f"The pool's servers failed {len(tried)} time(s) ({servers}); the last said: {exc.en}",
+        zh=f"池中的服务共失败 {len(tried)} 次（{servers}）；最后一次的错误：{exc.zh}",
         partial=exc.partial,
         status=exc.status,
         detail=exc.detail,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 import time
 
-from .pools import pool_summary
+from .model_spec import parse_model
+from .pools import pool_summary, pools_of
 from .providers import LOCAL_SERVERS
-from .registry import ModelEntry, check_allowed, list_models
+from .registry import ModelEntry, backend_for, check_allowed, list_models
 from .text import Text
 
 _KIND = {
@@ -51,8 +52,10 @@ class Catalog:
             return ""
         lines = [f"⚠ {entry.problem.line(lang)}"] if entry.problem else []
         if entry.servers:
-            lines.append(pool_summary(entry.servers, lang))
-            lines += [f"- {server.text(lang)}" for server in entry.servers]
+            spec = parse_model(identifier)
+            servers = pools_of(self.config).now(backend_for(spec, self.config), spec, entry.servers)
+            lines.append(pool_summary(servers, lang))
+            lines += [f"- {server.text(lang)}" for server in servers]
         return "\n".join(lines)
 
     def offers(self, identifier: str) -> bool:

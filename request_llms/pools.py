@@ -61,6 +61,7 @@ class ServerLine:
     slots: int | None = None
     rest_seconds: float = 0.0
     reason: Text | None = None
+    seen: bool | None = None  # what discovery saw: True has the model, False down, None not checked
 
     def as_dict(self) -> dict:
         data = {"url": self.url, "state": self.state, "active": self.active, "waiting": self.waiting, "slots": self.slots}
@@ -247,9 +248,14 @@ class Pools:
                     gate.size if gate else None,
                     max(0.0, health.until - now) if state == "resting" else 0.0,
                     health.reason if state == "resting" else None,
+                    seen,
                 )
             )
         return result
+
+    def now(self, backend, spec: ModelSpec, lines: list[ServerLine]) -> list[ServerLine]:
+        """`lines` as discovery left them, with each server's rest and load as they are at this moment."""
+        return self.lines(backend, spec, [line.url for line in lines], {line.url: line.seen for line in lines})
 
 
 def pools_of(config) -> Pools:

@@ -146,6 +146,8 @@ def test_a_request_that_found_its_server_gone_is_answered_by_another(tmp_path, p
     assert {stream.server for stream in streams} == {f"{pair[0].base_url}/v1"}
     assert any(stream.skipped == [gone] for stream in streams)
     assert "after" in figures(next(s for s in streams if s.skipped), "en")
+    note = catalog_for(config).note(MODEL, "en")  # the page's note: the rest as it is now, not as discovery saw it
+    assert f"{gone}  resting" in note and f"{pair[0].base_url}/v1  ready" in note
 
 
 def test_a_server_without_the_model_is_left_out_with_a_notice(tmp_path, pair):

@@ -186,7 +186,7 @@ def test_a_pool_that_does_not_answer_names_every_server_it_tried(tmp_path):
         list(stream)
     tried = [url for url in urls if url in caught.value.en]
     assert len(tried) == 2  # MAX_RETRY 1: the first server and one more, never a third
-    assert "2 server(s) of the pool failed" in caught.value.en and "池中 2 个服务都失败了" in caught.value.zh
+    assert "The pool's servers failed 2 time(s)" in caught.value.en and "池中的服务共失败 2 次" in caught.value.zh
     assert stream.skipped == tried[:1] or stream.skipped == tried[1:]
     assert stream.pooled
 
@@ -206,3 +206,26 @@ def test_a_pool_where_no_server_has_the_model_says_so_without_asking(tmp_path):
         list(stream)
     assert "None of the 2 servers of the pool has qwen" in caught.value.en and "2 个服务都没有 qwen" in caught.value.zh
     assert stream.skipped == []
+
+
+def test_a_pool_whose_servers_all_failed_waits_and_tries_them_again_within_max_retry(tmp_path):
+    urls = closed_urls(2)
+    stream = chat(MODEL, "hello", config=pool_config(tmp_path, urls, MAX_RETRY="3"))
+    started = time.monotonic()
+    with pytest.raises(BackendUnreachable) as caught:
+        list(stream)
+    assert "failed 4 time(s)" in caught.value.en and all(url in caught.value.en for url in urls)
+    assert time.monotonic() - started >= 0.5  # a wait between the rounds, as the transport waits for one server
+    assert len(stream.skipped) == 3 and set(stream.skipped) == set(urls)  # the fourth failure ends the request
+
+
+def test_stop_while_a_pool_waits_between_rounds_ends_quietly(tmp_path):
+    urls = closed_urls(2)
+    cancel = CancelToken()
+    stream = chat(MODEL, "hello", cancel=cancel, config=pool_config(tmp_path, urls, MAX_RETRY="5"))
+    started = time.monotonic()
+    for _ in stream.events():
+        if len(stream.skipped) == 2:  # both failed once: the wait before the next round begins
+            cancel.cancel()
+    assert stream.text == "" and stream.cancelled and len(stream.skipped) == 2
+    assert time.monotonic() - started < 0.5
