@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_list(args, config: Config) -> int:
-    from .pools import pool_summary
     from .registry import list_models
 
     entries = list_models(config)
@@ -85,12 +84,12 @@ def cmd_list(args, config: Config) -> int:
     mark = {True: "是" if zh else "yes", False: "否" if zh else "no", None: "—"}
     head = ("模型", "后端", "可用", "说明") if zh else ("model", "backend", "reachable", "detail")
     rows = [head] + [
-        (e.identifier, e.backend, mark[e.reachable], e.problem.line(config.lang) if e.problem else e.detail) for e in entries
+        (e.identifier, e.backend, mark[e.reachable], e.problem.line(config.lang) if e.problem else e.detail_in(config.lang))
+        for e in entries
     ]
     widths = [max(_width(r[i]) for r in rows) for i in range(3)]
     for row, entry in zip(rows, [None, *entries], strict=True):
-        detail = pool_summary(entry.servers, config.lang) if entry and entry.servers and not entry.problem else row[3]
-        print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + detail)
+        print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + row[3])
         for server in entry.servers if entry else ():
             print(f"    └ {server.text(config.lang)}")
     return 0

@@ -63,7 +63,11 @@ def list_models(config, probe: bool = True) -> list[ModelEntry]:
         if "&" in text:
             parts = [backend_for(spec, config).describe(spec.text, spec, found, down, probe) for spec in parse_models(text)]
             problem = next((part.problem.of_part(part.identifier) for part in parts if part.problem), None)
-            entries.append(ModelEntry(text, "multi", "configured", None, "several models at once", problem=problem))
+            entries.append(
+                ModelEntry(
+                    text, "multi", "configured", None, "several models at once", problem=problem, detail_zh="多个模型同时回答"
+                )
+            )
         else:
             spec = parse_model(text)
             entries.append(backend_for(spec, config).describe(text, spec, found, down, probe))

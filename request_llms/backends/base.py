@@ -108,6 +108,10 @@ class ModelEntry:
     context: int | None = None
     problem: Problem | None = None  # why it cannot answer now and the fix; None when ready or not checked
     servers: list = field(default_factory=list)  # a pool's servers (pools.ServerLine), each with its state and load
+    detail_zh: str = ""  # `detail` in Chinese, where it has words to translate
+
+    def detail_in(self, lang: str) -> str:
+        return self.detail_zh if lang == "zh" and self.detail_zh else self.detail
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -214,7 +218,7 @@ def served_entry(
 ) -> ModelEntry:
     """The `list` line of a model on a server that was asked what it serves (`names`: how the server may call it)."""
     if not probed:
-        return ModelEntry(text, spec.provider, "configured", None, f"{server} (not checked)")
+        return ModelEntry(text, spec.provider, "configured", None, f"{server} (not checked)", detail_zh=f"{server}（未检查）")
     if server in down or server not in found:
         return ModelEntry(text, spec.provider, "configured", False, f"server not reachable at {server}", problem=when_down)
     models = found[server]
@@ -254,7 +258,8 @@ def pooled_entry(
     ready = sum(1 for server in servers if server.state == "ready")
     missing = [server.url for server in servers if server.state == "missing"]
     detail = f"pool of {len(members)} servers, {ready} ready" + (f"; without this model: {', '.join(missing)}" if missing else "")
+    detail_zh = f"服务池：{len(members)} 个服务，{ready} 个可用" + (f"；没有此模型：{', '.join(missing)}" if missing else "")
     if best.reachable is None:
-        detail = f"pool of {len(members)} servers (not checked)"
+        detail, detail_zh = f"pool of {len(members)} servers (not checked)", f"服务池：{len(members)} 个服务（未检查）"
     problem = None if best.reachable or best.reachable is None else best.problem
-    return replace(best, detail=detail, servers=servers, problem=problem, reachable=best.reachable)
+    return replace(best, detail=detail, detail_zh=detail_zh, servers=servers, problem=problem, reachable=best.reachable)

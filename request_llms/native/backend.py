@@ -260,7 +260,12 @@ class NativeBackend(Backend):
         except errors.LLMError as exc:
             return ModelEntry(text, "native", "configured", False, exc.en, problem=self._problem(spec, exc))
         return ModelEntry(
-            text, "native", "configured", True, f"{label}: {plan.folder or 'tiny built-in demo model, prepared on first use'}"
+            text,
+            "native",
+            "configured",
+            True,
+            f"{label}: {plan.folder or 'tiny built-in demo model, prepared on first use'}",
+            detail_zh=f"{label}：{plan.folder or '内置的小型演示模型，首次使用时准备'}",
         )
 
     def _problem(self, spec: ModelSpec, error: errors.LLMError) -> Problem:

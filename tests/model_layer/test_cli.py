@@ -10,23 +10,11 @@ import sys
 
 import pytest
 
+from tests.support.helpers import cli, cli_env
 from tests.support.servers.running import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QUESTION = "Question: What is the capital of France?\nAnswer:"
-
-
-def cli_env(tmp_path, **settings: str) -> dict[str, str]:
-    private = tmp_path / "config_private.py"
-    private.touch()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "VLLM_", "LOCAL_", "API_"))}
-    return {**env, "LOCALSCHOLAR_CONFIG": str(private), "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", **settings}
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "request_llms", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
 
 
 def assert_one_clear_line(stderr: str, *words: str) -> None:

@@ -22,8 +22,7 @@ from request_llms.errors import LLMError
 from request_llms.offered import catalog_for
 from request_llms.pools import pools_of
 from request_llms.registry import list_models
-from tests.model_layer.test_cli import cli, cli_env
-from tests.support.helpers import make_config
+from tests.support.helpers import cli, cli_env, make_config
 from tests.support.servers.running import RunningServer, free_port, start_llama_server
 from webui.figures import figures
 

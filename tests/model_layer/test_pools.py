@@ -3,6 +3,7 @@ holds the load, and closed ports on 127.0.0.1 refuse like a server that went awa
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from request_llms.limits import gate_for, parallel_for, waiting_for
 from request_llms.model_spec import parse_model
 from request_llms.pools import COOL_FIRST, STICKY_MARGIN, is_server_failure, pools_of
 from request_llms.registry import backend_for, check_allowed
-from tests.support.helpers import make_config
+from tests.support.helpers import cli, cli_env, make_config
 from tests.support.servers.running import free_port
 
 MODEL = "vllm-qwen"
@@ -229,3 +230,18 @@ def test_stop_while_a_pool_waits_between_rounds_ends_quietly(tmp_path):
             cancel.cancel()
     assert stream.text == "" and stream.cancelled and len(stream.skipped) == 2
     assert time.monotonic() - started < 0.5
+
+
+def test_list_says_each_line_in_the_language_of_the_setting(tmp_path):
+    closed = closed_urls(2)
+    env = cli_env(
+        tmp_path,
+        LANGUAGE="zh",
+        LOCAL_SERVER_URLS=json.dumps({"llamacpp": closed}),
+        AVAIL_LLM_MODELS=json.dumps(["builtin-gemma3-270m", "llamacpp-m", "builtin-gemma3-270m&llamacpp-m"]),
+    )
+    shown = cli(env, "list").stdout
+    assert "内置的小型演示模型" in shown and "tiny built-in" not in shown
+    assert "服务未启动" in shown and f"└ {closed[0]}  无法连接" in shown
+    english = cli({**env, "LANGUAGE": "en"}, "list").stdout
+    assert "tiny built-in demo model" in english and f"└ {closed[1]}  down" in english
