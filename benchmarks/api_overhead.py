@@ -50,7 +50,6 @@ from common import (
     SpeedGoal,
     cpu_seconds,
     interleave,
-    iqr,
     load,
     loads_line,
     machine,
@@ -62,6 +61,7 @@ from common import (
     progress,
     ratio,
     read_sse,
+    speed_cells,
     start_web,
     stop_group,
     table,
@@ -387,32 +387,13 @@ def streaming_report(results: Results, args: argparse.Namespace) -> list[str]:
         name = result.target.name
         for arm in ("direct", "api"):
             runs = result.runs[arm]
-            counts = sorted({run.tokens or 0 for run in runs})  # 0: the server gave no count
-            if counts != [args.tokens]:
-                short.append(f"{name} {arm}: the server counted {counts} tokens, not {args.tokens}")
-            rows.append(
-                [
-                    name,
-                    arm,
-                    f"{median([run.ttft for run in runs]) * 1000:.1f}",
-                    iqr([run.ttft * 1000 for run in runs]),
-                    f"{median([run.tokens_per_s for run in runs]):.2f}",
-                    iqr([run.tokens_per_s for run in runs]),
-                    ",".join(map(str, counts)),
-                    f"{median([run.api_cpu for run in runs]) * 1000:.0f}" if arm == "api" else "-",
-                ]
-            )
-        api, direct = result.runs["api"], result.runs["direct"]
-        verdicts.append(
-            [
-                name,
-                *GOAL.row(
-                    ([r.ttft * 1000 for r in api], [r.ttft * 1000 for r in direct]),
-                    ([r.tokens_per_s for r in api], [r.tokens_per_s for r in direct]),
-                    f"{result.load_before} -> {result.load_after}",
-                ),
-            ]
-        )
+            cells, miscount = speed_cells(runs, args.tokens)
+            if miscount:
+                short.append(f"{name} {arm}: {miscount}")
+            cpu = f"{median([run.api_cpu for run in runs]) * 1000:.0f}" if arm == "api" else "-"
+            rows.append([name, arm, *cells, cpu])
+        loads = f"{result.load_before} -> {result.load_after}"
+        verdicts.append([name, *GOAL.runs_row(result.runs["api"], result.runs["direct"], loads)])
     if not rows:
         return []
     return [

@@ -207,6 +207,28 @@ class SpeedGoal:
             loads,
         ]
 
+    def runs_row(self, ours: Sequence, base: Sequence, loads: str):
+        """The verdict row from two arms' runs (each with `ttft` in seconds and `tokens_per_s`)."""
+        return self.row(
+            ([r.ttft * 1000 for r in ours], [r.ttft * 1000 for r in base]),
+            ([r.tokens_per_s for r in ours], [r.tokens_per_s for r in base]),
+            loads,
+        )
+
+
+def speed_cells(runs: Sequence, tokens: int) -> tuple[list[str], str | None]:
+    """TTFT ms and tokens/s of `runs` (median and IQR each) and the token counts the server gave; with a line
+    when a server counted other than the `tokens` asked for (0: it gave no count)."""
+    counts = sorted({run.tokens or 0 for run in runs})
+    cells = [
+        f"{median([run.ttft for run in runs]) * 1000:.1f}",
+        iqr([run.ttft * 1000 for run in runs]),
+        f"{median([run.tokens_per_s for run in runs]):.2f}",
+        iqr([run.tokens_per_s for run in runs]),
+        ",".join(map(str, counts)),
+    ]
+    return cells, None if counts == [tokens] else f"the server counted {counts} tokens, not {tokens}"
+
 
 # ---------------------------------------------------------------- tables
 

@@ -36,13 +36,13 @@ from common import (
     GOAL_NOTE,
     SpeedGoal,
     interleave,
-    iqr,
     load,
     machine,
     median,
     ollama_copy,
     progress,
     read_sse,
+    speed_cells,
     table,
     write_config,
 )
@@ -298,28 +298,12 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         name = result.target.name
         for arm in ("plain", "ours"):
             runs = result.runs[arm]
-            counts = sorted({run.tokens or 0 for run in runs})  # 0: the server gave no count
-            if counts != [args.tokens]:
-                short.append(f"{name} {arm}: the server counted {counts} tokens, not {args.tokens}")
-            rows.append(
-                [
-                    name,
-                    arm,
-                    f"{median([run.ttft for run in runs]) * 1000:.1f}",
-                    iqr([run.ttft * 1000 for run in runs]),
-                    f"{median([run.tokens_per_s for run in runs]):.2f}",
-                    iqr([run.tokens_per_s for run in runs]),
-                    ",".join(map(str, counts)),
-                    f"{median([run.cpu for run in runs]) * 1000:.0f}",
-                ]
-            )
-        ours, plain = result.runs["ours"], result.runs["plain"]
-        row = GOAL.row(
-            ([r.ttft * 1000 for r in ours], [r.ttft * 1000 for r in plain]),
-            ([r.tokens_per_s for r in ours], [r.tokens_per_s for r in plain]),
-            f"{result.load_before} -> {result.load_after}",
-        )
-        verdicts.append([name, *row])
+            cells, miscount = speed_cells(runs, args.tokens)
+            if miscount:
+                short.append(f"{name} {arm}: {miscount}")
+            rows.append([name, arm, *cells, f"{median([run.cpu for run in runs]) * 1000:.0f}"])
+        loads = f"{result.load_before} -> {result.load_after}"
+        verdicts.append([name, *GOAL.runs_row(result.runs["ours"], result.runs["plain"], loads)])
         where.append([name, *(f"{value:.2f}" for value in result.diagnostics.values())])
     threads = args.server_threads or "server default"
     lines = [

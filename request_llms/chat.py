@@ -254,25 +254,26 @@ def chat(
 
 def cut_short(exc: LLMError, url: str) -> LLMError:
     """The failure of a pooled server in the middle of an answer, naming the server (the text so far stays)."""
-    return type(exc)(
+    return restated(
+        exc,
         en=f"The server at {url} went away in the middle of the answer ({exc.en}); the next question goes to another server of the pool.",
         zh=f"{url} 上的服务在回答中途断开（{exc.zh}）；下一个问题会交给池中的其他服务。",
-        partial=exc.partial,
-        status=exc.status,
-        detail=exc.detail,
     )
 
 
 def pool_failed(exc: LLMError, tried: list[str]) -> LLMError:
     """The last failure of a pooled request that ran out of servers or of tries (MAX_RETRY)."""
     servers = ", ".join(dict.fromkeys(tried))
-    return type(exc)(
+    return restated(
+        exc,
         en=f"The pool's servers failed {len(tried)} time(s) ({servers}); the last said: {exc.en}",
         zh=f"池中的服务共失败 {len(tried)} 次（{servers}）；最后一次的错误：{exc.zh}",
-        partial=exc.partial,
-        status=exc.status,
-        detail=exc.detail,
     )
+
+
+def restated(exc: LLMError, en: str, zh: str) -> LLMError:
+    """The same kind of error with the same data (partial text, status, detail), said in new words."""
+    return type(exc)(en=en, zh=zh, partial=exc.partial, status=exc.status, detail=exc.detail)
 
 
 def no_server(spec: ModelSpec, members: list[str]) -> LLMError:

@@ -9,7 +9,6 @@ the slots a server reports (llama.cpp's /props `total_slots`).
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Generator
 from dataclasses import replace
@@ -120,8 +119,7 @@ def parallel_for(spec: ModelSpec, config) -> int | None:
     members = backend.pool(spec)
     if spec.route or len(members) < 2:
         return backend.parallel(spec)
-    pools = pools_of(config)
-    in_service = [url for url in members if not pools.health(url).resting(time.monotonic())] or members[:1]
+    in_service = pools_of(config).in_service(members) or members[:1]
     return sum(backend.parallel(replace(spec, route=url)) or 0 for url in in_service) or None
 
 
@@ -157,8 +155,7 @@ def waiting_for(spec: ModelSpec, config) -> int:
     if len(members) > 1 and not spec.route:
         from .pools import pools_of
 
-        health = pools_of(config).health
-        in_service = [url for url in members if not health(url).resting(time.monotonic())] or members
+        in_service = pools_of(config).in_service(members) or members
         return min(waiting_for(replace(spec, route=url), config) for url in in_service)
     gate = gate_for(spec, config)
     return gate.waiting if gate is not None else backend.waiting(spec)

@@ -49,6 +49,13 @@ class ServerHealth:
     def resting(self, now: float) -> bool:
         return self.until > now
 
+    def fail(self) -> float:
+        """Count one more failure in a row and start the rest it earns; returns the rest in seconds."""
+        self.failures += 1
+        rest = min(COOL_FIRST * 2 ** (self.failures - 1), COOL_MOST)
+        self.until = time.monotonic() + rest
+        return rest
+
 
 @dataclass(frozen=True)
 class ServerLine:
@@ -124,6 +131,11 @@ class Pools:
         seen = self.health(url).missing.get(model)
         return seen is not None and (now or time.monotonic()) - seen < MISSING_FOR
 
+    def in_service(self, members: list[str]) -> list[str]:
+        """The servers of `members` that are not resting now."""
+        now = time.monotonic()
+        return [url for url in members if not self.health(url).resting(now)]
+
     def note_models(self, url: str, model: str, has: bool) -> None:
         """What discovery saw: whether the server at `url` has `model`."""
         health = self.health(url)
@@ -142,7 +154,7 @@ class Pools:
         left = [url for url in members if url not in tried and not self.lacks(url, spec.model, now)]
         if not left:
             return None
-        in_service = [url for url in left if not self.health(url).resting(now)]
+        in_service = self.in_service(left)
         if not in_service:  # all resting: the one whose rest ends first may be back already
             in_service = [min(left, key=lambda url: self.health(url).until)]
         with self._lock:
@@ -185,9 +197,7 @@ class Pools:
         with self._lock:
             if health.resting(time.monotonic()):
                 return True  # requests already under way when it went down: one failure, not several
-            health.failures += 1
-            rest = min(COOL_FIRST * 2 ** (health.failures - 1), COOL_MOST)
-            health.until = time.monotonic() + rest
+            rest = health.fail()
             health.reason = exc.message
             start = not health.probing
             health.probing = True
@@ -209,8 +219,7 @@ class Pools:
                 backend.probe(replace(spec, route=url), PROBE_TIMEOUT)
             except Exception as exc:  # noqa: BLE001 - any failure of the probe means the server is not back
                 with self._lock:
-                    health.failures += 1
-                    health.until = time.monotonic() + min(COOL_FIRST * 2 ** (health.failures - 1), COOL_MOST)
+                    health.fail()
                 log.debug("%s is still down (%s)", url, type(exc).__name__)
                 continue
             with self._lock:

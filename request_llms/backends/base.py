@@ -245,7 +245,7 @@ def pooled_entry(
     entries = [entry(url) for url in members]
     if len(members) < 2:
         return entries[0]
-    from ..pools import pools_of
+    from ..pools import pool_summary, pools_of
 
     pools = pools_of(backend.config)
     seen: dict[str, bool | None] = {}
@@ -255,10 +255,9 @@ def pooled_entry(
             pools.note_models(url, spec.model, has=bool(line.reachable))
     best = next((line for line in entries if line.reachable), entries[0])
     servers = pools.lines(backend, spec, members, seen)
-    ready = sum(1 for server in servers if server.state == "ready")
-    missing = [server.url for server in servers if server.state == "missing"]
-    detail = f"pool of {len(members)} servers, {ready} ready" + (f"; without this model: {', '.join(missing)}" if missing else "")
-    detail_zh = f"服务池：{len(members)} 个服务，{ready} 个可用" + (f"；没有此模型：{', '.join(missing)}" if missing else "")
+    missing = ", ".join(server.url for server in servers if server.state == "missing")
+    detail = pool_summary(servers, "en") + (f"; without this model: {missing}" if missing else "")
+    detail_zh = pool_summary(servers, "zh") + (f"；没有此模型：{missing}" if missing else "")
     if best.reachable is None:
         detail, detail_zh = f"pool of {len(members)} servers (not checked)", f"服务池：{len(members)} 个服务（未检查）"
     problem = None if best.reachable or best.reachable is None else best.problem
