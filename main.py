@@ -7,7 +7,7 @@ import os
 import sys
 
 from request_llms.api.access import LOOPBACK
-from request_llms.config_loader import ROOT, load_config
+from request_llms.config_loader import ROOT, get_config
 from request_llms.errors import LLMError
 from request_llms.text import language
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     browser.add_argument("--no-browser", dest="open", action="store_false", help="do not open a browser")
     args = parser.parse_args(argv)
     try:
-        config = load_config()
+        config = get_config()
     except LLMError as exc:
         print(exc.text(language()), file=sys.stderr)
         return exc.exit_code
@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from userfiles import data_dir
     from webui.owners import OwnerGate, files_root
-    from webui.store import data_dir
 
     files_root(config).mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(files_root(config))  # uploads and downloads stay in DATA_DIR

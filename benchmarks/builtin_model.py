@@ -57,7 +57,6 @@ from common import (
 )
 from gradio_client import Client
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat
 from request_llms.config_loader import Config, load_config
 from request_llms.model_spec import parse_model
@@ -65,7 +64,8 @@ from request_llms.native.gguf import server_command
 from request_llms.native.worker.generation import COMPLETION_STOPS
 from request_llms.native.worker.llamacpp import REPETITION_PENALTY
 from request_llms.procinfo import server_memory
-from request_llms.registry import backend_for
+from request_llms.request import ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.servers.provision import cache_root
 from tests.support.servers.running import OLLAMA_MODEL, free_port, start_llama_server, start_ollama
 
@@ -125,7 +125,7 @@ def ask_ollama(client: httpx.Client, tokens: int) -> Answer:
 
 
 def ours_memory(model: str, config: Config) -> int:
-    return backend_for(parse_model(model), config).memory(parse_model(model)).get("bytes") or 0
+    return runtime_of(config).backend_for(parse_model(model)).memory(parse_model(model)).get("bytes") or 0
 
 
 def server_rss(port: int) -> int:
@@ -168,7 +168,7 @@ def speed_and_memory(args: argparse.Namespace, config: Config) -> list[str]:
         ollama_client.close()
         llama.stop()
         ollama.stop()
-        backend_for(parse_model(MODEL), config).shutdown()
+        runtime_of(config).backend_for(parse_model(MODEL)).shutdown()
 
     warnings, rows = [], []
     base_rates, base_memory = [a.rate for a in runs["ollama"]], memory["ollama"]

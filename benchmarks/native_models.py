@@ -43,13 +43,13 @@ from common import (
     write_config,
 )
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat
 from request_llms.config_loader import Config, load_config
 from request_llms.model_spec import parse_model
 from request_llms.native.backend import NativeBackend, Worker
 from request_llms.native.plan import cache_dir, resolve_plan
 from request_llms.procinfo import process_rss
+from request_llms.request import ChatOptions
 from tests.support.servers.provision import cache_root
 
 MODEL = "builtin-gemma3-270m"
@@ -228,9 +228,9 @@ def ask_child(arm: InProcess, tokens: int) -> Answer:
 
 
 def backend_of(config: Config) -> NativeBackend:
-    from request_llms.registry import backend_for
+    from request_llms.runtime import runtime_of
 
-    return backend_for(parse_model(MODEL), config)
+    return runtime_of(config).backend_for(parse_model(MODEL))
 
 
 def start_worker(config: Config) -> Worker:

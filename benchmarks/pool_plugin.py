@@ -31,7 +31,7 @@ from common import load, loads_line, machine, progress, ratio, table, write_conf
 from crazy_functions.runtime.parallel import DONE, FAILED, Piece, ask_in_parallel
 from crazy_functions.runtime.session import PluginChatbot
 from request_llms.config_loader import load_config
-from request_llms.pools import pools_of
+from request_llms.runtime import runtime_of
 from tests.support.servers.running import RunningServer, start_llama_server
 
 WORDS = ["retrieval", "quantisation", "attention", "distillation", "tokenisation", "alignment", "evaluation", "pruning"]
@@ -79,14 +79,14 @@ def run(servers: list[RunningServer], pieces_n: int, answer: int, tag: str, kill
     except StopIteration as end:
         done = end.value
     wall = time.perf_counter() - started
-    health = pools_of(config).health(urls[-1])
+    server = runtime_of(config).servers.known(urls[-1])
     return {
         "wall": wall,
         "done": sum(1 for piece in done if piece.state == DONE and piece.answer.strip()),
         "failed": sum(1 for piece in done if piece.state == FAILED),
         "empty": sum(1 for piece in done if piece.state == DONE and not piece.answer.strip()),
         "killed_at": killed_at,
-        "failures_seen": health.failures,
+        "failures_seen": server.failures if server else 0,
     }
 
 

@@ -47,10 +47,10 @@ from common import (
     write_config,
 )
 
-from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat
 from request_llms.config_loader import Config, load_config
 from request_llms.errors import LLMError
+from request_llms.request import CancelToken, ChatOptions
 from request_llms.transport import client_for, open_stream
 from tests.support.servers.running import OLLAMA_MODEL, RunningServer, ServerStartError, start_llama_server, start_ollama
 

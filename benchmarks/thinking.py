@@ -17,9 +17,9 @@ import time
 import httpx
 from common import SpeedGoal, interleave, load, loads_line, machine, median, progress, read_sse, table
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat
 from request_llms.config_loader import load_config
+from request_llms.request import ChatOptions
 from request_llms.thinking import ThinkSplitter
 from tests.support.servers import running
 from tests.support.servers.fixtures import THINKING_GRAMMAR

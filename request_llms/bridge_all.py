@@ -18,7 +18,7 @@ from .config_loader import get_config
 from .errors import LLMError
 from .messages import estimate_tokens
 from .model_spec import parse_model, split_models
-from .registry import backend_for
+from .runtime import runtime_of
 from .tokens import counter_for
 
 __all__ = ["model_info", "predict", "predict_no_ui_long_connection", "get_token_num", "tokenizer_gpt35", "tokenizer_gpt4"]
@@ -91,7 +91,7 @@ def _entry(identifier: str) -> dict:
     config = get_config()
     try:
         specs = [parse_model(part) for part in split_models(identifier)]
-        backends = [backend_for(spec, config) for spec in specs]
+        backends = [runtime_of(config).backend_for(spec) for spec in specs]
     except LLMError as exc:
         raise KeyError(identifier) from exc
     windows = []

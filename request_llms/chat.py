@@ -10,14 +10,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
-from .backends.base import CancelToken, ChatOptions, Event, Status, Usage
 from .config_loader import get_config
 from .errors import LLMError, ModelNotFound
-from .limits import gate_for
-from .messages import Prompt, build_messages, estimate_tokens
+from .messages import Message, Prompt, build_messages, estimate_tokens, turns_from_history
 from .model_spec import ModelSpec, parse_model
-from .pools import is_server_failure, pools_of
-from .registry import backend_for
+from .request import CancelToken, ChatOptions, Event, Status, StatusKind, Usage
+from .retry import is_server_failure, wait_before
+from .runtime import runtime_of
+from .servers import Server
 from .thinking import Rethought, ThinkSplitter, Thought
 
 ANSWER_RESERVE = 1024  # tokens kept free for the answer when none is asked for (at most a quarter of the budget)
@@ -44,8 +44,8 @@ class ChatStream:
         self.answer_started: float | None = None  # when loading or queueing ended, if there was any
         self.ended_at: float | None = None
         self.server: str | None = None  # the server answering (of a pool: the one routing chose)
-        self.skipped: list[str] = []
-        self.pooled = False  # whether the model is served by a pool of servers  # servers of the pool that failed this request before `server` answered
+        self.skipped: list[str] = []  # servers of the pool that failed this request before `server` answered
+        self.pooled = False  # whether the model is served by a pool of servers
         self._parts: list[str] = []
         self._thoughts: list[str] = []
         self._events = events
@@ -66,7 +66,7 @@ class ChatStream:
                 if isinstance(event, Status):
                     self.status = event
                     self.answer_started = time.perf_counter()
-                    if event.kind == "retrying":  # another server answers afresh: what the failed one said is dropped
+                    if event.kind is StatusKind.RETRYING:  # another server answers afresh: what the failed one said is dropped
                         self._parts, self._thoughts, self.usage = [], [], None
                         self.first_token_at = self.first_thought_at = self.last_thought_at = None
                 elif isinstance(event, Thought):
@@ -154,7 +154,7 @@ def answer_reserve(max_tokens: int | None, budget: int | None) -> int:
 
 def chat(
     model: str | ModelSpec,
-    prompt: str,
+    prompt: str | Sequence[Message],
     history: Sequence[str] = (),
     system: str = "",
     options: ChatOptions | None = None,
@@ -164,8 +164,12 @@ def chat(
     keep_history: bool = False,
     affinity: str | None = None,
     restartable: bool = False,
+    server: str | None = None,
 ) -> ChatStream:
     """Ask `model` about `prompt` after `history`; returns at once, the request goes out on first iteration.
+
+    `prompt` and `history` are GPT Academic's: the new question and the flat list [question, answer, ...].
+    A caller that has role turns (the API) passes them as `prompt` instead, ending with the user's, and no history.
 
     Requests to one server beyond its PARALLEL_REQUESTS wait their turn, yielding queued Status events.
 
@@ -179,28 +183,33 @@ def chat(
     or a plugin run) keeps to the server it used last. A server that fails before the first word is rested
     and another asked, within MAX_RETRY. One that fails in the middle of the answer ends it with the text so
     far and the server's name, unless `restartable` (a plugin's piece): then the answer is asked again on
-    another server, its partial discarded (a "retrying" Status tells the stream to drop it).
+    another server, its partial discarded (a "retrying" Status tells the stream to drop it). `server` names
+    the one server of a pool to ask (the deployment check of each server).
     """
     config = config or get_config()
+    runtime = runtime_of(config)
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
+    turns = turns_from_history(prompt, history) if isinstance(prompt, str) else list(prompt)
     options = (options or ChatOptions()).over(spec)
     if options.think is None and config["THINKING"]:
         options = replace(options, think=config["THINKING"])
     cancel = cancel or CancelToken()
-    backend = backend_for(spec, config)
+    backend = runtime.backend_for(spec)
 
-    def attempt(routed: ModelSpec) -> Iterator[Event]:
-        gate = gate_for(routed, config)
-        if gate is not None and not (yield from gate.wait_turn(cancel, routed.base)):
+    def attempt(chosen: Server | None) -> Iterator[Event]:
+        if chosen is not None:
+            runtime.learn(spec, [chosen])
+        gate = runtime.gate(spec, chosen)
+        if gate is not None and not (yield from gate.wait_turn(cancel, spec.base)):
             return
         if stream.status is not None:
             stream.answer_started = time.perf_counter()  # the clock of the answer starts when the wait ends
         try:
-            budget = backend.context_budget(routed)
+            budget = backend.context_budget(spec, chosen)
             reserve = answer_reserve(options.max_tokens, budget)
-            stream.prompt = build_messages(prompt, history, system, budget, reserve, count or estimate_tokens, keep_history)
+            stream.prompt = build_messages(turns, system, budget, reserve, count or estimate_tokens, keep_history)
             splitter = ThinkSplitter()
-            for event in backend.stream(routed, stream.prompt.messages, options, cancel):
+            for event in backend.stream(spec, chosen, stream.prompt.messages, options, cancel):
                 if isinstance(event, str):
                     yield from splitter.feed(event)
                 else:
@@ -211,41 +220,48 @@ def chat(
                 gate.leave()
 
     def run() -> Iterator[Event]:
-        members = [] if spec.route else backend.pool(spec)
-        if len(members) < 2:  # one server, a native model, or a server named by routing (`check` of one server)
-            stream.server = backend.server(spec)
-            yield from attempt(spec)
+        servers = backend.servers(spec)
+        if server is not None:
+            servers = [one for one in servers if one.url == server]
+            if not servers:
+                raise ValueError(f"{server} is not a server of {spec.base}")
+            stream.server = server
+            yield from attempt(servers[0])
             return
-        pools, tried, stream.pooled = pools_of(config), [], True
+        if len(servers) < 2:  # one server, or a native model
+            stream.server = servers[0].url if servers else None
+            yield from attempt(servers[0] if servers else None)
+            return
+        router, tried, stream.pooled = runtime.router, [], True
         last: LLMError | None = None
         while True:
-            url = pools.pick(backend, spec, members, tried, affinity)
-            if url is None and last is not None and is_server_failure(last):
+            chosen = router.pick(spec, servers, tried, affinity)
+            if chosen is None and last is not None and is_server_failure(last):
                 # every server failed once and tries are left: wait as the transport does for one server, then again
-                if cancel.wait(0.5 * 3 ** (len(tried) // len(members) - 1)):
+                if cancel.wait(wait_before(len(tried) // len(servers) - 1)):
                     return
-                url = pools.pick(backend, spec, members, [], affinity)
-            if url is None:  # each server lacks the model
-                raise pool_failed(last, tried) if last else no_server(spec, members)
-            stream.server, answered = url, False
+                chosen = router.pick(spec, servers, [], affinity)
+            if chosen is None:  # each server lacks the model
+                raise pool_failed(last, tried) if last else no_server(spec, servers)
+            stream.server, answered = chosen.url, False
             try:
-                for event in attempt(replace(spec, route=url)):
+                for event in attempt(chosen):
                     answered = answered or isinstance(event, (str, Thought))
                     yield event
             except LLMError as exc:
-                tried.append(url)
-                if not pools.failed(backend, spec, url, exc):
+                tried.append(chosen)
+                if not router.failed(backend, spec, chosen, exc):
                     raise  # the request's own fault (too long, refused key): another server would say the same
                 if answered and not restartable:
-                    raise cut_short(exc, url) from None
+                    raise cut_short(exc, chosen.url) from None
                 if len(tried) > config["MAX_RETRY"] or cancel.is_set():
                     raise pool_failed(exc, tried) from None
                 last = exc
-                stream.skipped.append(url)
-                yield retrying(url, answered)
+                stream.skipped.append(chosen.url)
+                yield retrying(chosen.url, answered)
                 continue
             if not cancel.is_set():
-                pools.answered(url)
+                chosen.back(answered=True)
             return
 
     stream = ChatStream(spec, run(), cancel)
@@ -261,9 +277,9 @@ def cut_short(exc: LLMError, url: str) -> LLMError:
     )
 
 
-def pool_failed(exc: LLMError, tried: list[str]) -> LLMError:
+def pool_failed(exc: LLMError, tried: list[Server]) -> LLMError:
     """The last failure of a pooled request that ran out of servers or of tries (MAX_RETRY)."""
-    servers = ", ".join(dict.fromkeys(tried))
+    servers = ", ".join(dict.fromkeys(server.url for server in tried))
     return restated(
         exc,
         en=f"The pool's servers failed {len(tried)} time(s) ({servers}); the last said: {exc.en}",
@@ -276,7 +292,7 @@ def restated(exc: LLMError, en: str, zh: str) -> LLMError:
     return type(exc)(en=en, zh=zh, partial=exc.partial, status=exc.status, detail=exc.detail)
 
 
-def no_server(spec: ModelSpec, members: list[str]) -> LLMError:
+def no_server(spec: ModelSpec, members: list[Server]) -> LLMError:
     """None of the pool's servers has the model (as discovery or an earlier request found)."""
     return ModelNotFound(
         en=f"None of the {len(members)} servers of the pool has {spec.model}: load it on them, "
@@ -290,12 +306,12 @@ def retrying(url: str, answered: bool) -> Status:
     """What a pooled request shows when its server failed and another is asked."""
     if answered:
         return Status(
-            "retrying",
+            StatusKind.RETRYING,
             en=f"The server at {url} went away mid-answer; asking another server of the pool again",
             zh=f"{url} 上的服务在回答中途断开，正在向池中的其他服务重新提问",
         )
     return Status(
-        "retrying",
+        StatusKind.RETRYING,
         en=f"The server at {url} did not answer; asking another server of the pool",
         zh=f"{url} 上的服务没有响应，正在改问池中的其他服务",
     )

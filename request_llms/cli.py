@@ -11,11 +11,16 @@ import json
 import os
 import sys
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
-from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat, complete
-from .config_loader import Config, load_config
+from .config_loader import Config, get_config
+from .deploy_check import format_report, run_checks
 from .errors import LLMError
+from .listing import list_models
+from .model_spec import parse_model, parse_models
+from .request import CancelToken, ChatOptions, Status
+from .runtime import runtime_of
 from .text import language
 from .thinking import Rethought, Thought
 
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     lang = language()
     try:
-        config = load_config()
+        config = get_config()
         lang = config.lang
         for warning in config.warnings:
             print(warning.text(lang), file=sys.stderr)
@@ -74,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_list(args, config: Config) -> int:
-    from .registry import list_models
-
-    entries = list_models(config)
+    entries = list_models(runtime_of(config).backends)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
         return 0
@@ -101,8 +104,6 @@ def _width(text: str) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
-    from .model_spec import parse_models
-
     specs = parse_models(args.model)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     options = ChatOptions(args.temperature, None, args.max_tokens)
@@ -151,8 +152,6 @@ def cmd_ask(args, config: Config) -> int:
 
 def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: Config) -> int:
     """A multi-model query: all models at once; each answer printed whole under its name, in the order given."""
-    from concurrent.futures import ThreadPoolExecutor
-
     cancel = CancelToken()
 
     def answer(spec):
@@ -178,9 +177,6 @@ def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: 
 
 
 def cmd_check(args, config: Config) -> int:
-    from .deploy_check import format_report, run_checks
-    from .model_spec import parse_model
-
     reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
     if args.json:
         shown = [r.as_dict() for r in reports]
@@ -191,11 +187,8 @@ def cmd_check(args, config: Config) -> int:
 
 
 def cmd_pull(args, config: Config) -> int:
-    from .model_spec import parse_model
-    from .registry import backend_for
-
     spec = parse_model(args.model)
-    pulling = backend_for(spec, config).pull(spec, args.repo)
+    pulling = runtime_of(config).backend_for(spec).pull(spec, args.repo)
     while True:
         try:
             status, done, total = next(pulling)
@@ -212,7 +205,7 @@ def cmd_pull(args, config: Config) -> int:
 
 
 def cmd_serve(args, config: Config) -> int:
-    from .api.serve import serve
+    from .api.serve import serve  # fastapi and uvicorn load only for the command that serves
 
     return serve(config, args.host, args.port)
 

@@ -11,8 +11,8 @@
 `llm_model` may join several models with `&` (GPT Academic's multi-model query): each is asked, and the
 answers come back together, each under its model's name.
 
-When the web page runs, it calls `guard_models` with its own check, so a model reached through these
-entry points (a plugin that takes a model name from its input box) is one the page offers.
+Once the page or the API serves the configuration (runtime.open_to_users), a model reached through these
+entry points (a plugin that takes a model name from its input box) must be one the page offers.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
-from .backends.base import CancelToken, ChatOptions, Status
 from .chat import chat
+from .config_loader import get_config
 from .errors import LLMError
 from .model_spec import split_models
+from .redraw import REDRAW_SECONDS
+from .request import CancelToken, ChatOptions, Status
+from .runtime import runtime_of
 from .thinking import folded
 
 log = logging.getLogger("localscholar.compat")
@@ -36,19 +39,9 @@ class UserCancelled(LLMError, RuntimeError):
     """The caller stopped watching (its watchdog expired) or pressed stop; the partial text is kept."""
 
 
-_guard: Callable[[str], object] | None = None
-
-
-def guard_models(check: Callable[[str], object] | None) -> None:
-    """Check every model asked for through these entry points with `check` (raises to refuse); None: no check."""
-    global _guard
-    _guard = check
-
-
 def check_model(model: str) -> None:
-    """Raise as the page would for a model it does not offer (no check outside the page)."""
-    if _guard is not None:
-        _guard(model)
+    """Raise as the page would for a model it does not offer, where the page or the API serves these settings."""
+    runtime_of(get_config()).check(model)
 
 
 def joined_answers(answers: Sequence[tuple[str, str]]) -> str:
@@ -140,7 +133,7 @@ def _ask_each(models, inputs, llm_kwargs, history, sys_prompt, observe_window, c
         if observe_window is not None and len(observe_window) >= 2:
             for window in windows:
                 window[1] = observe_window[1]  # the caller's watchdog reaches every model
-        time.sleep(0.05)
+        time.sleep(REDRAW_SECONDS)
     if cancel.is_set():
         raise UserCancelled(
             en="Stopped by the user.", zh="用户已停止。", partial=joined_answers(list(zip(models, answers, strict=True)))

@@ -33,7 +33,7 @@ class Config(Mapping[str, Any]):
     def __init__(self, values: dict[str, Any], warnings: list[Text]) -> None:
         self._values = values
         self.warnings = warnings
-        self.runtime: dict = {}  # objects built once from these settings (backends)
+        self.runtime = None  # the live state of these settings (runtime.runtime_of makes it on first use)
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
-from .backends.base import ChatOptions
 from .chat import chat
 from .errors import LLMError
 from .model_spec import ModelSpec
-from .registry import backend_for
+from .request import ChatOptions
+from .runtime import runtime_of
 
 
 @dataclass
@@ -67,11 +67,11 @@ QUESTIONS = (
 OPTIONS = ChatOptions(temperature=0.0, max_tokens=32)
 
 
-def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict: bool = False) -> Probe:
+def _ask(spec: ModelSpec, config, server: str | None, name: str, history, prompt: str, test, strict: bool = False) -> Probe:
     """Ask one question; a failure becomes a failed Probe, or is raised when `strict`."""
     started = time.perf_counter()
     try:
-        stream = chat(spec, prompt, history=history, options=OPTIONS, config=config)
+        stream = chat(spec, prompt, history=history, options=OPTIONS, config=config, server=server)
         answer = "".join(stream)
     except LLMError as exc:
         if strict:
@@ -91,16 +91,19 @@ def _ask(spec: ModelSpec, config, name: str, history, prompt: str, test, strict:
     )
 
 
-def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
-    """Run the check; raises the backend's error only if the model cannot answer at all."""
+def run_check(spec: ModelSpec, config, concurrency: int = 4, server: str | None = None) -> Report:
+    """Run the check (of one server of a pool, when `server` names it); raises the backend's error only if the
+    model cannot answer at all."""
     report = Report(spec.text)
     # The first question doubles as the reachability test: a dead server stops the check with its one line.
-    report.probes.append(_ask(spec, config, *QUESTIONS[0], strict=True))
-    report.probes += [_ask(spec, config, *question) for question in QUESTIONS[1:]]
+    report.probes.append(_ask(spec, config, server, *QUESTIONS[0], strict=True))
+    report.probes += [_ask(spec, config, server, *question) for question in QUESTIONS[1:]]
     if concurrency > 1:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            probes = list(pool.map(lambda i: _ask(spec, config, f"parallel {i + 1}", *QUESTIONS[0][1:]), range(concurrency)))
+            probes = list(
+                pool.map(lambda i: _ask(spec, config, server, f"parallel {i + 1}", *QUESTIONS[0][1:]), range(concurrency))
+            )
         wall = time.perf_counter() - started
         tokens = sum(p.completion_tokens or 0 for p in probes)
         report.concurrency = {
@@ -111,13 +114,14 @@ def run_check(spec: ModelSpec, config, concurrency: int = 4) -> Report:
             "time_to_first_token": [p.time_to_first_token for p in probes],
             "errors": [p.error for p in probes if p.error],
         }
-    report.memory = backend_for(spec, config).memory(spec)
+    backend = runtime_of(config).backend_for(spec)
+    report.memory = backend.memory(spec, next((one for one in backend.servers(spec) if one.url == server), None))
     return report
 
 
 def run_checks(spec: ModelSpec, config, concurrency: int = 4) -> list[Report]:
     """The check of the model; for a pool, then of each of its servers alone (a dead one gets its error line)."""
-    members = backend_for(spec, config).pool(spec)
+    members = runtime_of(config).backend_for(spec).urls(spec)
     first = run_check(spec, config, concurrency)
     if len(members) < 2:
         return [first]
@@ -125,7 +129,7 @@ def run_checks(spec: ModelSpec, config, concurrency: int = 4) -> list[Report]:
     reports = [first]
     for url in members:
         try:
-            report = run_check(replace(spec, route=url), config, concurrency)
+            report = run_check(spec, config, concurrency, server=url)
         except LLMError as exc:
             report = Report(spec.text, error={"zh": exc.text("zh"), "en": exc.text("en")})
         report.server = url

@@ -24,7 +24,8 @@ class LLMError(Exception):
     Besides the two lines it carries data that code acts on, never the wording: `status` (the HTTP status
     a server answered, if any), `detail` (the server's own error text), `retryable` (whether the same
     request may succeed if sent again, before any text arrived) and `retry_after` (seconds the server asked
-    for). Only the transport retries; callers never retry again.
+    for). `retry.py` decides from these whether to send the request again (the transport, to the same
+    server) or to another server of a pool (chat); callers never retry again.
     """
 
     exit_code = 3
@@ -172,6 +173,3 @@ def error_named(code: str) -> type[LLMError]:
 
 def _all_errors(cls: type[LLMError]) -> list[type[LLMError]]:
     return [cls, *(sub for child in cls.__subclasses__() for sub in _all_errors(child))]
-
-
-RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})  # worth sending again: the server may recover

@@ -10,14 +10,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .backends.base import CancelToken, ChatOptions, Status
 from .chat import ChatStream, chat
 from .errors import LLMError
 from .model_spec import ModelSpec
+from .redraw import REDRAW_SECONDS
+from .request import CancelToken, ChatOptions, Status
 from .text import Text
 
 log = logging.getLogger("localscholar.lanes")
-_REFRESH = 0.05  # seconds between updates while lanes stream
 
 
 @dataclass
@@ -99,7 +99,7 @@ def run_lanes(
             while not changed.empty():  # take every change that came in meanwhile, then draw once
                 changed.get_nowait()
             yield lanes
-            cancel.wait(_REFRESH)
+            cancel.wait(REDRAW_SECONDS)
         yield lanes
     finally:
         if not all(lane.done for lane in lanes):

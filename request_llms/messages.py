@@ -1,8 +1,10 @@
-"""The one place that turns (system prompt, history, new prompt) into chat messages that fit the model.
+"""The one place that turns (system prompt, role turns) into chat messages that fit the model.
 
-History is GPT Academic's flat list [question 1, answer 1, question 2, answer 2, ...]. When it does
-not fit the context budget, the oldest turns are dropped and `Prompt.notice` says so; a prompt that
-cannot fit even alone raises ContextTooLong with both sizes.
+A conversation is a list of role turns ({"role": "user" or "assistant", "content": ...}) ending with the
+user's. The API hands its callers' turns over as they are; GPT Academic's flat history [question 1,
+answer 1, question 2, answer 2, ...] is turned into role turns at its own edge (`turns_from_history`).
+When the turns do not fit the context budget, the oldest exchanges are dropped and `Prompt.notice` says
+so; a last turn that cannot fit even alone raises ContextTooLong with both sizes.
 """
 
 from __future__ import annotations
@@ -45,41 +47,70 @@ class Prompt:
         return f"The conversation exceeded the model's {self.budget}-token budget; the oldest {self.dropped_turns} turn(s) were left out."
 
 
-def _pairs(history: Sequence[str]) -> list[tuple[str, str]]:
-    return [(history[i], history[i + 1]) for i in range(0, len(history) - 1, 2)]
+Message = dict[str, str]
+
+
+def turns_from_history(prompt: str, history: Sequence[str] = ()) -> list[Message]:
+    """GPT Academic's flat history and a new prompt as role turns; an odd last history item is left out."""
+    turns: list[Message] = []
+    for i in range(0, len(history) - 1, 2):
+        turns += [{"role": "user", "content": history[i]}, {"role": "assistant", "content": history[i + 1]}]
+    return [*turns, {"role": "user", "content": prompt}]
+
+
+def _exchanges(turns: Sequence[Message]) -> list[list[Message]]:
+    """The turns in exchanges, each a user's turn and what answered it; turns of one role in a row become one
+    turn (chat templates that require the roles to alternate accept them so)."""
+    merged: list[tuple[str, list[str]]] = []
+    for turn in turns:
+        if merged and merged[-1][0] == turn["role"]:
+            merged[-1][1].append(turn["content"])
+        else:
+            merged.append((turn["role"], [turn["content"]]))
+    exchanges: list[list[Message]] = []
+    for role, parts in merged:
+        message = {"role": role, "content": "\n\n".join(parts)}
+        if role == "user":
+            exchanges.append([message])
+        elif exchanges:
+            exchanges[-1].append(message)
+        else:  # an answer with no question before it: templates that want the user first get an empty one
+            exchanges.append([{"role": "user", "content": ""}, message])
+    return exchanges
 
 
 def build_messages(
-    prompt: str,
-    history: Sequence[str] = (),
+    turns: Sequence[Message],
     system: str = "",
     budget: int | None = None,
     reserve: int = 0,
     count: Callable[[str], int] = estimate_tokens,
     keep_all: bool = False,
 ) -> Prompt:
-    """Messages for `prompt` after `history`, trimmed from the oldest turn to fit `budget - reserve` tokens.
+    """Messages for `turns` (ending with the user's), trimmed from the oldest exchange to fit `budget - reserve`.
 
     `reserve` is kept free for the answer; `count` is the model's own token counter where one exists. With
     `keep_all` (the API: its caller chose the history) nothing is trimmed: what does not fit is ContextTooLong.
     """
+    exchanges = _exchanges(turns)
     head = [{"role": "system", "content": system}] if system else []
-    tail = [{"role": "user", "content": prompt}]
+    tail = exchanges.pop()
     used = sum(count(m["content"]) + MESSAGE_OVERHEAD for m in head + tail)
-    turns = _pairs(history)
     limit = math.inf if budget is None else budget - reserve
     if used > limit:
         raise _too_long(used, budget, reserve, limit)
-    kept: list[dict[str, str]] = []
-    for question, answer in reversed(turns):
-        cost = count(question) + count(answer) + 2 * MESSAGE_OVERHEAD
+    kept: list[Message] = []
+    dropped = len(exchanges)
+    for exchange in reversed(exchanges):
+        cost = sum(count(m["content"]) + MESSAGE_OVERHEAD for m in exchange)
         if used + cost > limit and not keep_all:
             break
         used += cost
-        kept[:0] = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        kept[:0] = exchange
+        dropped -= 1
     if used > limit:
         raise _too_long(used, budget, reserve, limit)
-    return Prompt(head + kept + tail, used, budget or 0, len(turns) - len(kept) // 2)
+    return Prompt(head + kept + tail, used, budget or 0, dropped)
 
 
 def _too_long(used: int, budget: int | None, reserve: int, limit: float) -> ContextTooLong:

@@ -1,15 +1,18 @@
 """The models LocalScholar offers now: the configured ones and those found on local servers, looked at on demand
-and shared by the page and the API (one per configuration), with the check of a model an untrusted caller asks for."""
+and shared by the page and the API (one per runtime), with the check of a model an untrusted caller asks for."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from .model_spec import parse_model
-from .pools import pool_summary, pools_of
+from .backends.base import ModelEntry
+from .errors import ModelNotAllowed
+from .listing import list_models
+from .model_spec import ModelSpec, parse_model
 from .providers import LOCAL_SERVERS
-from .registry import ModelEntry, backend_for, check_allowed, list_models
+from .registry import Backends, check_allowed
+from .servers import pool_summary
 from .text import Text
 
 _KIND = {
@@ -25,10 +28,11 @@ FRESH_SECONDS = 15.0  # a page load reuses a look at the servers this recent
 class Catalog:
     """What the dropdown offers; looks at the local servers on demand, shared by every page."""
 
-    def __init__(self, config) -> None:
-        self.config = config
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+        self.config = backends.config
         self._lock = threading.Lock()
-        self._entries: list[ModelEntry] = list_models(config, probe=False)
+        self._entries: list[ModelEntry] = list_models(backends, probe=False)
         self._checked = 0.0
         self._discovered: set[str] = set()
 
@@ -36,7 +40,7 @@ class Catalog:
         """The models, looking at the servers again when asked or when the last look is stale."""
         with self._lock:
             if refresh or time.monotonic() - self._checked > FRESH_SECONDS:
-                self._entries = list_models(self.config)
+                self._entries = list_models(self.backends)
                 self._checked = time.monotonic()
                 self._discovered |= {e.identifier for e in self._entries if e.source == "discovered"}
             return list(self._entries)
@@ -52,8 +56,9 @@ class Catalog:
             return ""
         lines = [f"⚠ {entry.problem.line(lang)}"] if entry.problem else []
         if entry.servers:
-            spec = parse_model(identifier)
-            servers = pools_of(self.config).now(backend_for(spec, self.config), spec, entry.servers)
+            model = parse_model(identifier).model
+            known = [(self.backends.servers.known(line.url), line) for line in entry.servers]
+            servers = [server.line(model, line.seen) if server else line for server, line in known]
             lines.append(pool_summary(servers, lang))
             lines += [f"- {server.text(lang)}" for server in servers]
         return "\n".join(lines)
@@ -63,20 +68,14 @@ class Catalog:
         with self._lock:
             return any(entry.identifier == identifier for entry in self._entries)
 
-    def allowed(self, identifier: str):
-        """The specs of `identifier` if this page offers it; raises ModelNotAllowed otherwise."""
-        return check_allowed(identifier, self.config, self._discovered)
-
-
-def catalog_for(config) -> Catalog:
-    """The configuration's one Catalog, so the page and the API offer the same models."""
-    with _lock:
-        if Catalog not in config.runtime:
-            config.runtime[Catalog] = Catalog(config)
-        return config.runtime[Catalog]
-
-
-_lock = threading.Lock()
+    def allowed(self, identifier: str) -> tuple[ModelSpec, ...]:
+        """The specs of `identifier` if this page offers it (looking at the servers again when a model is not
+        known yet: it may have been loaded since); raises ModelNotAllowed otherwise."""
+        try:
+            return check_allowed(identifier, self.config, self._discovered)
+        except ModelNotAllowed:
+            self.entries()  # looks at the servers again if the last look is stale
+            return check_allowed(identifier, self.config, self._discovered)
 
 
 def label(entry: ModelEntry, lang: str) -> str:

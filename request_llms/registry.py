@@ -1,21 +1,18 @@
-"""From a ModelSpec to its backend (the one map of kinds to backends), the list of usable models (configured ones
-plus those found on local servers), and the check of a model asked for by an untrusted user."""
+"""From a ModelSpec to its backend (the one map of kinds to backends), and the check of a model asked for by an
+untrusted user."""
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
-import httpx
-
-from .backends.base import Backend, Found, ModelEntry
+from .backends.base import Backend
 from .backends.cloud import CloudBackend
 from .backends.local_servers import LocalServerBackend
 from .backends.ollama import OllamaBackend
-from .errors import LLMError, ModelNotAllowed
-from .model_spec import CLOUD, NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec, parse_model, parse_models
+from .errors import ModelNotAllowed
+from .model_spec import CLOUD, NATIVE, OLLAMA, OPENAI_COMPAT, ModelSpec, parse_models
 from .native.backend import NativeBackend
+from .servers import Servers
 
 BACKENDS: dict[str, type[Backend]] = {
     OLLAMA: OllamaBackend,
@@ -23,76 +20,35 @@ BACKENDS: dict[str, type[Backend]] = {
     CLOUD: CloudBackend,
     NATIVE: NativeBackend,
 }
-_lock = threading.Lock()
 
 
-def backend_for(spec: ModelSpec, config) -> Backend:
-    """The backend that serves `spec`; one instance per configuration and kind, shared by threads."""
-    return _backend(BACKENDS[spec.kind], config)
+class Backends:
+    """One backend of each kind for one configuration, sharing its servers; made on first use."""
 
+    def __init__(self, config, servers: Servers) -> None:
+        self.config = config
+        self.servers = servers
+        self._made: dict[str, Backend] = {}
+        self._lock = threading.Lock()
 
-def _backend(cls: type[Backend], config) -> Backend:
-    with _lock:
-        if cls not in config.runtime:
-            config.runtime[cls] = cls(config)
-        return config.runtime[cls]
+    def of_kind(self, kind: str) -> Backend:
+        with self._lock:
+            if kind not in self._made:
+                self._made[kind] = BACKENDS[kind](self.config, self.servers)
+            return self._made[kind]
 
+    def __call__(self, spec: ModelSpec) -> Backend:
+        """The backend that serves `spec`, shared by threads."""
+        return self.of_kind(spec.kind)
 
-def discover(config, timeout: float = 1.5) -> tuple[Found, dict[str, str]]:
-    """Ask every configured server what it serves, in parallel.
+    def every(self) -> list[Backend]:
+        """One of each kind (discovery asks each for its servers)."""
+        return [self.of_kind(kind) for kind in BACKENDS]
 
-    Returns ({server: {identifier: context or None}}, {server: why it could not be asked}).
-    """
-    jobs = {server: job for cls in BACKENDS.values() for server, job in _backend(cls, config).discovery(timeout).items()}
-    found, down = {}, {}
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        for name, future in futures.items():
-            try:
-                found[name] = future.result()
-            except (httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError) as exc:
-                down[name] = type(exc).__name__
-    return found, down
-
-
-def list_models(config, probe: bool = True) -> list[ModelEntry]:
-    """Every usable identifier: the configured ones, then those found on reachable local servers."""
-    found, down = discover(config) if probe else ({}, {})
-    entries = []
-    for text in config["AVAIL_LLM_MODELS"]:
-        if "&" in text:
-            parts = [backend_for(spec, config).describe(spec.text, spec, found, down, probe) for spec in parse_models(text)]
-            problem = next((part.problem.of_part(part.identifier) for part in parts if part.problem), None)
-            entries.append(
-                ModelEntry(
-                    text, "multi", "configured", None, "several models at once", problem=problem, detail_zh="多个模型同时回答"
-                )
-            )
-        else:
-            spec = parse_model(text)
-            entries.append(backend_for(spec, config).describe(text, spec, found, down, probe))
-    seen = {e.identifier for e in entries} | {parse_model(e.identifier).base for e in entries if "&" not in e.identifier}
-    for server, models in found.items() if config["DISCOVER_LOCAL_MODELS"] else ():
-        for identifier, context in models.items():
-            if identifier not in seen:
-                spec = parse_model(identifier)
-                backend = backend_for(spec, config)
-                if server not in _servers_of(backend, spec):
-                    continue  # found only where a configured base_url points: offered as configured, not by name
-                seen.add(identifier)
-                if len(backend.pool(spec)) > 1:  # a pool: the line says which of its servers have the model
-                    entry = replace(backend.describe(identifier, spec, found, down, probe), source="discovered")
-                else:
-                    entry = ModelEntry(identifier, spec.provider, "discovered", True, server, context)
-                entries.append(entry)
-    return entries
-
-
-def _servers_of(backend: Backend, spec: ModelSpec) -> list[str]:
-    try:
-        return backend.pool(spec)
-    except LLMError:
-        return []
+    def made(self) -> list[Backend]:
+        """The backends made so far (shutting down needs no new ones)."""
+        with self._lock:
+            return list(self._made.values())
 
 
 # Identifier parameters a page user may choose; every other one (where a request goes, which weights or

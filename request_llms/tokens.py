@@ -16,7 +16,7 @@ import httpx
 from .errors import LLMError
 from .messages import estimate_tokens
 from .model_spec import ModelSpec
-from .registry import backend_for
+from .runtime import runtime_of
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def counter_for(spec: ModelSpec, config) -> TokenCounter:
 
     A native model is counted by its own tokenizer in its worker, which loads the model if needed.
     """
-    backend = backend_for(spec, config)
+    backend = runtime_of(config).backend_for(spec)
     source = backend.token_source(spec)
     if source is None:
         return ESTIMATE

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .backends.base import CancelToken
-from .errors import RETRY_STATUSES, BackendTimeout, LLMError, StreamCut, StreamError, redact
+from .errors import BackendTimeout, LLMError, StreamCut, StreamError, redact
+from .request import CancelToken
+from .retry import judge_status, wait_before
 
-MAX_WAIT = 10.0  # the longest Retry-After honoured; a server asking for more gets its error shown
 _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
@@ -88,8 +88,8 @@ def open_stream(
 ) -> Iterator[httpx.Response]:
     """Send a streaming request and yield the open response; raise typed errors, `Cancelled` on cancel.
 
-    This is the one place that retries: a refused connection, 408, 409, 429 or 5xx, up to `retries` more
-    times, before any answer has arrived, waiting what the server's Retry-After asks (at most MAX_WAIT).
+    A refused connection, 408, 409, 429 or 5xx is sent again, up to `retries` more times, before any answer
+    has arrived, after the wait of the one retry policy (retry.wait_before, which honours Retry-After).
     """
     for attempt in range(retries + 1):
         if cancel.is_set():
@@ -113,7 +113,7 @@ def open_stream(
             error = unreachable()
             error.retryable = not isinstance(exc, httpx.UnsupportedProtocol)
             if error.retryable and attempt < retries:
-                if cancel.wait(0.25 * 3**attempt):
+                if cancel.wait(wait_before(attempt)):
                     raise Cancelled from None
                 continue
             raise error from None
@@ -131,7 +131,7 @@ def open_stream(
             if response.status_code >= 400:
                 error = _status_error(response, status_error)
                 if error.retryable and attempt < retries:
-                    if cancel.wait(_backoff(error, attempt)):
+                    if cancel.wait(wait_before(attempt, error.retry_after)):
                         raise Cancelled
                     continue
                 raise error
@@ -151,16 +151,8 @@ def _status_error(response: httpx.Response, status_error: Callable[[int, str], L
     """The backend's typed error for an error status, stamped with the data the retry decision uses."""
     body = _read_body(response)
     error = status_error(response.status_code, body)
-    error.status = response.status_code
     error.detail = error.detail or redact(body[:300])
-    error.retryable = response.status_code in RETRY_STATUSES
-    try:
-        error.retry_after = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        error.retry_after = None
-    if error.retry_after is not None and error.retry_after > MAX_WAIT:
-        error.retryable = False  # waiting that long is the user's call, not ours
-    return error
+    return judge_status(error, response.status_code, response.headers.get("retry-after"))
 
 
 def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Iterator[str]:
@@ -197,11 +189,6 @@ def _read_body(response: httpx.Response) -> str:
         return response.read()[:4000].decode("utf-8", "replace")
     except httpx.HTTPError:
         return ""
-
-
-def _backoff(error: LLMError, attempt: int) -> float:
-    """Seconds before the next try: the server's Retry-After, else 0.5 s, then 1.5 s."""
-    return error.retry_after if error.retry_after is not None else 0.5 * 3**attempt
 
 
 def get_json(

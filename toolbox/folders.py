@@ -1,7 +1,7 @@
 """Where GPT Academic's plugins read and write files, mapped onto each user's own folders here.
 
 GPT Academic keeps `gpt_log/<user>/<plugin>` for what plugins write and `private_upload/<user>/<time>`
-for uploads. Here every user has one folder under DATA_DIR (webui/store.py): its `logs/<plugin>` is
+for uploads. Here every user has one folder under DATA_DIR (userfiles.py): its `logs/<plugin>` is
 what `get_log_folder` returns, `runs/<time>` holds the files a run was handed. A helper called without
 a user (`write_history_to_file`, `zip_result`) writes into the folders of the user whose run is going
 on. A file reaches the page only when the plugin promotes it (`promote_file_to_downloadzone`), and then
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from crazy_functions.runtime.session import current_run
 from request_llms.config_loader import get_config
-from webui.store import data_dir, user_digest
+from userfiles import inside, user_digest, user_home, users_root
 
 default_user_name = "default_user"
 
@@ -49,11 +49,11 @@ def _home(user: str) -> Path:
     alone, so nothing is shared between users."""
     if user == default_user_name and current_run() is None:
         if getattr(_thread_folders, "home", None) is None:
-            scratch = data_dir(get_config()) / "users" / "threads"
+            scratch = users_root(get_config()) / "threads"
             scratch.mkdir(parents=True, exist_ok=True)
             _thread_folders.home = Path(tempfile.mkdtemp(prefix="thread-", dir=scratch))
         return _thread_folders.home
-    return data_dir(get_config()) / "users" / user_digest(user)
+    return user_home(get_config(), user)
 
 
 def gen_time_str() -> str:
@@ -82,12 +82,8 @@ def get_upload_folder(user: str | None = default_user_name, tag: str | None = No
 
 def is_the_upload_folder(string: str) -> bool:
     """Whether `string` is a folder of files handed to this user's runs (what the plugin got as `txt`)."""
-    try:
-        path = Path(string).resolve()
-        parts = path.relative_to(_home(_user(None)).resolve()).parts
-    except (ValueError, OSError, TypeError):
-        return False
-    return len(parts) >= 2 and parts[0] in ("runs", "uploads") and path.is_dir()
+    home = _home(_user(None))
+    return any(inside(string, home / part, strictly=True) for part in ("runs", "uploads")) and Path(string).is_dir()
 
 
 def write_history_to_file(history, file_basename: str | None = None, file_fullname: str | None = None,
@@ -118,10 +114,8 @@ def promote_file_to_downloadzone(file, rename_file: str | None = None, chatbot=N
 
 
 def file_already_in_downloadzone(file: str, user_path: str) -> bool:
-    try:
-        return Path(file).resolve().is_relative_to(Path(user_path).resolve())
-    except (OSError, ValueError):
-        return False
+    """Whether `file` lies in `user_path` (links and `..` resolved)."""
+    return inside(file, user_path)
 
 
 def disable_auto_promotion(chatbot) -> None:

@@ -18,25 +18,25 @@ from pathlib import Path
 
 import gradio as gr
 
-from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
-from request_llms.compat import guard_models
 from request_llms.errors import ContextTooLong, IdentifierError, LLMError, ModelNotAllowed
 from request_llms.lanes import internal_error, run_lanes
+from request_llms.redraw import Throttle
+from request_llms.request import CancelToken, ChatOptions, Status
+from request_llms.runtime import runtime_of
 from request_llms.thinking import folded
+from userfiles import user_dir
 
 from .compare import lane_figures, lanes_markdown
 from .figures import figures
 from .functions import all_functions
 from .i18n import t
-from .models import catalog_for
 from .owners import forget, offer, page_secret, user_of
-from .store import Conversation, open_store, user_dir
+from .store import Conversation, open_store
 from .waiting import waiting_line
 
 MAX_COMPARE = 4
 REFUSALS = (ContextTooLong, IdentifierError, ModelNotAllowed)  # nothing was asked: the turn is not kept
-UPDATE_EVERY = 0.05  # seconds; deltas arriving faster are shown together
 KEPT_LANGUAGES = 4096  # page sessions whose language switch is remembered
 IDLE_STOP = {"interactive": False, "variant": "secondary"}  # the Stop button while nothing runs
 BUSY_STOP = {"interactive": True, "variant": "stop"}
@@ -51,8 +51,8 @@ class Handlers:
 
     def __init__(self, config) -> None:
         self.config = config
-        self.catalog = catalog_for(config)
-        guard_models(self.catalog.allowed)  # GPT Academic's bridge calls from plugins: only models this page offers
+        self.catalog = runtime_of(config).catalog
+        runtime_of(config).open_to_users()  # GPT Academic's bridge calls from plugins: only models this page offers
         self.store = open_store(config)
         self.functions = {f.key: f for f in all_functions(config)}
         self.secret = page_secret(config)
@@ -265,21 +265,21 @@ class Handlers:
                 answer = reply["content"]
             else:
                 stream = chat(specs[0], prompt, history, system, options, token, self.config, affinity=conv.id)
-                shown_at = 0.0
+                throttle = Throttle()
                 for event in stream.events():
                     now = self.language(request, lang)
                     if isinstance(event, Status):
                         status = event.text(now)
                         if not (stream.text or stream.thinking):
                             reply["content"] = wait = waiting_line(event, now)
+                        throttle.mark()  # a status is shown at once
                     else:  # the thinking folded above the answer; only the answer is kept for the model
                         answer = stream.text
                         reply["content"] = folded(stream.thinking, answer, now, stream.thinking_seconds)
                         notice = stream.prompt.notice(now) if stream.prompt else ""
                         status = notice or t("thinking" if stream.thinking and not answer else "answering", now)
-                        if time.monotonic() - shown_at < UPDATE_EVERY:
+                        if not throttle.due():
                             continue  # many deltas in one update: each update resends the chat
-                    shown_at = time.monotonic()
                     yield messages, conv, status, box, gr.skip()
                 now = self.language(request, lang)
                 answer = stream.text

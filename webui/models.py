@@ -4,6 +4,6 @@ is request_llms.offered's, shared with the API)."""
 
 from __future__ import annotations
 
-from request_llms.offered import Catalog, catalog_for, label
+from request_llms.offered import Catalog, label
 
-__all__ = ["Catalog", "catalog_for", "label"]
+__all__ = ["Catalog", "label"]

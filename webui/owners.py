@@ -18,7 +18,7 @@ import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from .store import data_dir, user_digest, user_dir
+from userfiles import data_dir, inside, user_digest, user_dir
 
 FILE_ROUTE = "/gradio_api/file="
 API_ROUTE = "/v1/"  # the OpenAI-compatible API (request_llms/api)
@@ -131,18 +131,16 @@ class OwnerGate:
         return await self.app(scope, receive, send_with_cookie)
 
     def _may_read(self, scope, cookies: SimpleCookie, owner_id: str | None) -> bool:
-        """Outside the file cache Gradio's own rules apply; inside it, only the owner's shelf is served."""
+        """Outside the file cache Gradio's own rules apply; inside it, only what lies in the asker's own shelf is served."""
         raw = scope["path"][len(FILE_ROUTE) :]  # already decoded, exactly as Gradio's route reads it
         try:
             path = Path(raw).resolve()
         except (OSError, ValueError):
             return False
-        if not path.is_relative_to(self.root):
+        if not inside(path, self.root):
             return True
-        parts = path.relative_to(self.root).parts
-        if len(parts) < 3 or parts[0] != SHELF:
-            return False  # Gradio's copies of uploads: read once by the app, never served back
-        return any(parts[1] == user_digest(user) for user in self._users(scope, cookies, owner_id))
+        shelves = [self.root / SHELF / user_digest(user) for user in self._users(scope, cookies, owner_id)]
+        return any(inside(path, shelf, strictly=True) for shelf in shelves)  # never Gradio's copies of uploads
 
     @staticmethod
     def _users(scope, cookies: SimpleCookie, owner_id: str | None) -> list[str]:

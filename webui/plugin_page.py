@@ -22,15 +22,16 @@ from crazy_functions.runtime.files import hand_over, screen_field
 from crazy_functions.runtime.registry import Plugin, all_plugins, plugin_named
 from crazy_functions.runtime.session import PluginChatbot, stepped
 from request_llms.errors import LLMError
+from request_llms.redraw import Throttle
 from toolbox import error_line
+from userfiles import user_dir, user_home
 
 from .i18n import t
 from .owners import offer
-from .store import Conversation, user_dir, user_home
+from .store import Conversation
 
 log = logging.getLogger("localscholar.plugins")
 MAX_FIELDS = 3
-UPDATE_EVERY = 0.05
 KEPT_COOKIES = 256
 
 
@@ -193,14 +194,13 @@ class PluginHandlers:
                       "max_length": int(max_length) or None,
                       "api_key": "",  # keys stay in the model layer; GPT Academic's select_api_key says so
                       "most_recent_uploaded": cookies.get("most_recent_uploaded")}  # fmt: skip
-        status, shown_at = "", 0.0  # "": the plugin said nothing, the page says it runs
+        status, throttle = "", Throttle()  # "": the plugin said nothing, the page says it runs
         try:
             for update in stepped(plugin.run(text, llm_kwargs, plugin_kwargs, chatbot, history, system, request), chatbot):
                 if isinstance(update, tuple) and len(update) > 2 and isinstance(update[2], str) and update[2] != "正常":
                     status = update[2]
-                if time.monotonic() - shown_at < UPDATE_EVERY:
+                if not throttle.due():
                     continue
-                shown_at = time.monotonic()
                 now = self.h.language(request, lang)
                 shown = status or t("plugin_running", now, name=plugin.label(now))
                 yield messages_of(chatbot), conv, shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()

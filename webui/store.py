@@ -1,4 +1,4 @@
-"""Conversations kept in SQLite, and each user's folder for uploads and exports.
+"""Conversations kept in SQLite, per user (each user's folders are in userfiles.py).
 
 Every read and write names the user; a conversation is only ever found under the user who made it.
 A user is the signed-in name, or, without sign-in, the browser's sealed id (webui/owners.py).
@@ -6,7 +6,6 @@ A user is the signed-in name, or, without sign-in, the browser's sealed id (webu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -29,23 +28,6 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS by_user ON conversations (user, updated);
 """
-
-
-def user_digest(user: str) -> str:
-    """The name of a user's folders: a hash, so no user name can reach outside them."""
-    return hashlib.sha256(user.encode("utf-8")).hexdigest()[:24]
-
-
-def user_home(config, user: str) -> Path:
-    """The folder that holds all of one user's folders."""
-    return data_dir(config) / "users" / user_digest(user)
-
-
-def user_dir(config, user: str, part: str) -> Path:
-    """`uploads`, `exports`, `outputs`, `runs` (what a GPT Academic plugin is handed) or `logs` of one user."""
-    path = user_home(config, user) / part
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @dataclass

@@ -3,7 +3,7 @@ ahead. The chat keeps a <progress> element (the bubble's HTML is sanitised, and 
 
 from __future__ import annotations
 
-from request_llms.backends.base import Status
+from request_llms.request import Status
 
 from .i18n import t
 

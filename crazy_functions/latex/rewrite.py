@@ -3,7 +3,8 @@
 Each file main reaches is protected (latex_project.protect), cut to the model's window, and its prose
 rewritten in parallel. An answer that breaks the markup is not used: that piece keeps its original text
 and the chat names it. On Stop or a failed piece the files still hold every finished piece. A Task says
-what the rewriting is (its prompt and the words the chat uses for it); `run_rewrite` is a whole plugin.
+what the rewriting is (its prompt and the words the chat uses for it); `run_rewrite` is a whole plugin,
+and latex.rewritings holds the plugins that are nothing more.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from userfiles import inside
+
 from .errors import PluginInputError
 
 MAX_ZIP_FILES = 5000
@@ -123,15 +125,6 @@ def _too_big(archive: Path) -> PluginInputError:
         en=f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload a smaller project.",
         zh=f"{archive.name} 解压后超过 {MAX_ZIP_BYTES // 2**20} MB，请上传更小的项目。",
     )
-
-
-def inside(path: Path, folder: Path) -> bool:
-    """Whether `path`, with links and `..` resolved, lies in `folder`."""
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except (ValueError, OSError):
-        return False
-    return True
 
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://")

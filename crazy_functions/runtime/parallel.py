@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from request_llms.chat import chat
 from request_llms.compat import options_from
 from request_llms.errors import ContextTooLong, LLMError
-from request_llms.limits import parallel_for
 from request_llms.messages import estimate_tokens
 from request_llms.model_spec import parse_model
+from request_llms.runtime import runtime_of
 from toolbox import error_line, update_ui
 
 REDRAW_EVERY = 0.1
@@ -54,8 +54,11 @@ class Piece:
 
 
 def workers_for(model: str, config) -> int:
-    """How many pieces go out at once: the server's PARALLEL_REQUESTS; one for a native model."""
-    return parallel_for(parse_model(model), config) or 1
+    """How many pieces go out at once: what the model's servers take (PARALLEL_REQUESTS, capped by the slots each
+    says it has, read first where not known yet); one for a native model."""
+    runtime, spec = runtime_of(config), parse_model(model)
+    runtime.learn(spec)
+    return runtime.capacity(spec) or 1
 
 
 def progress_line(pieces: Sequence[Piece], workers: int, lang: str) -> str:

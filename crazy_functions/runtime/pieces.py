@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from request_llms.messages import MESSAGE_OVERHEAD
 from request_llms.model_spec import parse_model
-from request_llms.registry import backend_for
+from request_llms.runtime import runtime_of
 from request_llms.tokens import TokenCounter, counter_for
 
 from ..documents.split import split_text
@@ -45,7 +45,7 @@ def sizer_for(llm_kwargs: dict, config, overhead: str, answer: int, answer_ratio
     thoughts, which servers count in the answer's length.
     """
     spec = parse_model(llm_kwargs["llm_model"])
-    window = backend_for(spec, config).context_budget(spec) or DEFAULT_WINDOW
+    window = runtime_of(config).backend_for(spec).context_budget(spec) or DEFAULT_WINDOW
     counter = counter_for(spec, config)
     cap = int(llm_kwargs.get("max_length") or 0)
     fixed = min(answer, cap) if cap else answer

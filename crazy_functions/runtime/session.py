@@ -13,9 +13,9 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
-from request_llms.backends.base import CancelToken
 from request_llms.config_loader import get_config
 from request_llms.model_spec import ModelSpec, parse_models
+from request_llms.request import CancelToken
 from request_llms.text import Text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backends.base import ChatOptions
+from ..request import ChatOptions
 from ..text import Text
 from .failures import ApiFailure
 from .protocol import ChatRequest, Message
@@ -29,8 +29,8 @@ def _text(message: Message) -> str:
     return "".join(parts)
 
 
-def conversation(messages: list[Message]) -> tuple[str, list[str], str]:
-    """(prompt, history as [question, answer, ...], system) of the messages; consecutive turns of one role are joined."""
+def conversation(messages: list[Message]) -> tuple[list[dict[str, str]], str]:
+    """(role turns, system) of the messages: the turns as the caller sent them, the system messages joined."""
     system, turns = [], []
     for message in messages:
         role = {"developer": "system"}.get(message.role, message.role)
@@ -40,23 +40,13 @@ def conversation(messages: list[Message]) -> tuple[str, list[str], str]:
                 f"不支持角色为 {message.role!r} 的消息（不支持工具调用）：请用 system、user 和 assistant。",
                 "messages",
             )
-        text = _text(message)
         if role == "system":
-            system.append(text)
-        elif turns and turns[-1][0] == role:
-            turns[-1][1] += "\n\n" + text
+            system.append(_text(message))
         else:
-            turns.append([role, text])
-    if not turns or turns[-1][0] != "user":
+            turns.append({"role": role, "content": _text(message)})
+    if not turns or turns[-1]["role"] != "user":
         raise _bad("The last message must be the user's.", "最后一条消息必须来自用户（user）。", "messages")
-    history: list[str] = []
-    for role, text in turns[:-1]:
-        if role == "assistant" and len(history) % 2 == 0:
-            history.append("")  # an answer with no question before it
-        history.append(text)
-    if len(history) % 2:
-        history.append("")
-    return turns[-1][1], history, "\n\n".join(system)
+    return turns, "\n\n".join(system)
 
 
 def options(request: ChatRequest) -> ChatOptions:

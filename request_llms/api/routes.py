@@ -18,13 +18,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ..backends.base import CancelToken, Status
 from ..chat import ChatStream, chat
-from ..errors import LLMError, ModelNotAllowed
-from ..limits import waiting_for
+from ..errors import LLMError
 from ..model_spec import parse_model
-from ..offered import catalog_for
-from ..registry import backend_for
+from ..request import CancelToken, Status, StatusKind
+from ..runtime import runtime_of
 from ..text import Text
 from ..thinking import Thought
 from .access import caller
@@ -48,7 +46,8 @@ def mount(app, config) -> None:
 
 def api_router(config) -> APIRouter:
     router = APIRouter(prefix="/v1")
-    catalog = catalog_for(config)
+    runtime = runtime_of(config)
+    catalog = runtime.catalog
     book = usage_book(config)
 
     @router.get("/models")
@@ -59,7 +58,7 @@ def api_router(config) -> APIRouter:
         except ApiFailure as failure:
             return of_failure(failure, lang)
         entries = await run_in_threadpool(catalog.entries)
-        cards = await run_in_threadpool(_cards, [e for e in entries if e.backend != "multi"], config)
+        cards = await run_in_threadpool(_cards, [e for e in entries if e.backend != "multi"], runtime)
         return ModelList(data=cards).model_dump()
 
     @router.post("/chat/completions")
@@ -69,9 +68,9 @@ def api_router(config) -> APIRouter:
             key = caller(request.headers.get("authorization"), config)
             payload = _payload(await request.body())
             spec = await run_in_threadpool(_allowed, catalog, payload.model)
-            prompt, history, system = conversation(payload.messages)
+            turns, system = conversation(payload.messages)
             chosen = options(payload)
-            if await run_in_threadpool(waiting_for, spec, config) >= config["API_MAX_WAITING"]:
+            if await run_in_threadpool(runtime.waiting, spec) >= config["API_MAX_WAITING"]:
                 raise ApiFailure(
                     429,
                     Text(
@@ -86,7 +85,7 @@ def api_router(config) -> APIRouter:
         except LLMError as exc:
             return error_response(exc, lang)
         cancel = CancelToken()
-        stream = chat(spec, prompt, history, system, chosen, cancel, config, keep_history=True, restartable=not payload.stream)
+        stream = chat(spec, turns, (), system, chosen, cancel, config, keep_history=True, restartable=not payload.stream)
         answer = Answer(payload, stream, cancel, StopCutter(payload.stops()))
         if payload.stream:
             # the first event comes before the status line, so a prompt that does not fit is still a 400
@@ -108,7 +107,7 @@ def api_router(config) -> APIRouter:
     return router
 
 
-def _cards(entries, config) -> list[ModelCard]:
+def _cards(entries, runtime) -> list[ModelCard]:
     """A card per model, with its context window: what discovery found, else what its backend knows (cached)."""
     cards = []
     for entry in entries:
@@ -116,7 +115,7 @@ def _cards(entries, config) -> list[ModelCard]:
         if context is None and entry.problem is None:
             try:
                 spec = parse_model(entry.identifier)
-                context = backend_for(spec, config).context_budget(spec)
+                context = runtime.backend_for(spec).context_budget(spec)
             except (LLMError, httpx.HTTPError, ValueError, KeyError, TypeError):
                 context = None
         cards.append(ModelCard(id=entry.identifier, owned_by=entry.backend, max_model_len=context))
@@ -141,11 +140,7 @@ def _payload(raw: bytes) -> ChatRequest:
 
 def _allowed(catalog, identifier: str):
     """The one spec of `identifier` if offered; a model found on a server since the last look is looked for once."""
-    try:
-        specs = catalog.allowed(identifier)
-    except ModelNotAllowed:
-        catalog.entries()  # looks at the servers again if the last look is stale
-        specs = catalog.allowed(identifier)
+    specs = catalog.allowed(identifier)
     if len(specs) != 1:
         raise ApiFailure(
             400,
@@ -220,7 +215,7 @@ class Answer:
                 if self.cutter.hit:
                     return
             elif isinstance(event, Status):
-                if event.kind == "retrying":  # a whole answer asked again on another server of the pool: start over
+                if event.kind is StatusKind.RETRYING:  # a whole answer asked again on another server of the pool: start over
                     self.content, self.reasoning = [], []
                     self.cutter = StopCutter(self.request.stops())
                 yield event

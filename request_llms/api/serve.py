@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 
+import uvicorn
+from fastapi import FastAPI
+
 from ..text import Text
 from .access import refusal
+from .routes import api_router
 
 DEFAULT_PORT = 8000
 
 
 def serve(config, host: str, port: int) -> int:
     """Serve the API until Ctrl-C; 2 when the host needs keys that are not set, 3 when the port is taken."""
-    import uvicorn
-
     refused = refusal(host, config)
     if refused is not None:
         print(refused.text(config.lang), file=sys.stderr)
@@ -41,10 +43,6 @@ def serve(config, host: str, port: int) -> int:
 
 def api_app(config):
     """The API as an ASGI app of its own."""
-    from fastapi import FastAPI
-
-    from .routes import api_router
-
     app = FastAPI(title="LocalScholar API", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(config))
     return app

@@ -1,99 +1,15 @@
-"""What every backend shares: options, usage figures, the cancel token, the Backend interface and its list line."""
+"""The Backend interface, and the `list` line of a model on its servers."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 from ..errors import ConfigError
 from ..model_spec import ModelSpec
-from ..text import Text
-from ..thinking import Thought
+from ..request import CancelToken, ChatOptions, Event
+from ..servers import Server, ServerLine, Servers, pool_summary
 from .problems import Problem
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    """Sampling settings of one request; None leaves the model's or server's default."""
-
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None  # longest answer, in tokens
-    think: str | None = None  # true, false, low, medium, high; None: the model's own default
-
-    def over(self, spec: ModelSpec) -> ChatOptions:
-        """These options, with the identifier's bracket values filling what is unset (its think= wins)."""
-        return ChatOptions(
-            temperature=self.temperature if self.temperature is not None else spec.temperature,
-            top_p=self.top_p if self.top_p is not None else spec.top_p,
-            max_tokens=self.max_tokens,
-            think=spec.think or self.think,
-        )
-
-
-@dataclass
-class Usage:
-    """What the server reported about an answer, when it reports it."""
-
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    finish_reason: str | None = None  # "stop", "length", ...
-    server_tokens_per_s: float | None = None  # the server's own generation speed
-    load_seconds: float | None = None  # time the server spent loading the model for this request
-
-
-@dataclass(frozen=True)
-class Status:
-    """Progress before the answer: a native model loading, or a request waiting its turn."""
-
-    kind: str  # "loading", "queued", or "running" once the wait is over
-    en: str
-    zh: str
-    percent: float | None = None  # loading progress, 0 to 100
-    position: int | None = None  # requests ahead of this one
-
-    def text(self, lang: str = "zh") -> str:
-        return Text(zh=self.zh, en=self.en).text(lang)
-
-
-class CancelToken:
-    """Set once to stop a request; callbacks run at once, from whichever thread cancels."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
-
-    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Run `callback` on cancel (at once if already cancelled); returns a function that unregisters it."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return lambda: self._discard(callback)
-        callback()
-        return lambda: None
-
-    def _discard(self, callback: Callable[[], None]) -> None:
-        with self._lock:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
-
-Event = str | Thought | Usage | Status  # an answer delta, a thinking delta, the usage at the end, or progress before
 
 
 @dataclass
@@ -107,7 +23,7 @@ class ModelEntry:
     detail: str = ""
     context: int | None = None
     problem: Problem | None = None  # why it cannot answer now and the fix; None when ready or not checked
-    servers: list = field(default_factory=list)  # a pool's servers (pools.ServerLine), each with its state and load
+    servers: list[ServerLine] = field(default_factory=list)  # a pool's servers, each with its state and load
     detail_zh: str = ""  # `detail` in Chinese, where it has words to translate
 
     def detail_in(self, lang: str) -> str:
@@ -127,48 +43,69 @@ DEFAULT_PARALLEL = {"ollama": 4, "llamacpp": 4, "local": 16, "cloud": 8}
 class Backend:
     """A way to talk to one kind of model; it answers for its kind everything the rest of LocalScholar asks.
 
-    `stream` is the heart; the rest have defaults for a backend that lacks the feature. The registry maps
-    each kind of ModelSpec to one Backend class, and no other module asks a spec for its kind.
+    A backend lists the servers that may answer a model (`servers`: one, several for a pool, none for a
+    native model, whose worker queues its requests itself) and streams to the one it is handed; which one
+    is routing's choice (pools.py). The registry maps each kind of ModelSpec to one Backend class, and no
+    other module asks a spec for its kind. Nothing here reads the network but `stream`, `learn`, `probe`,
+    `discovery`, `context_budget`, `count_tokens`, `memory` and `pull`.
     """
 
     label = ""
     group = "local"  # PARALLEL_REQUESTS falls back from the provider to this ("local" or "cloud")
 
-    def __init__(self, config) -> None:
+    def __init__(self, config, servers: Servers) -> None:
         self.config = config
+        self.directory = servers
 
     def stream(
-        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+        self,
+        spec: ModelSpec,
+        server: Server | None,
+        messages: list[dict[str, str]],
+        options: ChatOptions,
+        cancel: CancelToken,
     ) -> Iterator[Event]:
         """Yield Status while waiting, text deltas as they arrive, then at most one Usage; end quietly when cancelled."""
         raise NotImplementedError
 
-    def context_budget(self, spec: ModelSpec) -> int | None:
+    def urls(self, spec: ModelSpec) -> list[str]:
+        """Where the servers of `spec` are, in configured order; none when the backend has no servers."""
+        return []
+
+    def servers(self, spec: ModelSpec) -> list[Server]:
+        """Every server that may answer `spec`, in configured order: one, several (a pool), or none."""
+        return [self.directory.at(url, self.capacity(spec, None)) for url in self.urls(spec)]
+
+    def first(self, spec: ModelSpec) -> Server | None:
+        """The first configured server of `spec` (where a request goes when nothing chose another)."""
+        servers = self.servers(spec)
+        return servers[0] if servers else None
+
+    def context_budget(self, spec: ModelSpec, server: Server | None = None) -> int | None:
         """The model's context window in tokens, as far as it can be known; None if unknown."""
         return spec.max_token
 
-    def server(self, spec: ModelSpec) -> str | None:
-        """The server a request for `spec` goes to (one queue each); None when the backend queues requests itself."""
-        return None
-
-    def pool(self, spec: ModelSpec) -> list[str]:
-        """Every server that may answer `spec`, in configured order: one, or several serving the same models."""
-        server = self.server(spec)
-        return [server] if server else []
-
     def retries(self, spec: ModelSpec) -> int:
         """Tries again on the same server (MAX_RETRY); none for a pool member: the pool tries another server instead."""
-        return 0 if len(self.pool(spec)) > 1 else int(self.config["MAX_RETRY"])
+        return 0 if len(self.urls(spec)) > 1 else int(self.config["MAX_RETRY"])
 
-    def probe(self, spec: ModelSpec, timeout: float) -> None:
-        """A cheap request to the server of `spec` (a pool member resting after a failure); raises if it does not answer."""
-
-    def parallel(self, spec: ModelSpec) -> int | None:
-        """Requests sent to that server at once: PARALLEL_REQUESTS by provider, then by group; None with no queue."""
-        if self.server(spec) is None:
-            return None
+    def capacity(self, spec: ModelSpec, server: Server | None) -> int:
+        """Requests sent to one server at once: PARALLEL_REQUESTS by provider, then by group, capped by the slots
+        the server said it has. Reads only what is known: no request goes out."""
         limits = {**DEFAULT_PARALLEL, **self.config["PARALLEL_REQUESTS"]}
-        return int(limits.get(spec.provider) or limits.get(self.group) or DEFAULT_PARALLEL[self.group])
+        wanted = int(limits.get(spec.provider) or limits.get(self.group) or DEFAULT_PARALLEL[self.group])
+        slots = server.slots if server is not None else None
+        return min(wanted, slots) if slots else wanted
+
+    def facts_ttl(self, spec: ModelSpec) -> float | None:
+        """Seconds a server's facts (its slots) are trusted before `learn` reads them again; None: nothing to learn."""
+        return None
+
+    def learn(self, spec: ModelSpec, server: Server, timeout: float = 2.0) -> None:
+        """Ask the server about itself (its slots) and note the answer on it."""
+
+    def probe(self, spec: ModelSpec, server: Server, timeout: float) -> None:
+        """A cheap request to a server (one resting after a failure); raises if it does not answer."""
 
     def waiting(self, spec: ModelSpec) -> int:
         """Requests this backend itself holds waiting for `spec` (a native worker's queue); 0 where a gate queues them."""
@@ -189,8 +126,8 @@ class Backend:
     def count_tokens(self, spec: ModelSpec, text: str, timeout: float = 30.0) -> int:
         raise NotImplementedError
 
-    def memory(self, spec: ModelSpec) -> dict:
-        """What the serving process holds in memory, where it can be read: source, bytes, gpu_bytes, ..."""
+    def memory(self, spec: ModelSpec, server: Server | None = None) -> dict:
+        """What the serving process (of `server`, else the first) holds in memory, where it can be read: source, bytes, gpu_bytes, ..."""
         return {}
 
     def pull(self, spec: ModelSpec, repo: str | None = None) -> Generator[tuple[str, int, int], None, tuple[str, str] | None]:
@@ -230,9 +167,8 @@ def served_entry(
 
 
 def pooled_entry(
-    backend: Backend,
     spec: ModelSpec,
-    members: list[str],
+    servers: list[Server],
     entry: Callable[[str], ModelEntry],
     found: Found,
     down: dict[str, str],
@@ -240,25 +176,22 @@ def pooled_entry(
     """The `list` line of a model on one server or a pool (`entry(url)`: the line for one server).
 
     A pool's model is ready when any of its servers has it; each server's state and load goes in `servers`,
-    and what discovery saw (a server without the model) is passed to routing, which leaves that server out.
+    and what discovery saw (a server without the model) is noted on the server, which routing then leaves out.
     """
-    entries = [entry(url) for url in members]
-    if len(members) < 2:
+    entries = [entry(server.url) for server in servers]
+    if len(servers) < 2:
         return entries[0]
-    from ..pools import pool_summary, pools_of
-
-    pools = pools_of(backend.config)
     seen: dict[str, bool | None] = {}
-    for url, line in zip(members, entries, strict=True):
-        seen[url] = line.reachable
-        if url in found and url not in down:
-            pools.note_models(url, spec.model, has=bool(line.reachable))
+    for server, line in zip(servers, entries, strict=True):
+        seen[server.url] = line.reachable
+        if server.url in found and server.url not in down:
+            server.note_model(spec.model, has=bool(line.reachable))
     best = next((line for line in entries if line.reachable), entries[0])
-    servers = pools.lines(backend, spec, members, seen)
-    missing = ", ".join(server.url for server in servers if server.state == "missing")
-    detail = pool_summary(servers, "en") + (f"; without this model: {missing}" if missing else "")
-    detail_zh = pool_summary(servers, "zh") + (f"；没有此模型：{missing}" if missing else "")
+    lines = [server.line(spec.model, seen.get(server.url)) for server in servers]
+    missing = ", ".join(line.url for line in lines if line.state == "missing")
+    detail = pool_summary(lines, "en") + (f"; without this model: {missing}" if missing else "")
+    detail_zh = pool_summary(lines, "zh") + (f"；没有此模型：{missing}" if missing else "")
     if best.reachable is None:
-        detail, detail_zh = f"pool of {len(members)} servers (not checked)", f"服务池：{len(members)} 个服务（未检查）"
+        detail, detail_zh = f"pool of {len(servers)} servers (not checked)", f"服务池：{len(servers)} 个服务（未检查）"
     problem = None if best.reachable or best.reachable is None else best.problem
-    return replace(best, detail=detail, detail_zh=detail_zh, servers=servers, problem=problem, reachable=best.reachable)
+    return replace(best, detail=detail, detail_zh=detail_zh, servers=lines, problem=problem, reachable=best.reachable)

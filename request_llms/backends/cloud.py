@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import AuthFailed, BackendUnreachable, LLMError
 from ..model_spec import ModelSpec
 from ..providers import CLOUD_VENDORS
+from ..servers import Server
 from .base import Found, ModelEntry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
 from .problems import no_key
@@ -17,7 +18,7 @@ class CloudBackend(OpenAIProtocol):
     label = "cloud"
     group = "cloud"
 
-    def endpoint(self, spec: ModelSpec) -> Endpoint:
+    def endpoint(self, spec: ModelSpec, server: Server | None = None) -> Endpoint:
         vendor = next(v for v in CLOUD_VENDORS if v.name == spec.provider)
         base = redirected(vendor.base_url, self.config["API_URL_REDIRECT"]) or vendor.base_url
         return Endpoint(base, vendor.label, self.config[vendor.key_setting], vendor.key_setting)
@@ -35,8 +36,9 @@ class CloudBackend(OpenAIProtocol):
             zh=f"无法连接 {endpoint.label}（{endpoint.base_url}）：请检查网络，或设置 PROXIES 代理。",
         )
 
-    def server(self, spec: ModelSpec) -> str:
-        return spec.provider
+    def urls(self, spec: ModelSpec) -> list[str]:
+        """A vendor is one server (one gate), named by the vendor."""
+        return [spec.provider]
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         endpoint = self.endpoint(spec)

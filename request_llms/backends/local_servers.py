@@ -3,14 +3,13 @@ text-generation-webui, SGLang and any URL. No key unless LOCAL_API_KEY is set; n
 
 Requests at once are PARALLEL_REQUESTS, but never more than the server's own slots where it says how
 many it has (llama.cpp's /props `total_slots`): more would only wait in the server's queue. A llamacpp
-server is asked once a minute; for the other presets the count is known only once /props was read to
-find the context window (a llama-server behind an openai-compat URL): other servers get no extra request.
+server's slots are learned before its first request and again once a minute (runtime.learn); for the other
+presets the count is known only once /props was read to find the context window (a llama-server behind an
+openai-compat URL): other servers get no extra request.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,8 +19,10 @@ from ..errors import BackendUnreachable, ConfigError, LLMError, ServerError
 from ..model_spec import ModelSpec, parse_model, parse_models
 from ..procinfo import server_memory
 from ..providers import LOCAL_SERVERS
+from ..request import ChatOptions
+from ..servers import Server
 from ..transport import get_json, is_local
-from .base import ChatOptions, Found, ModelEntry, pooled_entry, served_entry
+from .base import Found, ModelEntry, pooled_entry, served_entry
 from .openai_compat import Endpoint, OpenAIProtocol, redirected
 from .problems import misconfigured, not_loaded, server_down
 
@@ -35,7 +36,7 @@ class LocalServerBackend(OpenAIProtocol):
     label = "local server"
     group = "local"
 
-    def pool(self, spec: ModelSpec) -> list[str]:
+    def urls(self, spec: ModelSpec) -> list[str]:
         return self._where(spec)[0]
 
     def _where(self, spec: ModelSpec) -> tuple[list[str], str]:
@@ -58,15 +59,17 @@ class LocalServerBackend(OpenAIProtocol):
             )
         return urls, key
 
-    def endpoint(self, spec: ModelSpec) -> Endpoint:
-        """The server of `spec`: the pool member routing chose (`spec.route`), else the first configured."""
+    def endpoint(self, spec: ModelSpec, server: Server | None = None) -> Endpoint:
+        """`server` (one of the configured servers of `spec`), or the first configured one."""
         urls, key = self._where(spec)
-        base = spec.route if spec.route in urls else urls[0]
-        server = LOCAL_SERVERS[spec.provider]
-        return Endpoint(base, server.label, key, "", server.start_hint)
+        base = server.url if server is not None else urls[0]
+        if base not in urls:
+            raise ValueError(f"{base} is not a server of {spec.base}")
+        preset = LOCAL_SERVERS[spec.provider]
+        return Endpoint(base, preset.label, key, "", preset.start_hint)
 
-    def probe(self, spec: ModelSpec, timeout: float) -> None:
-        self.served_models(self.endpoint(spec), timeout)
+    def probe(self, spec: ModelSpec, server: Server, timeout: float) -> None:
+        self.served_models(self.endpoint(spec, server), timeout)
 
     def unreachable(self, spec: ModelSpec, endpoint: Endpoint) -> LLMError:
         setting = "VLLM_API_BASE" if spec.provider == "vllm" else f'LOCAL_SERVER_URLS["{spec.provider}"]'
@@ -81,25 +84,13 @@ class LocalServerBackend(OpenAIProtocol):
             zh=f"{endpoint.base_url} 上没有 OpenAI 接口（404）：地址应以 /v1 结尾。",
         )
 
-    def server(self, spec: ModelSpec) -> str:
-        return self.endpoint(spec).base_url
+    def facts_ttl(self, spec: ModelSpec) -> float | None:
+        """llama-server says how many slots it has; the other presets are not asked (see the module's text)."""
+        return SLOTS_TTL if spec.provider == "llamacpp" else None
 
-    def parallel(self, spec: ModelSpec) -> int:
-        """PARALLEL_REQUESTS for the server, capped by the slots it reports."""
-        wanted = super().parallel(spec)
-        slots = self.slots(spec)
-        return min(wanted, slots) if slots else wanted
-
-    def slots(self, spec: ModelSpec) -> int | None:
-        """How many requests the server of `spec` runs at once, where it says (llama.cpp: /props total_slots)."""
-        endpoint = self.endpoint(spec)
-        with self._lock:
-            known = self._slots.get(endpoint.base_url)
-        if spec.provider == "llamacpp" and (known is None or time.monotonic() - known[1] >= SLOTS_TTL):
-            self.props(endpoint)
-            with self._lock:
-                known = self._slots.get(endpoint.base_url)
-        return known[0] if known else None
+    def learn(self, spec: ModelSpec, server: Server, timeout: float = 2.0) -> None:
+        """Read the server's slots (llama.cpp's /props total_slots) and note them on it."""
+        self.props(self.endpoint(spec, server), timeout)
 
     def extra_fields(self, spec: ModelSpec, options: ChatOptions) -> dict:
         """Thinking on or off through the chat template (Qwen3's `enable_thinking`, read by vLLM and llama.cpp;
@@ -111,10 +102,10 @@ class LocalServerBackend(OpenAIProtocol):
             extra["reasoning_effort"] = options.think
         return extra
 
-    def context_budget(self, spec: ModelSpec) -> int | None:
+    def context_budget(self, spec: ModelSpec, server: Server | None = None) -> int | None:
         if spec.max_token:
             return spec.max_token
-        endpoint = self.endpoint(spec)
+        endpoint = self.endpoint(spec, server)
         with self._lock:
             known = self._served.get(endpoint.base_url)
         if known is None:
@@ -132,31 +123,31 @@ class LocalServerBackend(OpenAIProtocol):
         specs += [spec for text in self.config["AVAIL_LLM_MODELS"] for spec in parse_models(text) if spec.base_url]
         for spec in specs:
             try:
-                members = self.pool(spec)
+                servers = self.servers(spec)
             except LLMError:
                 continue
             prefix = spec.provider
-            for url in members:
-                if url not in jobs:
-                    endpoint = self.endpoint(replace(spec, route=url))
-                    jobs[url] = lambda p=prefix, e=endpoint: {
+            for server in servers:
+                if server.url not in jobs:
+                    endpoint = self.endpoint(spec, server)
+                    jobs[server.url] = lambda p=prefix, e=endpoint: {
                         f"{p}-{name}": ctx for name, ctx in self.served_models(e, timeout).items()
                     }
         return jobs
 
     def describe(self, text: str, spec: ModelSpec, found: Found, down: dict[str, str], probed: bool) -> ModelEntry:
         try:
-            members = self.pool(spec)
+            servers = self.servers(spec)
         except ConfigError as exc:
             return ModelEntry(text, spec.provider, "configured", False, exc.en, problem=misconfigured(exc.zh, exc.en))
+        endpoint = self.endpoint(spec)
 
         def entry(url: str) -> ModelEntry:
-            endpoint = self.endpoint(replace(spec, route=url))
             start = endpoint.start_hint.replace("MODEL", spec.model)
             down_problem, missing = server_down(endpoint.label, url, start), not_loaded(endpoint.label, url, spec.model, start)
             return served_entry(text, spec, url, found, down, probed, (spec.base,), down_problem, missing)
 
-        return pooled_entry(self, spec, members, entry, found, down)
+        return pooled_entry(spec, servers, entry, found, down)
 
     def token_source(self, spec: ModelSpec) -> str:
         return f"{spec.provider} /tokenize"
@@ -169,9 +160,9 @@ class LocalServerBackend(OpenAIProtocol):
         answer = get_json(self._client(endpoint), url, self._headers(endpoint), timeout, payload=body)
         return answer["count"] if isinstance(answer.get("count"), int) else len(answer["tokens"])
 
-    def memory(self, spec: ModelSpec) -> dict:
+    def memory(self, spec: ModelSpec, server: Server | None = None) -> dict:
         """The resident memory of the server process, when it listens on this machine's loopback."""
-        url = urlsplit(self.endpoint(spec).base_url)
+        url = urlsplit(self.endpoint(spec, server).base_url)
         if is_local(url.geturl()) and url.hostname in LOOPBACK:
             found = server_memory(url.port or 80)
             if found:

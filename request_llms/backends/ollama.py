@@ -20,9 +20,11 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
+from ..request import CancelToken, ChatOptions, Event, Usage
+from ..servers import Server, Servers
 from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Usage, pooled_entry, served_entry
+from .base import Backend, Found, ModelEntry, pooled_entry, served_entry
 from .problems import not_pulled, server_down
 
 START_HINT = "ollama serve"
@@ -77,10 +79,10 @@ class OllamaBackend(Backend):
 
     label = "Ollama"
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, servers: Servers) -> None:
+        super().__init__(config, servers)
         self.bases = url_list(config["OLLAMA_API_BASE"])
-        self.base = self.bases[0]  # the first server; a pool's others are reached through `spec.route`
+        self.base = self.bases[0]  # the first server, where a request goes when nothing chose another
         self.default_ctx = config["OLLAMA_NUM_CTX"]
         self.keep_alive = config["OLLAMA_KEEP_ALIVE"]
         self._shown: dict[tuple[str, str], dict] = {}
@@ -89,16 +91,19 @@ class OllamaBackend(Backend):
     def client(self, base: str) -> httpx.Client:
         return client_for(base, self.config["CONNECT_TIMEOUT"], self.config["READ_TIMEOUT"])
 
-    def at(self, spec: ModelSpec | None) -> str:
-        """The Ollama server of `spec`: the pool member routing chose, else the first configured."""
-        route = spec.route if spec is not None else None
-        return route if route in self.bases else self.base
+    def at(self, server: Server | None) -> str:
+        """The address of `server` (one of OLLAMA_API_BASE's), or of the first configured when None."""
+        if server is None:
+            return self.base
+        if server.url not in self.bases:
+            raise ValueError(f"{server.url} is not one of OLLAMA_API_BASE's servers")
+        return server.url
 
-    def pool(self, spec: ModelSpec) -> list[str]:
+    def urls(self, spec: ModelSpec) -> list[str]:
         return list(self.bases)
 
-    def probe(self, spec: ModelSpec, timeout: float) -> None:
-        self.list_models(timeout, self.at(spec))
+    def probe(self, spec: ModelSpec, server: Server, timeout: float) -> None:
+        self.list_models(timeout, self.at(server))
 
     def unreachable(self, base: str | None = None) -> LLMError:
         base = base or self.base
@@ -124,15 +129,15 @@ class OllamaBackend(Backend):
             zh=f"Ollama 返回错误 {status}：{str(message)[:300]}",
         )
 
-    def num_ctx(self, spec: ModelSpec) -> int:
+    def num_ctx(self, spec: ModelSpec, server: Server | None = None) -> int:
         """The context window to ask for: the identifier's, else OLLAMA_NUM_CTX capped at the model's own."""
         if spec.num_ctx or spec.max_token:
             return spec.num_ctx or spec.max_token
-        native = self.model_context_length(spec.model, self.at(spec))
+        native = self.model_context_length(spec.model, self.at(server))
         return min(self.default_ctx, native) if native else self.default_ctx
 
-    def context_budget(self, spec: ModelSpec) -> int | None:
-        return self.num_ctx(spec)
+    def context_budget(self, spec: ModelSpec, server: Server | None = None) -> int | None:
+        return self.num_ctx(spec, server)
 
     def _show(self, model: str, base: str) -> dict | None:
         """/api/show of the model on the server at `base`, cached; None when it cannot be read."""
@@ -157,7 +162,7 @@ class OllamaBackend(Backend):
         except (TypeError, ValueError):
             return None
 
-    def think_value(self, spec: ModelSpec, think: str | None) -> object:
+    def think_value(self, spec: ModelSpec, think: str | None, server: Server | None = None) -> object:
         """What to send as `think`: None (send nothing), True, False or a level, as the model allows.
 
         Ollama lists "thinking" in /api/show's capabilities for models that think; asking a model without it
@@ -165,7 +170,7 @@ class OllamaBackend(Backend):
         """
         if think is None:
             return None
-        capabilities = (self._show(spec.model, self.at(spec)) or {}).get("capabilities")
+        capabilities = (self._show(spec.model, self.at(server)) or {}).get("capabilities")
         thinks = None if not isinstance(capabilities, list) else "thinking" in capabilities
         if think == "false":
             return False if thinks else None
@@ -177,13 +182,17 @@ class OllamaBackend(Backend):
         return True if think == "true" else think
 
     def stream(
-        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+        self,
+        spec: ModelSpec,
+        server: Server | None,
+        messages: list[dict[str, str]],
+        options: ChatOptions,
+        cancel: CancelToken,
     ) -> Iterator[Event]:
-        base = self.at(spec)
+        base = self.at(server)
         url = f"{base}/api/chat"
-        payload = build_payload(
-            spec, messages, options, self.num_ctx(spec), self.keep_alive, self.think_value(spec, options.think)
-        )
+        think = self.think_value(spec, options.think, server)
+        payload = build_payload(spec, messages, options, self.num_ctx(spec, server), self.keep_alive, think)
         try:
             with open_stream(
                 self.client(base),
@@ -211,9 +220,6 @@ class OllamaBackend(Backend):
         """Loaded models with their memory (/api/ps): name, size, size_vram in bytes."""
         return get_json(self.client(base or self.base), f"{base or self.base}/api/ps", timeout=timeout).get("models", [])
 
-    def server(self, spec: ModelSpec) -> str:
-        return self.at(spec)
-
     def discovery(self, timeout: float) -> dict:
         return {
             base: lambda base=base: {
@@ -229,11 +235,11 @@ class OllamaBackend(Backend):
             down_problem, missing = server_down("Ollama", base, START_HINT), not_pulled(spec.model)
             return served_entry(text, spec, base, found, down, probed, names, down_problem, missing)
 
-        return pooled_entry(self, spec, self.bases, entry, found, down)
+        return pooled_entry(spec, self.servers(spec), entry, found, down)
 
-    def memory(self, spec: ModelSpec) -> dict:
+    def memory(self, spec: ModelSpec, server: Server | None = None) -> dict:
         try:
-            for model in self.running(base=self.at(spec)):
+            for model in self.running(base=self.at(server)):
                 if model.get("name") in (spec.model, spec.model + ":latest"):
                     return {"source": "ollama /api/ps", "bytes": model.get("size"), "gpu_bytes": model.get("size_vram")}
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -243,7 +249,7 @@ class OllamaBackend(Backend):
     def pull(self, spec: ModelSpec, repo: str | None = None) -> Iterator[tuple[str, int, int]]:
         """Download a model through Ollama (/api/pull), yielding (status, bytes done, bytes total)."""
         model = spec.model
-        base = self.at(spec)
+        base = self.base
         url = f"{base}/api/pull"
         with open_stream(
             self.client(base),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +25,11 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
+from ..request import CancelToken, ChatOptions, Event, Usage
+from ..servers import Server, Servers
 from ..thinking import Thought
 from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import Backend, CancelToken, ChatOptions, Event, Usage
+from .base import Backend
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 
@@ -146,15 +147,14 @@ def _merge(old: Usage | None, new: Usage) -> Usage:
 class OpenAIProtocol(Backend):
     """Streams chat completions from a server that speaks the OpenAI protocol; subclasses say where requests go."""
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, servers: Servers) -> None:
+        super().__init__(config, servers)
         self._no_usage_option: set[str] = set()  # servers that refuse stream_options
         self._served: dict[str, dict[str, int | None]] = {}
-        self._slots: dict[str, tuple[int | None, float]] = {}  # server -> (/props total_slots or None, when read)
         self._lock = threading.Lock()
 
-    def endpoint(self, spec: ModelSpec) -> Endpoint:
-        """The URL and key of `spec`'s requests (the key is never shown)."""
+    def endpoint(self, spec: ModelSpec, server: Server | None = None) -> Endpoint:
+        """The URL and key of `spec`'s requests to `server` (the first configured when None); the key is never shown."""
         raise NotImplementedError
 
     def unreachable(self, spec: ModelSpec, endpoint: Endpoint) -> LLMError:
@@ -187,7 +187,7 @@ class OpenAIProtocol(Backend):
 
     def props(self, endpoint: Endpoint, timeout: float = 2.0) -> dict | None:
         """llama.cpp's GET /props (each slot's n_ctx, total_slots); None from servers without it. The slot count
-        (or its absence) is kept for `parallel`."""
+        (or its absence) is noted on the server, for its gate's size."""
         root = endpoint.base_url.removesuffix("/").removesuffix("/v1")
         try:
             props = get_json(self._client(endpoint), f"{root}/props", self._headers(endpoint), timeout)
@@ -195,8 +195,9 @@ class OpenAIProtocol(Backend):
             props = None
         props = props if isinstance(props, dict) else None
         total = (props or {}).get("total_slots")
-        with self._lock:
-            self._slots[endpoint.base_url] = (total if isinstance(total, int) and total > 0 else None, time.monotonic())
+        server = self.directory.known(endpoint.base_url)
+        if server is not None:
+            server.learned(total if isinstance(total, int) and total > 0 else None)
         return props
 
     def _llama_cpp_context(self, endpoint: Endpoint, timeout: float) -> int | None:
@@ -260,9 +261,14 @@ class OpenAIProtocol(Backend):
         )
 
     def stream(
-        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+        self,
+        spec: ModelSpec,
+        server: Server | None,
+        messages: list[dict[str, str]],
+        options: ChatOptions,
+        cancel: CancelToken,
     ) -> Iterator[Event]:
-        endpoint = self.endpoint(spec)
+        endpoint = self.endpoint(spec, server)
         self.check_ready(spec, endpoint)
         url = f"{endpoint.base_url}/chat/completions"
         include_usage = endpoint.base_url not in self._no_usage_option

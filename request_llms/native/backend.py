@@ -20,13 +20,17 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 from .. import errors
-from ..backends.base import Backend, CancelToken, ChatOptions, Event, Found, ModelEntry, Status, Usage
+from ..backends.base import Backend, Found, ModelEntry
 from ..backends.problems import Problem, misconfigured, not_downloaded, weights_missing
 from ..model_spec import ModelSpec
 from ..procinfo import process_rss
+from ..request import CancelToken, ChatOptions, Event, Status, StatusKind, Usage
+from ..servers import Server, Servers
 from .catalog import BUILTIN, NAMED, context_length
 from .gguf import GGUF_CONTEXT
 from .plan import LoadPlan, configured_folder, folder_setting, resolve_plan
+from .pull import pull_native
+from .worker.main import serve  # imports no torch: the worker does, after spawn
 
 POLL = 0.1  # seconds between checks of cancel and worker health while waiting
 _ids = itertools.count(1)
@@ -54,8 +58,6 @@ class Worker:
     """One worker process holding one model."""
 
     def __init__(self, plan: LoadPlan) -> None:
-        from .worker.main import serve  # the module imports no torch; the worker does, after spawn
-
         context = multiprocessing.get_context("spawn")
         self.plan = plan
         self.conn, child = context.Pipe()
@@ -136,7 +138,7 @@ class Worker:
                 shown = self.load_progress
                 stage_en, stage_zh, percent = shown
                 yield Status(
-                    "loading",
+                    StatusKind.LOADING,
                     en=f"Loading {self.plan.name}: {stage_en} {percent:.0f}%",
                     zh=f"正在加载模型 {self.plan.name}：{stage_zh} {percent:.0f}%",
                     percent=percent,
@@ -158,7 +160,7 @@ class Worker:
                     continue
             shown = ahead
             yield Status(
-                "queued",
+                StatusKind.QUEUED,
                 en=f"Waiting for {self.plan.name}: {ahead} request(s) ahead",
                 zh=f"排队中：前面还有 {ahead} 个请求",
                 position=ahead,
@@ -177,8 +179,8 @@ class NativeBackend(Backend):
 
     label = "native"
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, servers: Servers) -> None:
+        super().__init__(config, servers)
         self.workers: dict[LoadPlan, Worker] = {}
         self.lock = threading.Lock()
         atexit.register(self.shutdown)  # let workers end cleanly rather than be killed with the process
@@ -244,7 +246,7 @@ class NativeBackend(Backend):
             raise ValueError("the worker could not count this text")
         return message[2]
 
-    def context_budget(self, spec: ModelSpec) -> int | None:
+    def context_budget(self, spec: ModelSpec, server: Server | None = None) -> int | None:
         if spec.max_token:
             return spec.max_token
         try:
@@ -279,7 +281,7 @@ class NativeBackend(Backend):
     def token_source(self, spec: ModelSpec) -> str:
         return "native tokenizer"
 
-    def memory(self, spec: ModelSpec) -> dict:
+    def memory(self, spec: ModelSpec, server: Server | None = None) -> dict:
         """The worker's resident memory (and GPU memory), load time, device and dtype, once it has loaded."""
         worker = self.workers.get(resolve_plan(spec, self.config))
         if worker is None or not worker.info:
@@ -297,8 +299,6 @@ class NativeBackend(Backend):
 
     def pull(self, spec: ModelSpec, repo: str | None = None):
         """Download the weights from ModelScope or Hugging Face (a child process); returns where to point the setting."""
-        from .pull import pull_native
-
         folder, setting = pull_native(spec, self.config, repo)
         return (
             f"Downloaded to {folder}. Point {setting} at it in config_private.py (if it does not already).",
@@ -307,7 +307,12 @@ class NativeBackend(Backend):
         yield  # a generator, as every backend's pull
 
     def stream(
-        self, spec: ModelSpec, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+        self,
+        spec: ModelSpec,
+        server: Server | None,
+        messages: list[dict[str, str]],
+        options: ChatOptions,
+        cancel: CancelToken,
     ) -> Iterator[Event]:
         plan = resolve_plan(spec, self.config)
         worker = self.worker(plan)
@@ -329,7 +334,7 @@ class NativeBackend(Backend):
             if worker.failure is not None:
                 raise worker.failure
             if waited:  # the wait is over: the answer's own clock starts here
-                yield Status("running", en=f"{plan.name} is answering", zh=f"{plan.name} 正在回答")
+                yield Status(StatusKind.RUNNING, en=f"{plan.name} is answering", zh=f"{plan.name} 正在回答")
             worker.send("generate", request_id, messages, asdict(options))
             yield from self._answer(worker, request_id, inbox, cancel)
         finally:

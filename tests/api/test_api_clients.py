@@ -14,10 +14,10 @@ import openai
 import pytest
 from langchain_openai import ChatOpenAI
 
-from request_llms.backends.base import ChatOptions, Status
 from request_llms.chat import chat
 from request_llms.model_spec import parse_model
-from request_llms.registry import backend_for
+from request_llms.request import ChatOptions, Status
+from request_llms.runtime import runtime_of
 from tests.support.api_server import serving_api
 from tests.support.helpers import make_config
 from tests.support.servers.provision import cache_root
@@ -42,7 +42,7 @@ def api(llama_server, tmp_path_factory):
     )
     with serving_api(config) as url:
         yield url, config
-    backend_for(parse_model("builtin-gemma3-270m"), config).shutdown()
+    runtime_of(config).backend_for(parse_model("builtin-gemma3-270m")).shutdown()
 
 
 def direct(llama_server, messages, **extra) -> dict:

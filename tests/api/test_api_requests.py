@@ -14,6 +14,7 @@ import pytest
 
 from request_llms.api.convert import StopCutter, conversation
 from request_llms.api.protocol import Message
+from request_llms.messages import build_messages
 from tests.support.api_server import serving_api
 from tests.support.faulty_server import CUT, FaultyServer, delta, stream_head
 from tests.support.helpers import make_config
@@ -111,7 +112,7 @@ def test_a_connection_cut_mid_answer_is_an_error_event_after_the_text_so_far(tmp
     assert "broke in the middle" in str(caught.value)
 
 
-def test_messages_become_a_prompt_after_question_and_answer_pairs():
+def test_messages_keep_their_roles_down_to_the_messages_sent():
     messages = [
         Message(role="system", content="Be brief."),
         Message(role="assistant", content="Hello."),
@@ -121,8 +122,18 @@ def test_messages_become_a_prompt_after_question_and_answer_pairs():
         Message(role="developer", content="In English."),
         Message(role="user", content="Why?"),
     ]
-    prompt, history, system = conversation(messages)
-    assert (prompt, history, system) == ("Why?", ["", "Hello.", "One two\n\nthree", "ok"], "Be brief.\n\nIn English.")
+    turns, system = conversation(messages)
+    assert system == "Be brief.\n\nIn English."
+    assert [turn["role"] for turn in turns] == ["assistant", "user", "user", "assistant", "user"]
+    sent = build_messages(turns, system).messages
+    assert sent == [
+        {"role": "system", "content": "Be brief.\n\nIn English."},
+        {"role": "user", "content": ""},  # templates that want the user first get an empty question
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "One two\n\nthree"},  # one role in a row: one turn
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "Why?"},
+    ]
 
 
 def test_a_stop_text_split_over_deltas_is_cut_and_nothing_after_it_is_kept():

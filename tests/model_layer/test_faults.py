@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from request_llms.backends.base import CancelToken
 from request_llms.chat import chat
 from request_llms.errors import RateLimited, StreamCut, StreamError
+from request_llms.request import CancelToken
 from tests.support.faulty_server import CUT, HANG, FaultyServer, chunked, delta, plain, sse, stream_head
 from tests.support.helpers import make_config
 

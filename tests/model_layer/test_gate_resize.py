@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from request_llms.backends.base import CancelToken
-from request_llms.limits import Gate
+from request_llms.gates import Gate
+from request_llms.request import CancelToken
 
 
 def _enter(gate: Gate) -> bool:

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat
-from request_llms.limits import parallel_for
 from request_llms.model_spec import parse_model
+from request_llms.request import CancelToken, ChatOptions, Status
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 
 LLAMA = "llamacpp-gemma-270m"
@@ -89,8 +89,8 @@ def test_a_request_cancelled_while_waiting_leaves_the_queue(config):
 
 def test_limits_come_from_the_provider_then_the_kind(tmp_path):
     config = make_config(tmp_path, 'PARALLEL_REQUESTS = {"vllm": 32, "cloud": 2}\n')
-    assert parallel_for(parse_model("vllm-qwen"), config) == 32
-    assert parallel_for(parse_model("ollama-qwen"), config) == 4
-    assert parallel_for(parse_model("lmstudio-x"), config) == 16
-    assert parallel_for(parse_model("gpt-4o"), config) == 2
-    assert parallel_for(parse_model("chatglm4"), config) is None
+    assert runtime_of(config).capacity(parse_model("vllm-qwen")) == 32
+    assert runtime_of(config).capacity(parse_model("ollama-qwen")) == 4
+    assert runtime_of(config).capacity(parse_model("lmstudio-x")) == 16
+    assert runtime_of(config).capacity(parse_model("gpt-4o")) == 2
+    assert runtime_of(config).capacity(parse_model("chatglm4")) is None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat, complete
 from request_llms.errors import AuthFailed, ContextTooLong
-from request_llms.registry import list_models
+from request_llms.listing import list_models
+from request_llms.request import CancelToken, ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers import running
 
@@ -50,7 +51,7 @@ def test_stop_closes_the_stream_and_the_server_stops_generating(config, llama_se
 
 
 def test_the_server_lists_its_model_and_the_list_marks_it_reachable(config):
-    entries = {e.identifier: e for e in list_models(config)}
+    entries = {e.identifier: e for e in list_models(runtime_of(config).backends)}
     assert entries["llamacpp-gemma-270m"].reachable is True
     assert entries["llamacpp-gemma-270m"].source == "discovered"
     assert entries["llamacpp-gemma-270m"].context == 1024  # 4096 over 4 slots, read from /props

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from request_llms import registry
+from request_llms import listing
 from request_llms.errors import ModelNotAllowed
+from request_llms.listing import list_models
 from request_llms.native.catalog import BUILTIN
-from request_llms.registry import check_allowed, list_models
+from request_llms.registry import check_allowed
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 
 OLLAMA_URL = "http://localhost:11434"
@@ -21,34 +23,34 @@ EXAMPLES = ("ollama-qwen2.5:7b", "vllm-Qwen/Qwen2.5-7B-Instruct", "chatglm4", "g
 def servers(monkeypatch):
     """What discovery finds, set by each test: {server: {identifier: context}}; every other server is down."""
     found: dict[str, dict[str, int | None]] = {}
-    monkeypatch.setattr(registry, "discover", lambda config, timeout=1.5: (dict(found), {}))
+    monkeypatch.setattr(listing, "discover", lambda backends, timeout=1.5: (dict(found), {}))
     return found
 
 
 def entries(config) -> dict:
-    return {entry.identifier: entry for entry in list_models(config)}
+    return {entry.identifier: entry for entry in list_models(runtime_of(config).backends)}
 
 
 def test_a_fresh_install_offers_only_the_built_in_model_and_what_it_finds(tmp_path, servers):
     config = make_config(tmp_path)
     assert config["AVAIL_LLM_MODELS"] == [BUILTIN]
     servers[OLLAMA_URL] = {"ollama-gemma3:270m": 32768}
-    listed = list_models(config)
+    listed = list_models(runtime_of(config).backends)
     assert [e.identifier for e in listed] == [BUILTIN, "ollama-gemma3:270m"]
     assert all(e.problem is None and e.reachable is not False for e in listed)
 
 
 def test_a_fresh_install_lists_nothing_that_cannot_answer(tmp_path):
     """With whatever runs on this machine's usual ports: every entry is ready or found running."""
-    listed = list_models(make_config(tmp_path))
+    listed = list_models(runtime_of(make_config(tmp_path)).backends)
     assert listed[0].identifier == BUILTIN
     assert [e.identifier for e in listed if e.problem or e.reachable is False] == []
 
 
 def test_config_examples_appear_only_when_the_owner_lists_them(tmp_path, servers):
-    assert not set(EXAMPLES) & {e.identifier for e in list_models(make_config(tmp_path))}
+    assert not set(EXAMPLES) & {e.identifier for e in list_models(runtime_of(make_config(tmp_path)).backends)}
     config = make_config(tmp_path, f"AVAIL_LLM_MODELS = {list(EXAMPLES)!r}\n")
-    assert [e.identifier for e in list_models(config)] == [BUILTIN, *EXAMPLES]
+    assert [e.identifier for e in list_models(runtime_of(config).backends)] == [BUILTIN, *EXAMPLES]
 
 
 def test_a_cloud_key_offers_its_vendors_model_unless_the_owner_lists_models(tmp_path):
@@ -64,7 +66,7 @@ def test_configured_models_come_first_then_the_discovered_ones_once(tmp_path, se
     config = make_config(tmp_path, 'LLM_MODEL = "ollama-qwen2.5:7b"\nAVAIL_LLM_MODELS = ["chatglm4", "llamacpp-gemma"]\n')
     servers[OLLAMA_URL] = {"ollama-gemma3:270m": None, "ollama-qwen2.5:7b": 32768}
     servers[LLAMA_URL] = {"llamacpp-gemma": 4096, "llamacpp-other": None}
-    listed = list_models(config)
+    listed = list_models(runtime_of(config).backends)
     assert [e.identifier for e in listed] == [
         "ollama-qwen2.5:7b",
         "chatglm4",
@@ -153,4 +155,6 @@ def test_a_compare_entry_names_the_part_that_cannot_answer(tmp_path, servers):
 
 def test_servers_not_yet_asked_say_nothing(tmp_path):
     config = make_config(tmp_path, 'AVAIL_LLM_MODELS = ["ollama-qwen2.5:7b"]\n')
-    assert all(e.problem is None for e in list_models(config, probe=False) if e.identifier == "ollama-qwen2.5:7b")
+    assert all(
+        e.problem is None for e in list_models(runtime_of(config).backends, probe=False) if e.identifier == "ollama-qwen2.5:7b"
+    )

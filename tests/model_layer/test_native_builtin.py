@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from request_llms.backends.base import CancelToken, ChatOptions, Status
 from request_llms.chat import chat, complete
 from request_llms.errors import ConfigError, NoGPU, WorkerCrashed
-from request_llms.registry import backend_for
+from request_llms.request import CancelToken, ChatOptions, Status
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.provision import cache_root
 
@@ -32,7 +32,7 @@ STORY = "Write a very long story about a cat who travels around the world."
 def config(tmp_path_factory):
     config = make_config(tmp_path_factory.mktemp("native"), LOCAL_MODEL_CACHE=str(cache_root() / "localscholar-cache"))
     yield config
-    backend_for(chat_spec(), config).shutdown()
+    runtime_of(config).backend_for(chat_spec()).shutdown()
 
 
 def chat_spec():
@@ -73,7 +73,7 @@ def test_cancel_stops_generation_within_a_token_or_two(config):
 
 
 def test_a_killed_worker_is_a_typed_error_at_once_and_the_next_request_restarts_it(config):
-    worker = next(iter(backend_for(chat_spec(), config).workers.values()))
+    worker = next(iter(runtime_of(config).backend_for(chat_spec()).workers.values()))
     stream = chat(MODEL, STORY, options=ChatOptions(max_tokens=400), config=config)
     with pytest.raises(WorkerCrashed) as caught:
         for i, _ in enumerate(stream):
@@ -125,7 +125,7 @@ def test_every_quantisation_loads_and_answers_on_cpu(config, quant):
         f"{MODEL}(quant={quant}, device=cpu)", QUESTION, options=ChatOptions(temperature=0, max_tokens=8), config=config
     )
     assert stream.text.strip()
-    worker = backend_for(chat_spec(), config).workers
+    worker = runtime_of(config).backend_for(chat_spec()).workers
     info = next(w.info for p, w in worker.items() if (p.quant, p.device) == (quant, "cpu"))
     methods = {"FP16": "bfloat16", "INT8": "dynamic int8 (Linear layers)", "INT4": "bitsandbytes 4-bit NF4"}
     assert info["device"] == "cpu" and info["quant"] == quant and info["method"] == methods[quant]

@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from request_llms.backends.base import ChatOptions, Status
 from request_llms.chat import chat, complete
 from request_llms.errors import WeightsMissing, WorkerCrashed
 from request_llms.model_spec import parse_model
 from request_llms.native.plan import resolve_plan
-from request_llms.registry import backend_for
+from request_llms.request import ChatOptions, Status
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.provision import cache_root, gemma_gguf
 
@@ -67,7 +67,7 @@ def config(tmp_path_factory):
         LOCAL_MODEL_PATHS=json.dumps({"gemma-file": str(gemma_gguf())}),
     )
     yield config
-    backend_for(parse_model(BUILTIN), config).shutdown()
+    runtime_of(config).backend_for(parse_model(BUILTIN)).shutdown()
 
 
 @pytest.mark.servers
@@ -77,7 +77,7 @@ def test_the_builtin_model_loads_in_seconds_with_progress_in_both_languages(conf
     loading = [s for s in statuses if s.kind == "loading"]
     assert loading and all(CJK.search(s.zh) and not CJK.search(s.en) for s in loading)
     assert "Paris" in stream.text
-    info = next(w.info for p, w in backend_for(parse_model(BUILTIN), config).workers.items() if p.runner == "llamacpp")
+    info = next(w.info for p, w in runtime_of(config).backend_for(parse_model(BUILTIN)).workers.items() if p.runner == "llamacpp")
     assert info["quant"] == "GGUF" and "llama.cpp" in info["method"] and info["load_seconds"] < 60
 
 
@@ -86,19 +86,19 @@ def test_a_local_name_pointing_at_a_gguf_file_answers_through_its_chat_endpoint(
     stream = chat("local-gemma-file", "Say hello.", options=ChatOptions(temperature=0, max_tokens=8), config=config)
     list(stream.events())
     assert stream.text.strip() and stream.usage.completion_tokens <= 8 and stream.usage.prompt_tokens > 3
-    memory = backend_for(parse_model("local-gemma-file"), config).memory(parse_model("local-gemma-file"))
+    memory = runtime_of(config).backend_for(parse_model("local-gemma-file")).memory(parse_model("local-gemma-file"))
     assert "llama-server" in memory["source"] and memory["bytes"] > 100 * 2**20
 
 
 @pytest.mark.servers
 def test_the_tokens_are_counted_by_the_models_own_tokenizer(config):
-    backend = backend_for(parse_model(BUILTIN), config)
+    backend = runtime_of(config).backend_for(parse_model(BUILTIN))
     assert backend.count_tokens(parse_model(BUILTIN), "Paris is the capital of France.") == 7
 
 
 @pytest.mark.servers
 def test_a_dead_llama_server_is_a_crash_report_and_the_next_request_starts_afresh(config):
-    backend = backend_for(parse_model(BUILTIN), config)
+    backend = runtime_of(config).backend_for(parse_model(BUILTIN))
     assert complete(BUILTIN, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
     worker = next(w for p, w in backend.workers.items() if p.runner == "llamacpp" and p.name == BUILTIN)
     server = worker.info["server_pid"]
@@ -113,7 +113,7 @@ def test_a_dead_llama_server_is_a_crash_report_and_the_next_request_starts_afres
 
 @pytest.mark.servers
 def test_llama_server_ends_with_its_worker_however_the_worker_ends(config):
-    backend = backend_for(parse_model(BUILTIN), config)
+    backend = runtime_of(config).backend_for(parse_model(BUILTIN))
     assert complete(BUILTIN, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
     worker = next(w for p, w in backend.workers.items() if p.runner == "llamacpp" and p.name == BUILTIN)
     server = worker.info["server_pid"]
@@ -137,7 +137,7 @@ def test_llama_server_is_not_handed_the_passive_openmp_waits_the_transformers_wo
     # the worker makes torch's idle threads wait passively (no spinning beside the page); on two cores the same
     # setting halves llama.cpp's speed, so llama-server starts with OpenMP's own default
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    backend = backend_for(parse_model(BUILTIN), config)
+    backend = runtime_of(config).backend_for(parse_model(BUILTIN))
     backend.shutdown()
     assert complete(BUILTIN, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
     worker = next(w for p, w in backend.workers.items() if p.runner == "llamacpp" and p.name == BUILTIN)

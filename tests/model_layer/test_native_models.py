@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import complete
 from request_llms.errors import ConfigError, WeightsMissing
 from request_llms.model_spec import parse_model
 from request_llms.native.plan import resolve_plan
-from request_llms.registry import backend_for
+from request_llms.request import ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.provision import cache_root
 
@@ -62,7 +62,7 @@ def configs(tmp_path_factory):
 
     yield make
     for config in made:
-        backend_for(parse_model("chatglm4"), config).shutdown()
+        runtime_of(config).backend_for(parse_model("chatglm4")).shutdown()
 
 
 def reference(folder, messages, remote_code=False, lora="", enable_thinking=None) -> tuple[int, str]:
@@ -118,7 +118,7 @@ def test_chatglm3_and_chatglm_run_the_folders_own_code_with_its_own_quantize(fol
     assert resolve_plan(parse_model(name), config).remote_code is True
     answer = complete(name, "hi", history=HISTORY, system=SYSTEM, options=OPTIONS, config=config)
     assert answer.usage.completion_tokens >= 1
-    worker = next(iter(backend_for(parse_model(name), config).workers.values()))
+    worker = next(iter(runtime_of(config).backend_for(parse_model(name)).workers.values()))
     assert worker.info["quant"] == "INT4" and worker.info["method"] == "the model's own quantize(4)"
 
 
@@ -169,7 +169,7 @@ def test_remote_code_missing_from_the_folder_is_refused_before_loading(folders, 
 def test_an_idle_model_is_unloaded_and_comes_back_on_the_next_request(folders, configs):
     config = configs(QWEN_LOCAL_MODEL_PATH=str(folders["qwen2"]), LOCAL_MODEL_IDLE_TIMEOUT="2")
     complete("qwen-local", "hi", options=OPTIONS, config=config)
-    backend = backend_for(parse_model("qwen-local"), config)
+    backend = runtime_of(config).backend_for(parse_model("qwen-local"))
     (worker,) = backend.workers.values()
     assert worker.exited.wait(20)
     assert not worker.process.is_alive() and not backend.workers

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat, complete
 from request_llms.errors import BackendUnreachable, ContextTooLong, ModelNotFound
-from request_llms.registry import list_models
+from request_llms.listing import list_models
+from request_llms.request import ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.running import free_port
 
@@ -35,7 +36,7 @@ def test_waiting_for_the_whole_answer_works_too(config):
 
 
 def test_models_are_discovered_with_their_context_length(config):
-    entries = {e.identifier: e for e in list_models(config)}
+    entries = {e.identifier: e for e in list_models(runtime_of(config).backends)}
     assert entries[MODEL].reachable is True and entries[MODEL].context == 32768
     assert entries["ollama-missing:1b"].reachable is False
     assert "does not have" in entries["ollama-missing:1b"].detail

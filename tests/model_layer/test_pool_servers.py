@@ -16,12 +16,11 @@ import pytest
 
 from crazy_functions.runtime.parallel import DONE, Piece, ask_in_parallel
 from crazy_functions.runtime.session import PluginChatbot
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat
 from request_llms.errors import LLMError
-from request_llms.offered import catalog_for
-from request_llms.pools import pools_of
-from request_llms.registry import list_models
+from request_llms.listing import list_models
+from request_llms.request import ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.helpers import cli, cli_env, make_config
 from tests.support.servers.running import RunningServer, free_port, start_llama_server
 from webui.figures import figures
@@ -101,15 +100,15 @@ def test_a_plugin_loses_no_piece_when_a_server_dies_and_the_server_is_used_again
     done = end.value.value
     assert [piece.state for piece in done] == [DONE] * 8, [(p.state, p.error) for p in done]
     assert all(piece.answer.strip() for piece in done)
-    health = pools_of(config).health(victim_url)
+    health = runtime_of(config).servers.known(victim_url)
     assert health.failures >= 1 and health.reason is not None
 
     again = start(port=victim.port)
     try:
         deadline = time.monotonic() + 40  # the probe finds it back within its rest (2 s, 4 s, ... while it was down)
-        while pools_of(config).health(victim_url).failures and time.monotonic() < deadline:
+        while runtime_of(config).servers.known(victim_url).failures and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert pools_of(config).health(victim_url).failures == 0
+        assert runtime_of(config).servers.known(victim_url).failures == 0
         used = Counter(stream.server for stream in ask_at_once(config, 6))
         assert used[victim_url] >= 2, used
     finally:
@@ -145,7 +144,7 @@ def test_a_request_that_found_its_server_gone_is_answered_by_another(tmp_path, p
     assert {stream.server for stream in streams} == {f"{pair[0].base_url}/v1"}
     assert any(stream.skipped == [gone] for stream in streams)
     assert "after" in figures(next(s for s in streams if s.skipped), "en")
-    note = catalog_for(config).note(MODEL, "en")  # the page's note: the rest as it is now, not as discovery saw it
+    note = runtime_of(config).catalog.note(MODEL, "en")  # the page's note: the rest as it is now, not as discovery saw it
     assert f"{gone}  resting" in note and f"{pair[0].base_url}/v1  ready" in note
 
 
@@ -159,14 +158,14 @@ def test_a_server_without_the_model_is_left_out_with_a_notice(tmp_path, pair):
         assert answered.server == urls[1]  # one went to the server without the model, was told 404, and moved
 
         config = pool_config(tmp_path, [other, pair[0]], f"AVAIL_LLM_MODELS = [{MODEL!r}]\n")
-        entry = next(e for e in list_models(config) if e.identifier == MODEL)
+        entry = next(e for e in list_models(runtime_of(config).backends) if e.identifier == MODEL)
         assert entry.reachable and entry.problem is None
         assert [(line.url, line.state) for line in entry.servers] == [(urls[0], "missing"), (urls[1], "ready")]
         assert f"without this model: {urls[0]}" in entry.detail
         assert {stream.server for stream in ask_at_once(config, 4)} == {urls[1]}
-        note = catalog_for(config).note(MODEL, "zh")
+        note = runtime_of(config).catalog.note(MODEL, "zh")
         assert "服务池：2 个服务，1 个可用" in note and "没有此模型" in note
-        assert "lacks the model" in catalog_for(config).note(MODEL, "en")
+        assert "lacks the model" in runtime_of(config).catalog.note(MODEL, "en")
     finally:
         other.stop()
 
@@ -202,7 +201,7 @@ def test_an_ollama_pool_answers_from_the_server_that_is_up(tmp_path, ollama_serv
         assert "".join(stream).strip()
     assert {stream.server for stream in streams} == {ollama_server.base_url}
     assert [stream.skipped for stream in streams].count([gone]) == 1  # then it rests, and nobody is sent there
-    entry = next(e for e in list_models(config) if e.identifier == "ollama-gemma3:270m")
+    entry = next(e for e in list_models(runtime_of(config).backends) if e.identifier == "ollama-gemma3:270m")
     assert [(line.url, line.state) for line in entry.servers] == [(gone, "resting"), (ollama_server.base_url, "ready")]
 
 
@@ -210,10 +209,10 @@ def test_a_pool_named_by_base_url_in_the_configuration_is_listed_and_answers(tmp
     gone = f"http://127.0.0.1:{free_port()}/v1"
     identifier = f'openai-compat-gemma-270m(base_url="{pair[0].base_url}/v1, {gone}")'
     config = make_config(tmp_path, f"AVAIL_LLM_MODELS = [{identifier!r}]\nDISCOVER_LOCAL_MODELS = True\n")
-    entries = list_models(config)
+    entries = list_models(runtime_of(config).backends)
     entry = next(e for e in entries if e.identifier == identifier)
     assert entry.reachable and [line.state for line in entry.servers] == ["ready", "down"]
     assert [e.identifier for e in entries].count(identifier) == 1
     assert not any(e.source == "discovered" and "gemma-270m" in e.identifier for e in entries)  # no URL-less twin
-    answered = chat(catalog_for(config).allowed(identifier)[0], "Hello", options=SHORT, config=config)
+    answered = chat(runtime_of(config).catalog.allowed(identifier)[0], "Hello", options=SHORT, config=config)
     assert "".join(answered).strip() and answered.server == f"{pair[0].base_url}/v1"

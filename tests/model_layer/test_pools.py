@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 
 import pytest
 
-from request_llms.backends.base import CancelToken
 from request_llms.chat import chat
 from request_llms.errors import (
     AuthFailed,
@@ -20,10 +18,13 @@ from request_llms.errors import (
     ServerError,
     StreamCut,
 )
-from request_llms.limits import gate_for, parallel_for, waiting_for
 from request_llms.model_spec import parse_model
-from request_llms.pools import COOL_FIRST, STICKY_MARGIN, is_server_failure, pools_of
-from request_llms.registry import backend_for, check_allowed
+from request_llms.pools import STICKY_MARGIN
+from request_llms.registry import check_allowed
+from request_llms.request import CancelToken
+from request_llms.retry import FIRST_WAIT, JITTER, is_server_failure
+from request_llms.runtime import runtime_of
+from request_llms.servers import COOL_FIRST
 from tests.support.helpers import cli, cli_env, make_config
 from tests.support.servers.running import free_port
 
@@ -39,10 +40,20 @@ def pool_config(tmp_path, urls: list[str], **environ: str):
     return make_config(tmp_path, f"VLLM_API_BASE = {urls!r}\nPARALLEL_REQUESTS = {{'vllm': 2}}\n", **environ)
 
 
+def servers_of(config, model: str = MODEL) -> list:
+    """The servers of `model` in the runtime of `config`, in configured order."""
+    spec = parse_model(model)
+    return runtime_of(config).backend_for(spec).servers(spec)
+
+
+def urls_of(config, model: str) -> list[str]:
+    return [server.url for server in servers_of(config, model)]
+
+
 def hold(config, url: str, count: int) -> list:
     """Take `count` turns at the gate of `url` (requests in flight there); returns the gate to leave later."""
-    spec = replace(parse_model(MODEL), route=url)
-    gate = gate_for(spec, config)
+    server = next(server for server in servers_of(config) if server.url == url)
+    gate = runtime_of(config).gate(parse_model(MODEL), server)
     for _ in range(count):
         turn = gate.wait_turn(CancelToken(), "test")
         with pytest.raises(StopIteration):
@@ -55,22 +66,38 @@ def release(gates: list) -> None:
         gate.leave()
 
 
+class Picker:
+    """Routing's choice among the servers of a pool, by URL, as `chat()` asks for it."""
+
+    def __init__(self, config, model: str = MODEL) -> None:
+        self.runtime, self.spec = runtime_of(config), parse_model(model)
+        self.servers = servers_of(config, model)
+
+    def __call__(self, tried: list[str] = (), affinity: str | None = None) -> str | None:
+        skipped = [server for server in self.servers if server.url in tried]
+        chosen = self.runtime.router.pick(self.spec, self.servers, skipped, affinity)
+        return chosen.url if chosen else None
+
+    def server(self, url: str):
+        return next(server for server in self.servers if server.url == url)
+
+
 # ---- configuration
 
 
 def test_every_server_setting_takes_a_list_a_joined_string_or_one_url(tmp_path):
     a, b = "http://10.0.0.1:11434", "http://10.0.0.2:11434"
     listed = make_config(tmp_path, f"OLLAMA_API_BASE = {[a, b + '/']!r}\n")
-    assert backend_for(parse_model("ollama-qwen"), listed).pool(parse_model("ollama-qwen")) == [a, b]
+    assert urls_of(listed, "ollama-qwen") == [a, b]
     joined = make_config(tmp_path, OLLAMA_API_BASE=f"{a}, {b}")
-    assert backend_for(parse_model("ollama-qwen"), joined).pool(parse_model("ollama-qwen")) == [a, b]
+    assert urls_of(joined, "ollama-qwen") == [a, b]
     env_json = make_config(tmp_path, VLLM_API_BASE=f'["{a}/v1", "{b}/v1"]')
-    assert backend_for(parse_model(MODEL), env_json).pool(parse_model(MODEL)) == [f"{a}/v1", f"{b}/v1"]
+    assert urls_of(env_json, MODEL) == [f"{a}/v1", f"{b}/v1"]
     presets = make_config(tmp_path, f"LOCAL_SERVER_URLS = {{'lmstudio': ['{a}/v1', '{b}/v1'], 'jan': '{a}/v1'}}\n")
-    assert backend_for(parse_model("lmstudio-m"), presets).pool(parse_model("lmstudio-m")) == [f"{a}/v1", f"{b}/v1"]
-    assert backend_for(parse_model("jan-m"), presets).pool(parse_model("jan-m")) == [f"{a}/v1"]
+    assert urls_of(presets, "lmstudio-m") == [f"{a}/v1", f"{b}/v1"]
+    assert urls_of(presets, "jan-m") == [f"{a}/v1"]
     one = make_config(tmp_path)
-    assert backend_for(parse_model("ollama-qwen"), one).pool(parse_model("ollama-qwen")) == ["http://localhost:11434"]
+    assert urls_of(one, "ollama-qwen") == ["http://localhost:11434"]
 
 
 @pytest.mark.parametrize(
@@ -95,7 +122,7 @@ def test_an_identifier_names_a_pool_in_quotes_and_only_the_configuration_may(tmp
     assert spec.base_url == "http://10.0.0.1:9000/v1,http://10.0.0.2:9000/v1"
     assert parse_model(spec.text) == spec
     config = make_config(tmp_path, f"AVAIL_LLM_MODELS = [{spec.text!r}]\n")
-    assert backend_for(spec, config).pool(spec) == ["http://10.0.0.1:9000/v1", "http://10.0.0.2:9000/v1"]
+    assert urls_of(config, spec.text) == ["http://10.0.0.1:9000/v1", "http://10.0.0.2:9000/v1"]
     assert check_allowed(spec.text, config) == (spec,)
     with pytest.raises(Exception, match="base_url"):
         check_allowed('openai-compat-m(base_url="http://10.0.0.1:9000/v1, http://10.9.9.9:1/v1")', config)
@@ -107,31 +134,31 @@ def test_an_identifier_names_a_pool_in_quotes_and_only_the_configuration_may(tmp
 def test_the_least_busy_server_gets_the_request_and_equal_ones_take_turns(tmp_path):
     urls = closed_urls(3)
     config = pool_config(tmp_path, urls)
-    spec, backend, pools = parse_model(MODEL), backend_for(parse_model(MODEL), config), pools_of(config)
+    spec, pick = parse_model(MODEL), Picker(config)
     held = hold(config, urls[0], 2) + hold(config, urls[1], 1)
     try:
-        assert pools.pick(backend, spec, urls, [], None) == urls[2]
-        assert pools.pick(backend, spec, urls, [urls[2]], None) == urls[1]  # the next try skips the one tried
+        assert pick() == urls[2]
+        assert pick([urls[2]]) == urls[1]  # the next try skips the one tried
     finally:
         release(held)
-    assert {pools.pick(backend, spec, urls, [], None) for _ in range(3)} == set(urls)
-    assert parallel_for(spec, config) == 6  # a plugin sends as many pieces at once as the pool takes
-    assert waiting_for(spec, config) == 0
+    assert {pick() for _ in range(3)} == set(urls)
+    assert runtime_of(config).capacity(spec) == 6  # a plugin sends as many pieces at once as the pool takes
+    assert runtime_of(config).waiting(spec) == 0
 
 
 def test_a_conversation_keeps_its_server_until_it_is_busier_by_the_margin(tmp_path):
     urls = closed_urls(2)
     config = pool_config(tmp_path, urls)
-    spec, backend, pools = parse_model(MODEL), backend_for(parse_model(MODEL), config), pools_of(config)
-    first = pools.pick(backend, spec, urls, [], "conversation-1")
+    pick = Picker(config)
+    first = pick(affinity="conversation-1")
     other = next(url for url in urls if url != first)
     assert STICKY_MARGIN == 0.5
     held = hold(config, first, 0)
     try:
-        assert [pools.pick(backend, spec, urls, [], "conversation-1") for _ in range(4)] == [first] * 4
+        assert [pick(affinity="conversation-1") for _ in range(4)] == [first] * 4
         held = hold(config, first, 1)  # half its two slots busy, the other idle: 0.5 is not below the margin
-        assert pools.pick(backend, spec, urls, [], "conversation-1") == other
-        assert pools.pick(backend, spec, urls, [], "conversation-1") == other  # and it stays there now
+        assert pick(affinity="conversation-1") == other
+        assert pick(affinity="conversation-1") == other  # and it stays there now
     finally:
         release(held)
 
@@ -139,21 +166,21 @@ def test_a_conversation_keeps_its_server_until_it_is_busier_by_the_margin(tmp_pa
 def test_a_failed_server_rests_longer_each_time_and_the_rest_take_its_requests(tmp_path):
     urls = closed_urls(2)
     config = pool_config(tmp_path, urls)
-    spec, backend, pools = parse_model(MODEL), backend_for(parse_model(MODEL), config), pools_of(config)
+    runtime, spec, pick = runtime_of(config), parse_model(MODEL), Picker(config)
+    backend, router, first, second = runtime.backend_for(spec), runtime.router, pick.server(urls[0]), pick.server(urls[1])
     down = BackendUnreachable(en="down", zh="不可用")
-    assert pools.failed(backend, spec, urls[0], down)
-    health = pools.health(urls[0])
-    assert health.failures == 1 and COOL_FIRST - 0.5 < health.until - time.monotonic() <= COOL_FIRST
-    assert pools.failed(backend, spec, urls[0], down)  # a request already under way when it went down
-    assert health.failures == 1
-    assert [pools.pick(backend, spec, urls, [], None) for _ in range(4)] == [urls[1]] * 4
-    assert parallel_for(spec, config) == 2  # a resting server's slots are not counted
-    health.until = time.monotonic() - 1  # its rest is over, and it fails again
-    assert pools.failed(backend, spec, urls[0], down)
-    assert health.failures == 2 and health.until - time.monotonic() > COOL_FIRST
-    pools.failed(backend, spec, urls[1], down)
-    assert pools.pick(backend, spec, urls, [], None) == urls[1]  # all resting: the one back first is tried
-    lines = pools.lines(backend, spec, urls, {})
+    assert router.failed(backend, spec, first, down)
+    assert first.failures == 1 and COOL_FIRST - 0.5 < first.until - time.monotonic() <= COOL_FIRST
+    assert router.failed(backend, spec, first, down)  # a request already under way when it went down
+    assert first.failures == 1
+    assert [pick() for _ in range(4)] == [urls[1]] * 4
+    assert runtime.capacity(spec) == 2  # a resting server's slots are not counted
+    first.until = time.monotonic() - 1  # its rest is over, and it fails again
+    assert router.failed(backend, spec, first, down)
+    assert first.failures == 2 and first.until - time.monotonic() > COOL_FIRST
+    router.failed(backend, spec, second, down)
+    assert pick() == urls[1]  # all resting: the one back first is tried
+    lines = [server.line(spec.model, None) for server in pick.servers]
     assert [line.state for line in lines] == ["resting", "resting"]
     assert "暂停中" in lines[0].text("zh") and "resting" in lines[0].text("en")
 
@@ -161,14 +188,39 @@ def test_a_failed_server_rests_longer_each_time_and_the_rest_take_its_requests(t
 def test_a_server_without_the_model_is_left_out_for_that_model_only(tmp_path):
     urls = closed_urls(2)
     config = pool_config(tmp_path, urls)
-    spec, backend, pools = parse_model(MODEL), backend_for(parse_model(MODEL), config), pools_of(config)
-    pools.note_models(urls[0], spec.model, has=False)
-    assert {pools.pick(backend, spec, urls, [], None) for _ in range(4)} == {urls[1]}
-    other = parse_model("vllm-llama")
-    assert {pools.pick(backend, other, urls, [], None) for _ in range(4)} == set(urls)
-    assert pools.lines(backend, spec, urls, {urls[1]: True})[0].state == "missing"
-    pools.note_models(urls[0], spec.model, has=True)
-    assert {pools.pick(backend, spec, urls, [], None) for _ in range(4)} == set(urls)
+    spec, pick, other = parse_model(MODEL), Picker(config), Picker(config, "vllm-llama")
+    pick.server(urls[0]).note_model(spec.model, has=False)
+    assert {pick() for _ in range(4)} == {urls[1]}
+    assert {other() for _ in range(4)} == set(urls)
+    assert pick.server(urls[0]).line(spec.model, None).state == "missing"
+    pick.server(urls[0]).note_model(spec.model, has=True)
+    assert {pick() for _ in range(4)} == set(urls)
+
+
+def test_choosing_a_server_asks_nothing_over_the_network(tmp_path):
+    """A llama-server pool whose slots were never read: picking reads the gates as they are, sending nothing."""
+    urls = closed_urls(2)
+    config = make_config(tmp_path, f"LOCAL_SERVER_URLS = {{'llamacpp': {urls!r}}}\n")
+    pick = Picker(config, "llamacpp-m")
+    for _ in range(4):
+        assert pick() in urls
+    assert all(server.learned_at == 0 and server.slots is None for server in pick.servers)
+    assert runtime_of(config).capacity(parse_model("llamacpp-m")) == 8  # four each, as configured, until they say
+    runtime_of(config).learn(parse_model("llamacpp-m"))  # asking is a call of its own
+    assert all(server.learned_at > 0 for server in pick.servers)
+
+
+def test_two_runtimes_of_settings_that_name_one_server_share_no_gate(tmp_path):
+    urls = closed_urls(1)
+    (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
+    one, two = pool_config(tmp_path / "one", urls), pool_config(tmp_path / "two", urls)
+    first, second = servers_of(one)[0], servers_of(two)[0]
+    assert first.url == second.url and first is not second and first.gate is not second.gate
+    held = hold(one, urls[0], 2)
+    try:
+        assert first.gate.active == 2 and second.gate.active == 0
+    finally:
+        release(held)
 
 
 def test_only_the_servers_own_failures_move_a_request():
@@ -200,8 +252,8 @@ def test_a_pool_that_does_not_answer_names_every_server_it_tried(tmp_path):
 def test_a_pool_where_no_server_has_the_model_says_so_without_asking(tmp_path):
     urls = closed_urls(2)
     config = pool_config(tmp_path, urls)
-    for url in urls:
-        pools_of(config).note_models(url, "qwen", has=False)
+    for server in servers_of(config):
+        server.note_model("qwen", has=False)
     stream = chat(MODEL, "hello", config=config)
     with pytest.raises(ModelNotFound) as caught:
         list(stream)
@@ -216,7 +268,7 @@ def test_a_pool_whose_servers_all_failed_waits_and_tries_them_again_within_max_r
     with pytest.raises(BackendUnreachable) as caught:
         list(stream)
     assert "failed 4 time(s)" in caught.value.en and all(url in caught.value.en for url in urls)
-    assert time.monotonic() - started >= 0.5  # a wait between the rounds, as the transport waits for one server
+    assert time.monotonic() - started >= 2 * FIRST_WAIT * (1 - JITTER)  # waits between the rounds, as for one server
     assert len(stream.skipped) == 3 and set(stream.skipped) == set(urls)  # the fourth failure ends the request
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import complete
+from request_llms.request import ChatOptions
 from tests.support.helpers import make_config
 from tests.support.servers import running
 from tests.support.servers.provision import cache_root

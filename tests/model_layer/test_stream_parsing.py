@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from request_llms.backends.base import ChatOptions, Usage
 from request_llms.backends.ollama import build_payload as ollama_payload
 from request_llms.backends.ollama import parse_line
 from request_llms.backends.openai_compat import SSEDecoder, build_payload, parse_chunk
 from request_llms.errors import StreamError
 from request_llms.model_spec import parse_model
+from request_llms.request import ChatOptions, Usage
 
 
 def feed(lines):

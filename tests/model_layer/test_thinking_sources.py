@@ -10,12 +10,12 @@ import pytest
 
 from crazy_functions.runtime.parallel import Piece, ask_in_parallel
 from crazy_functions.word_summary import word_summary
-from request_llms.backends.base import CancelToken, ChatOptions
 from request_llms.chat import chat, complete
 from request_llms.compat import predict_no_ui_long_connection
 from request_llms.config_loader import get_config
 from request_llms.errors import ConfigError, IdentifierError
 from request_llms.model_spec import parse_model
+from request_llms.request import CancelToken, ChatOptions
 from request_llms.thinking import Thought
 from tests.support.documents import make_docx
 from tests.support.faulty_server import FaultyServer, chunked, delta, plain, sse, stream_head

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from request_llms.backends.base import ChatOptions
 from request_llms.chat import chat
 from request_llms.errors import ContextTooLong, ModelNotFound
-from request_llms.registry import list_models
+from request_llms.listing import list_models
+from request_llms.request import ChatOptions
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 
 QUESTION = "Question: What is the capital of France?\nAnswer:"
@@ -34,7 +35,7 @@ def test_the_seed_documented_redirect_reaches_vllm(tmp_path, vllm_server):
 
 
 def test_vllm_max_model_len_becomes_the_context_budget(config):
-    entries = {e.identifier: e for e in list_models(config)}
+    entries = {e.identifier: e for e in list_models(runtime_of(config).backends)}
     assert entries["vllm-gemma-270m"].context == 2048
     with pytest.raises(ContextTooLong) as caught:
         list(chat("vllm-gemma-270m", "Paris " * 5000, config=config))
@@ -55,8 +56,7 @@ def test_an_unknown_model_lists_what_vllm_serves(config):
 
 def test_real_openai_models_still_go_to_openai_beside_vllm(config):
     from request_llms.model_spec import parse_model
-    from request_llms.registry import backend_for
 
     cloud, vllm = parse_model("gpt-4o-mini"), parse_model("vllm-gemma-270m")
-    assert backend_for(cloud, config).endpoint(cloud).base_url == "https://api.openai.com/v1"
-    assert backend_for(vllm, config).endpoint(vllm).base_url.startswith("http://127.0.0.1:")
+    assert runtime_of(config).backend_for(cloud).endpoint(cloud).base_url == "https://api.openai.com/v1"
+    assert runtime_of(config).backend_for(vllm).endpoint(vllm).base_url.startswith("http://127.0.0.1:")

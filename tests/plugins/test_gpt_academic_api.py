@@ -274,17 +274,13 @@ def test_a_traceback_reaches_the_chat_as_one_line():
 
 def test_model_info_refuses_what_the_page_would_without_asking_any_server(settings):
     from request_llms.bridge_all import model_info
-    from request_llms.compat import guard_models
-    from request_llms.registry import check_allowed
+    from request_llms.runtime import runtime_of
 
-    config = settings(AVAIL_LLM_MODELS=["ollama-a"])
-    guard_models(lambda model: check_allowed(model, config))
-    try:
-        assert "openai-compat-x(base_url=http://127.0.0.1:9/v1)" not in model_info
-        with pytest.raises(KeyError):
-            model_info["ollama-a(base_url=http://127.0.0.1:9)"]
-    finally:
-        guard_models(None)
+    config = settings(AVAIL_LLM_MODELS=["ollama-a"], DISCOVER_LOCAL_MODELS=False)
+    runtime_of(config).open_to_users()  # as the page does when it starts
+    assert "openai-compat-x(base_url=http://127.0.0.1:9/v1)" not in model_info
+    with pytest.raises(KeyError):
+        model_info["ollama-a(base_url=http://127.0.0.1:9)"]
 
 
 def test_every_field_of_a_plugin_class_reaches_it_and_advanced_arg_is_its_own():

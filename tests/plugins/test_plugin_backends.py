@@ -9,7 +9,7 @@ from crazy_functions.runtime.parallel import DONE
 from crazy_functions.runtime.session import PluginChatbot
 from crazy_functions.word_summary import word_summary
 from request_llms.model_spec import parse_model
-from request_llms.registry import backend_for
+from request_llms.runtime import runtime_of
 from request_llms.tokens import counter_for
 from tests.support.documents import make_docx
 from tests.support.helpers import make_config
@@ -44,7 +44,7 @@ def test_a_word_summary_on_a_native_model_is_cut_by_its_own_tokenizer(tmp_path):
         assert counter_for(parse_model(model), config).source == "native tokenizer"
         chatbot = _summarise(config, model, tmp_path, sections=4)
     finally:
-        backend_for(parse_model(model), config).shutdown()
+        runtime_of(config).backend_for(parse_model(model)).shutdown()
     assert len(chatbot.requests) >= 3 and all(p.state == DONE for p in chatbot.requests), chatbot[-1][1]
     for piece in chatbot.requests:
         assert piece.prompt_tokens + piece.max_tokens <= 1024

@@ -7,10 +7,10 @@ import pytest
 
 from crazy_functions.crazy_utils import request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency
 from crazy_functions.runtime.registry import all_plugins, plugin_named
-from request_llms.compat import guard_models, predict_no_ui_long_connection
+from request_llms.compat import predict_no_ui_long_connection
 from request_llms.config_loader import get_config, load_config
 from request_llms.errors import ModelNotAllowed
-from request_llms.registry import check_allowed
+from request_llms.runtime import runtime_of
 from tests.support.gpt_academic.review_plugin import 出错的插件, 批量提问
 from tests.support.plugin_support import LLAMA, OLLAMA, drive, make_chatbot
 
@@ -116,11 +116,11 @@ def test_predict_no_ui_asks_each_model_of_a_and_b_and_the_pages_guard_refuses_a_
         assert [b.split("\n\n", 1)[0] for b in blocks] == [f"**{LLAMA}**", f"**{OLLAMA}**"], answer
         assert all(b.split("\n\n", 1)[1].strip() for b in blocks), answer
         assert window[0].startswith(f"**{LLAMA}**")  # the caller saw the answers arrive
-        guard_models(lambda model: check_allowed(model, get_config()))
+        runtime_of(get_config()).open_to_users()  # as the page does when it starts
         typed = f"{LLAMA}(base_url=http://127.0.0.1:9/v1)"
         with pytest.raises(ModelNotAllowed):
             predict_no_ui_long_connection("hi", {"llm_model": typed})
         with pytest.raises(ModelNotAllowed):
             predict_no_ui_long_connection("hi", {"llm_model": f"{OLLAMA}&{typed}"})
     finally:
-        guard_models(None)
+        runtime_of(get_config()).untrusted = False

@@ -8,9 +8,8 @@ from crazy_functions.documents.pdf_text import read_pdf
 from crazy_functions.documents.split import split_text
 from crazy_functions.runtime.parallel import DONE, Piece, ask_in_parallel, workers_for
 from crazy_functions.runtime.session import PluginChatbot
-from request_llms.limits import parallel_for
 from request_llms.model_spec import parse_model
-from request_llms.registry import backend_for
+from request_llms.runtime import runtime_of
 from request_llms.tokens import counter_for
 from tests.support.documents import make_results_tables
 from tests.support.helpers import make_config
@@ -27,14 +26,16 @@ def _config(tmp_path, server, parallel: int):
 
 def test_pieces_at_once_are_capped_by_the_servers_slots(thinking_llama, tmp_path):
     config = _config(tmp_path, thinking_llama, parallel=4)
-    assert parallel_for(parse_model(MODEL), config) == 2 and workers_for(MODEL, config) == 2
+    spec = parse_model(MODEL)
+    assert runtime_of(config).capacity(spec) == 4  # nothing asked yet: reading the capacity sends no request
+    assert workers_for(MODEL, config) == 2 and runtime_of(config).capacity(spec) == 2  # a run learns the slots first
     chatbot = PluginChatbot(lang="zh", out_dir=tmp_path / "out", config=config)
     pieces = [Piece(f"Say the number {i}.", max_tokens=8) for i in range(4)]
     shown = [chatbot[-1][1] for _ in ask_in_parallel(chatbot, [], pieces, {"llm_model": MODEL, "temperature": 0})]
     assert all(piece.state == DONE for piece in pieces), [piece.error for piece in pieces]
     assert shown and all("同时 2 段" in line for line in shown), shown[-1]
     fewer = _config(tmp_path / "fewer", thinking_llama, parallel=1)
-    assert parallel_for(parse_model(MODEL), fewer) == 1, "the slots raised PARALLEL_REQUESTS instead of capping it"
+    assert workers_for(MODEL, fewer) == 1, "the slots raised PARALLEL_REQUESTS instead of capping it"
 
 
 def test_a_llama_server_behind_an_openai_compat_url_is_capped_once_its_props_were_read(thinking_llama, tmp_path):
@@ -42,9 +43,9 @@ def test_a_llama_server_behind_an_openai_compat_url_is_capped_once_its_props_wer
         tmp_path, f'LOCAL_SERVER_URLS = {{"openai-compat": "{thinking_llama.base_url}/v1"}}\nPARALLEL_REQUESTS = {{"local": 4}}\n'
     )
     spec = parse_model("openai-compat-gemma-270m")
-    assert parallel_for(spec, config) == 4, "a server not known to be llama.cpp was asked for /props"
-    assert backend_for(spec, config).context_budget(spec) == 1024  # read from /props, as a plugin's sizer does
-    assert parallel_for(spec, config) == 2
+    assert runtime_of(config).capacity(spec) == 4, "a server not known to be llama.cpp was asked for /props"
+    assert runtime_of(config).backend_for(spec).context_budget(spec) == 1024  # read from /props, as a plugin's sizer does
+    assert runtime_of(config).capacity(spec) == 2
 
 
 def test_a_table_heavy_pdf_is_cut_with_few_tokenize_calls(thinking_llama, tmp_path):

@@ -8,8 +8,8 @@ import copy
 import gradio as gr
 import pytest
 
-from request_llms.backends.base import Status
 from request_llms.chat import ChatStream
+from request_llms.request import Status
 from tests.support.helpers import make_config
 from webui import handlers as handlers_module
 from webui.handlers import Handlers

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from request_llms import registry
+from request_llms import listing
 from request_llms.native.catalog import BUILTIN
+from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.running import free_port
-from webui.models import Catalog
 
 MODELS = 'AVAIL_LLM_MODELS = ["chatglm4", "ollama-qwen2.5:7b", "gpt-4o-mini"]\n'
 
 
 @pytest.fixture
 def catalog(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, "discover", lambda config, timeout=1.5: ({}, {}))
-    return Catalog(make_config(tmp_path, MODELS))
+    monkeypatch.setattr(listing, "discover", lambda backends, timeout=1.5: ({}, {}))
+    return runtime_of(make_config(tmp_path, MODELS)).catalog
 
 
 def test_each_label_carries_its_short_state_in_the_pages_language(catalog):
@@ -50,7 +50,7 @@ def test_found_models_follow_the_configured_and_a_stopped_servers_model_says_how
         f'AVAIL_LLM_MODELS = ["llamacpp-gemma3-270m", "ollama-missing:1b"]\nLOCAL_SERVER_URLS = {{"llamacpp": "{stopped}"}}\n',
         OLLAMA_API_BASE=ollama_server.base_url,
     )
-    catalog = Catalog(config)
+    catalog = runtime_of(config).catalog
     identifiers = [identifier for _, identifier in catalog.choices("en", refresh=True)]
     assert identifiers[:3] == [BUILTIN, "llamacpp-gemma3-270m", "ollama-missing:1b"]
     assert "ollama-gemma3:270m" in identifiers[3:]

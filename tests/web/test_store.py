@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.helpers import make_config
+from userfiles import user_dir
 from webui.owners import cookie_name, page_secret, seal, unseal, user_of
-from webui.store import Conversation, Store, user_dir
+from webui.store import Conversation, Store
 
 
 def test_each_user_sees_only_their_own_conversations(tmp_path):

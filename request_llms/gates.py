@@ -1,9 +1,8 @@
 """How many requests go to one server at once; the rest wait their turn in order, with their position.
 
-One gate per server, as each backend names it (an Ollama URL, an OpenAI-compatible URL, a cloud vendor).
-Native models have no gate here: their worker keeps its own queue. Sizes come from the backend
-(PARALLEL_REQUESTS by provider name, then by group `local` or `cloud`, then the defaults), capped by
-the slots a server reports (llama.cpp's /props `total_slots`).
+Each server (servers.Server) has one Gate; its size comes from the server's backend (PARALLEL_REQUESTS
+by provider, then by group `local` or `cloud`, capped by the slots the server reports). Native models
+have no gate here: their worker keeps its own queue.
 """
 
 from __future__ import annotations
@@ -11,10 +10,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Generator
-from dataclasses import replace
 
-from .backends.base import CancelToken, Status
-from .model_spec import ModelSpec
+from .request import CancelToken, Status, StatusKind
 
 _POLL = 0.5  # seconds between checks of the cancel token while waiting
 
@@ -61,7 +58,7 @@ class Gate:
                         continue
                 shown = ahead
                 yield Status(
-                    "queued",
+                    StatusKind.QUEUED,
                     en=f"Waiting for {label}: {ahead} request(s) ahead",
                     zh=f"等待 {label}：前面还有 {ahead} 个请求",
                     position=ahead,
@@ -88,6 +85,12 @@ class Gate:
         with self._cond:
             return len(self._waiting)
 
+    @property
+    def load(self) -> float:
+        """The share of its size taken, in flight or waiting (1.0: as many as it lets in at once)."""
+        with self._cond:
+            return (self._active + len(self._waiting)) / max(self.size, 1)
+
     def resize(self, size: int) -> None:
         """Let `size` requests in at once from now on (requests already in keep their turn)."""
         with self._cond:
@@ -103,59 +106,3 @@ class Gate:
     def _wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
-
-
-_gates: dict[str, Gate] = {}
-_lock = threading.Lock()
-
-
-def parallel_for(spec: ModelSpec, config) -> int | None:
-    """Requests allowed at once to the servers of `spec` (all of a pool's, less those resting); None means no gate
-    (native workers queue themselves)."""
-    from .pools import pools_of
-    from .registry import backend_for
-
-    backend = backend_for(spec, config)
-    members = backend.pool(spec)
-    if spec.route or len(members) < 2:
-        return backend.parallel(spec)
-    in_service = pools_of(config).in_service(members) or members[:1]
-    return sum(backend.parallel(replace(spec, route=url)) or 0 for url in in_service) or None
-
-
-def gate_at(server: str) -> Gate | None:
-    """The gate of `server` if a request has gone there, without making one."""
-    with _lock:
-        return _gates.get(server)
-
-
-def gate_for(spec: ModelSpec, config) -> Gate | None:
-    """The gate of the server of `spec`, shared by every request in this process; None for native models."""
-    from .registry import backend_for
-
-    backend = backend_for(spec, config)
-    size = backend.parallel(spec)
-    if size is None:
-        return None
-    server = backend.server(spec)
-    with _lock:
-        if server not in _gates:
-            _gates[server] = Gate(size)
-        gate = _gates[server]
-    gate.resize(size)  # the server's slots may have changed: one gate per server all the same
-    return gate
-
-
-def waiting_for(spec: ModelSpec, config) -> int:
-    """Requests waiting their turn for `spec` now: its server's line (a pool's shortest), or a native worker's queue."""
-    from .registry import backend_for
-
-    backend = backend_for(spec, config)
-    members = backend.pool(spec)
-    if len(members) > 1 and not spec.route:
-        from .pools import pools_of
-
-        in_service = pools_of(config).in_service(members) or members
-        return min(waiting_for(replace(spec, route=url), config) for url in in_service)
-    gate = gate_for(spec, config)
-    return gate.waiting if gate is not None else backend.waiting(spec)
