@@ -47,7 +47,6 @@ class ModelSpec:
     device: str | None = None
     lora: str | None = None
     think: str | None = None
-    route: str | None = None  # the one server of a pool this request goes to; set by routing, never parsed
 
     @property
     def text(self) -> str:

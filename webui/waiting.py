@@ -3,7 +3,7 @@ ahead. The chat keeps a <progress> element (the bubble's HTML is sanitised, and 
 
 from __future__ import annotations
 
-from request_llms.request import Status
+from request_llms.request import Status, StatusKind
 
 from .i18n import t
 
@@ -18,6 +18,6 @@ def waiting_line(status: Status | None, lang: str) -> str:
     if status is None:
         return f"⏳ {t('waiting', lang)}"
     line = f"⏳ {status.text(lang)}"
-    if status.kind == "loading" and status.percent is not None:
+    if status.kind is StatusKind.LOADING and status.percent is not None:
         line += f"\n\n{bar(status.percent)}"
     return line
