@@ -11,14 +11,20 @@
    closed loop (send, wait for the whole answer, think for an exponential time of mean --think s, again), the
    work of each request drawn from the measured requests alone. A request that finds its server's slots
    full waits in that server's queue (the gate); nothing moves between queues. The router sends each
-   request to a server that is not cooling down: `least-busy` (fewest in service + waiting, ties at random),
-   `round-robin` or `random`. With failure, server 0 dies at half the run: its requests that had not produced
-   their first token (waiting ones included) go to another server (retried), those past it fail (failed
-   mid-answer; their user thinks and asks again). A server that fails is cooled down for 5 s, twice as long
-   at each new failure (at most 120 s); a request sent to the dead server after its cooldown is refused in
-   5 ms and sent elsewhere (refused). Seeds are fixed: every policy sees the same users asking the same
-   requests with the same think times. Latency is from a request's first send to its last token, over the
-   answers that end after the warm-up (the first --warmup s).
+   request to a server that is not resting and has not failed that request: `least-busy`, `round-robin` or
+   `random`. `least-busy` is the shipped policy, pools.Router.pick: the server whose load (in service +
+   waiting, over its slots: gates.Gate.load) is lowest, equal loads taking turns; and since each user is one
+   conversation (its user number is the request's affinity), its next request stays on the server its last
+   one went to unless that server's load exceeds the lowest by pools.STICKY_MARGIN or more (0.5 of 4 slots:
+   2 requests). Round-robin and random are baselines with no stickiness. With failure, server 0 dies at half
+   the run: its requests that had not produced their first token (waiting ones included) go to another server
+   (retried), those past it fail (failed mid-answer; their user thinks and asks again). Health is the shipped
+   one for all three (servers.Server.fail, pools.Router.failed and _probe): a server that a request saw fail
+   rests servers.COOL_FIRST s, twice as long at each failure in a row (at most servers.COOL_MOST s); when a
+   rest ends a probe asks it, is refused in 5 ms and the server rests again; a request sent to it in that
+   moment is refused in 5 ms and sent elsewhere (refused). Seeds are fixed: every policy sees the same users
+   asking the same requests with the same think times. Latency is from a request's first send to its last
+   token, over the answers that end after the warm-up (the first --warmup s).
     python benchmarks/routing_simulation.py [--requests 40] [--duration 3600] [--servers 2 4 ...] [--users 10 100 1000]
 """
 
@@ -30,13 +36,15 @@ import itertools
 import json
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 from common import load, loads_line, machine, machine_cpu_seconds, median, percentile, progress, table
 
+from request_llms.pools import AFFINITIES, STICKY_MARGIN
+from request_llms.servers import COOL_FIRST, COOL_MOST
 from tests.support.servers import running
 
 SLOTS = 4
@@ -52,7 +60,7 @@ QUESTIONS = (
     "What is a systematic review?",
 )
 POLICIES = ("least-busy", "round-robin", "random")
-COOLDOWN_S, COOLDOWN_MAX_S, REFUSED_S = 5.0, 120.0, 0.005
+REFUSED_S = 0.005  # a connection to the dead server is refused in this long (a request's or a probe's)
 MAX_USERS_PER_SLOT = 32
 
 
@@ -154,19 +162,33 @@ def slowdown_curve(measured: dict[int, float]) -> list[float]:
 
 
 class Request:
-    __slots__ = ("user", "sent", "work", "first", "done")
+    __slots__ = ("user", "sent", "work", "first", "done", "tried")
 
     def __init__(self, user: int, sent: float, work: float, first: float) -> None:
         self.user, self.sent, self.work, self.first, self.done = user, sent, work, first, 0.0
+        self.tried: list[int] = []  # the servers that failed it (chat.py's `tried`)
 
 
 class Server:
-    __slots__ = ("active", "queue", "alive", "cool_until", "strikes", "version", "since", "rate")
+    """A simulated server: its slots and queue (the gate), and its health as servers.Server keeps it."""
+
+    __slots__ = ("active", "queue", "alive", "until", "failures", "probing", "version", "since", "rate")
 
     def __init__(self) -> None:
         self.active: list[Request] = []
         self.queue: deque[Request] = deque()
-        self.alive, self.cool_until, self.strikes, self.version, self.since, self.rate = True, 0.0, 0, 0, 0.0, 1.0
+        self.alive, self.until, self.failures, self.probing = True, 0.0, 0, False
+        self.version, self.since, self.rate = 0, 0.0, 1.0
+
+    @property
+    def load(self) -> float:
+        """gates.Gate.load: the share of its slots taken, in service or waiting."""
+        return (len(self.active) + len(self.queue)) / SLOTS
+
+    def fail(self, now: float) -> None:
+        """servers.Server.fail: one more failure in a row, and the rest it earns."""
+        self.failures += 1
+        self.until = now + min(COOL_FIRST * 2 ** (self.failures - 1), COOL_MOST)
 
 
 @dataclass
@@ -176,13 +198,15 @@ class Outcome:
     retried: int
     refused: int
     failed_mid: int
+    stayed: int  # requests sent to the server that the user's previous request was sent to
+    followed: int  # requests of a user who had sent one before
 
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.window
 
 
-SEND, FINISH, REFUSED, DIE = range(4)
+SEND, FINISH, REFUSED, DIE, PROBE, PROBED = range(6)
 
 
 def simulate(
@@ -203,9 +227,11 @@ def simulate(
     order = itertools.count()
     user_rng = [random.Random(f"user-{servers}-{users}-{u}") for u in range(users)]
     router_rng = random.Random(f"router-{servers}-{users}")
-    cursor = 0
+    cursor = turn = 0
+    sticky: OrderedDict[int, int] = OrderedDict()  # Router._sticky: user (the affinity) -> its last server
+    previous: dict[int, int] = {}  # user -> the server of its previous send, under every policy
     latencies: list[float] = []
-    retried = refused = failed_mid = 0
+    retried = refused = failed_mid = stayed = followed = 0
 
     def push(at: float, kind: int, a: object, b: object = None) -> None:
         heapq.heappush(events, (at, next(order), kind, a, b))
@@ -224,38 +250,48 @@ def simulate(
             nearest = min(server.active, key=lambda r: r.work - r.done)
             push(now + max(0.0, nearest.work - nearest.done) / server.rate, FINISH, index, (server.version, nearest))
 
-    def strike(server: Server, now: float) -> None:
-        if server.cool_until <= now:
-            server.strikes += 1
-            server.cool_until = now + min(COOLDOWN_MAX_S, COOLDOWN_S * 2 ** (server.strikes - 1))
+    def failed(index: int, now: float) -> None:
+        """pools.Router.failed: a request saw the server fail; it rests unless it already does, and a probe starts."""
+        server = pool[index]
+        if server.until > now:
+            return  # requests already under way when it went down: one failure, not several
+        server.fail(now)
+        if not server.probing:
+            server.probing = True
+            push(server.until, PROBE, index)
 
-    def choose(now: float) -> int:
-        nonlocal cursor
-        if policy == "least-busy":
-            best, ties = None, []
-            for index, server in enumerate(pool):
-                if server.cool_until > now:
-                    continue
-                busy = len(server.active) + len(server.queue)
-                if best is None or busy < best:
-                    best, ties = busy, [index]
-                elif busy == best:
-                    ties.append(index)
-            return ties[0] if len(ties) == 1 else router_rng.choice(ties)
+    def choose(request: Request, now: float) -> int:
+        """Router.pick's candidates for every policy; among them Router.pick itself for least-busy."""
+        nonlocal cursor, turn
+        left = [index for index in range(servers) if index not in request.tried]
+        if not left:  # every server failed it once: chat.py waits, then tries them all again
+            request.tried.clear()
+            left = list(range(servers))
+        in_service = [index for index in left if pool[index].until <= now]
+        if not in_service:  # all resting: the one whose rest ends first may be back already
+            in_service = [min(left, key=lambda index: pool[index].until)]
         if policy == "round-robin":
-            for step in range(servers):
-                index = (cursor + step) % servers
-                if pool[index].cool_until <= now:
-                    cursor = index + 1
-                    return index
-        else:
-            ready = [index for index, server in enumerate(pool) if server.cool_until <= now]
-            if ready:
-                return router_rng.choice(ready)
-        return min(range(servers), key=lambda index: pool[index].cool_until)  # every server cooling down
+            chosen = min(in_service, key=lambda index: (index - cursor) % servers)
+            cursor = chosen + 1
+            return chosen
+        if policy == "random":
+            return router_rng.choice(in_service)
+        turn += 1
+        at = turn % len(in_service)
+        rotated = in_service[at:] + in_service[:at]  # equal loads take turns
+        loads = {index: pool[index].load for index in rotated}
+        chosen = min(rotated, key=loads.__getitem__)
+        last = sticky.get(request.user)
+        if last in loads and loads[last] - loads[chosen] < STICKY_MARGIN:
+            chosen = last
+        sticky[request.user] = chosen
+        sticky.move_to_end(request.user)
+        while len(sticky) > AFFINITIES:
+            sticky.popitem(last=False)
+        return chosen
 
     def route(request: Request, now: float) -> None:
-        index = choose(now)
+        index = previous[request.user] = choose(request, now)
         server = pool[index]
         if not server.alive:
             push(now + REFUSED_S, REFUSED, request, index)
@@ -279,7 +315,11 @@ def simulate(
             break
         if kind == SEND:
             first, total = user_rng[a].choice(work)
+            last = previous.get(a)
             route(Request(a, now, total, first), now)
+            if last is not None:
+                followed += 1
+                stayed += previous[a] == last
         elif kind == FINISH:
             server = pool[a]
             version, request = b
@@ -294,17 +334,31 @@ def simulate(
                 server.active.append(server.queue.popleft())
             reschedule(a, now)
         elif kind == REFUSED:
-            strike(pool[b], now)
+            a.tried.append(b)
+            failed(b, now)
             refused += 1
             route(a, now)
+        elif kind == PROBE:  # Router._probe: when the rest ends, ask the server for its model list
+            if pool[a].until > now:
+                push(pool[a].until, PROBE, a)
+            else:
+                push(now + REFUSED_S, PROBED, a)
+        elif kind == PROBED:
+            server = pool[a]
+            if server.alive:  # servers.Server.back (a server that died stays dead here)
+                server.failures, server.until, server.probing = 0, 0.0, False
+            else:
+                server.fail(now)
+                push(server.until, PROBE, a)
         else:  # DIE
             server = pool[a]
             advance(server, now)
             server.alive = False
-            strike(server, now)
             lost, server.active, server.queue = [*server.active, *server.queue], [], deque()
             server.version += 1
             for request in lost:
+                request.tried.append(a)
+                failed(a, now)
                 if request.done >= request.first:
                     failed_mid += 1
                     next_request(request.user, now)
@@ -312,7 +366,7 @@ def simulate(
                     retried += 1
                     request.done = 0.0  # the next server starts it over
                     route(request, now)
-    return Outcome(latencies, duration - warmup, retried, refused, failed_mid)
+    return Outcome(latencies, duration - warmup, retried, refused, failed_mid, stayed, followed)
 
 
 # ---------------------------------------------------------------- the report
@@ -405,8 +459,13 @@ def main() -> None:
         f"(mean {mean_work:.2f} s); one server full handles about {capacity:.2f} answers/s"
     )
     print(
-        f"  failure: server 0 dies at {args.duration / 2:g} s; cooldown {COOLDOWN_S:g} s doubling to at most "
-        f"{COOLDOWN_MAX_S:g} s; a request sent to it afterwards is refused in {REFUSED_S * 1e3:g} ms"
+        f"  least-busy as pools.Router.pick: lowest (in service + waiting) / {SLOTS}, equal loads take turns; a user "
+        f"(a conversation) stays on its last server unless that one's load is {STICKY_MARGIN:g} or more above the lowest"
+    )
+    print(
+        f"  failure: server 0 dies at {args.duration / 2:g} s; a failed server rests {COOL_FIRST:g} s, doubling to at "
+        f"most {COOL_MOST:g} s, and is probed when the rest ends; a probe or request sent to it is refused in "
+        f"{REFUSED_S * 1e3:g} ms"
     )
     grid, skipped = [], []
     for servers in args.servers:
@@ -471,6 +530,14 @@ def main() -> None:
         "  first token when the server died, an error to their user. Latency: first send to last token, retries included."
     )
     print(f"  {len(outcomes)} runs in {cpu:.0f} s of CPU")
+    print(
+        "  a user's request sent to the server of its previous one (median over the runs, range): "
+        + "; ".join(
+            f"{policy} {median(shares):.0%} ({min(shares):.0%}-{max(shares):.0%})"
+            for policy in POLICIES
+            for shares in [[o.stayed / o.followed for (_, _, _, p), o in outcomes.items() if p == policy and o.followed]]
+        )
+    )
 
     print("\nleast-busy against the others (ratio of least-busy's figure to theirs; over the runs above)")
     summary = []
