@@ -36,6 +36,7 @@ class Server:
         self.missing: dict[str, float] = {}  # model -> when it said it lacked it
         self.probing = False  # a thread is asking it whether it is back
         self.slots: int | None = None  # requests it runs at once, where it says (llama.cpp's total_slots)
+        self.models: dict[str, int | None] | None = None  # what it serves, with each context window, when last asked
         self.learned_at = 0.0  # time.monotonic() when its facts were last read; 0: never
         self.learning = False  # a thread is reading its facts
         self.lock = threading.RLock()

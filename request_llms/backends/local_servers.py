@@ -106,8 +106,8 @@ class LocalServerBackend(OpenAIProtocol):
         if spec.max_token:
             return spec.max_token
         endpoint = self.endpoint(spec, server)
-        with self._lock:
-            known = self._served.get(endpoint.base_url)
+        server = server or self.first(spec)
+        known = server.models if server is not None else None
         if known is None:
             try:
                 known = self.served_models(endpoint)

@@ -7,7 +7,6 @@ Requests and stream chunks are built and parsed by pure functions (`build_payloa
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,8 +149,6 @@ class OpenAIProtocol(Backend):
     def __init__(self, config, servers: Servers) -> None:
         super().__init__(config, servers)
         self._no_usage_option: set[str] = set()  # servers that refuse stream_options
-        self._served: dict[str, dict[str, int | None]] = {}
-        self._lock = threading.Lock()
 
     def endpoint(self, spec: ModelSpec, server: Server | None = None) -> Endpoint:
         """The URL and key of `spec`'s requests to `server` (the first configured when None); the key is never shown."""
@@ -181,8 +178,9 @@ class OpenAIProtocol(Backend):
         if served and None in served.values():
             slot_context = self._llama_cpp_context(endpoint, timeout)
             served = {name: ctx or slot_context for name, ctx in served.items()}
-        with self._lock:
-            self._served[endpoint.base_url] = served
+        server = self.directory.known(endpoint.base_url)
+        if server is not None:
+            server.models = served
         return served
 
     def props(self, endpoint: Endpoint, timeout: float = 2.0) -> dict | None:
