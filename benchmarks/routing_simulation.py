@@ -526,8 +526,9 @@ def main() -> None:
         print("  skipped: " + ", ".join(skipped))
     print(
         "  retried: re-sent elsewhere when the server died, before their first token (waiting ones included); refused:\n"
-        "  sent to the dead server after a cooldown ended, refused and re-sent elsewhere; failed mid-answer: past their\n"
-        "  first token when the server died, an error to their user. Latency: first send to last token, retries included."
+        "  sent to the dead server when a rest had ended and before the probe found it down, refused and re-sent\n"
+        "  elsewhere; failed mid-answer: past their first token when the server died, an error to their user.\n"
+        "  Latency: first send to last token, retries included."
     )
     print(f"  {len(outcomes)} runs in {cpu:.0f} s of CPU")
     print(

@@ -115,3 +115,16 @@ def test_a_retry_after_beyond_the_longest_wait_is_shown_not_waited_for(server_co
     with pytest.raises(RateLimited, match="come back later") as caught:
         list(chat(MODEL, "hi", config=get_config()))
     assert len(server.requests) == 1 and caught.value.retry_after == 3600 and not caught.value.retryable
+
+
+def test_one_wait_for_every_retry_grows_with_jitter_and_honours_retry_after_up_to_its_cap():
+    from request_llms.retry import FIRST_WAIT, GROWTH, JITTER, MAX_WAIT, wait_before
+
+    for attempt in range(3):
+        waits = [wait_before(attempt) for _ in range(200)]
+        middle = FIRST_WAIT * GROWTH**attempt
+        assert all(middle * (1 - JITTER) <= wait <= middle * (1 + JITTER) for wait in waits)
+        assert len(set(waits)) > 1  # clients that failed together do not come back together
+    assert wait_before(0, retry_after=3.0) == 3.0
+    assert wait_before(2, retry_after=0.0) == 0.0
+    assert wait_before(0, retry_after=MAX_WAIT * 10) == MAX_WAIT
