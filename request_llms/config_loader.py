@@ -247,9 +247,10 @@ def _check(key: str, value: Any, default: Any) -> Text | None:
 
 def _check_models(values: dict[str, Any]) -> list[Text]:
     problems = []
-    for key, text in [("LLM_MODEL", values["LLM_MODEL"])] + [("AVAIL_LLM_MODELS", m) for m in values["AVAIL_LLM_MODELS"]]:
+    singles = [("LLM_MODEL", values["LLM_MODEL"])] + ([("EMBED_MODEL", values["EMBED_MODEL"])] if values["EMBED_MODEL"] else [])
+    for key, text in singles + [("AVAIL_LLM_MODELS", m) for m in values["AVAIL_LLM_MODELS"]]:
         try:
-            (parse_model if key == "LLM_MODEL" else parse_models)(text)
+            (parse_models if key == "AVAIL_LLM_MODELS" else parse_model)(text)
         except LLMError as exc:
             problems.append(Text(zh=f"{key}：{exc.zh}", en=f"{key}: {exc.en}"))
     return problems

@@ -30,6 +30,7 @@ class LLMError(Exception):
 
     exit_code = 3
     retryable = False
+    final = False  # the request's own fault: no server, this one or another, would answer it otherwise
 
     def __init__(
         self,
@@ -105,16 +106,32 @@ class ModelNotFound(LLMError):
 
 
 class ContextTooLong(LLMError):
-    """The prompt does not fit in the model's context window.
+    """The prompt (or a text to embed) does not fit in the model's context window.
 
     `tokens` and `limit`, where known, are the prompt's size and what it had to fit in, so a caller may
     cut the prompt to size and ask again (GPT Academic's handle_token_exceed).
     """
 
+    final = True
+
     def __init__(self, en: str, zh: str, *, tokens: int | None = None, limit: int | None = None, **kwargs) -> None:
         super().__init__(en, zh, **kwargs)
         self.tokens = tokens
         self.limit = limit
+
+
+class WrongKindOfModel(LLMError):
+    """A chat model asked for embeddings, or an embedding model asked to chat; says which to use instead."""
+
+    exit_code = 2
+    final = True
+
+
+class Stopped(LLMError):
+    """The caller stopped a request that has no partial answer to keep (an embedding)."""
+
+    exit_code = 130
+    final = True
 
 
 class AuthFailed(LLMError):

@@ -111,4 +111,12 @@ class CancelToken:
                 self._callbacks.remove(callback)
 
 
+@dataclass
+class Vectors:
+    """What a server answered for one batch of texts: one vector per text, in the texts' order."""
+
+    vectors: list[list[float]]
+    prompt_tokens: int | None = None
+
+
 Event = str | Thought | Usage | Status  # an answer delta, a thinking delta, the usage at the end, or progress before

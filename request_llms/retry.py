@@ -30,7 +30,7 @@ def wait_before(attempt: int, retry_after: float | None = None) -> float:
 def judge_status(error: LLMError, status: int, retry_after: str | None) -> LLMError:
     """Stamp an error status's error with what the retry decision reads: status, Retry-After, retryable."""
     error.status = status
-    error.retryable = status in RETRY_STATUSES
+    error.retryable = status in RETRY_STATUSES and not error.final
     try:
         error.retry_after = float(retry_after or "")
     except ValueError:
@@ -42,6 +42,8 @@ def judge_status(error: LLMError, status: int, retry_after: str | None) -> LLMEr
 
 def is_server_failure(exc: LLMError) -> bool:
     """A failure of the server rather than of the request: another server of a pool may answer."""
+    if exc.final:
+        return False
     if isinstance(exc, (BackendUnreachable, BackendTimeout, StreamCut)):
         return True
     return bool(exc.retryable) or (exc.status or 0) >= 500

@@ -177,6 +177,26 @@ def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Itera
         raise Cancelled
 
 
+def read_json(response: httpx.Response, cancel: CancelToken, url: str, who_en: str, who_zh: str) -> dict:
+    """The whole body of a JSON answer (an embedding); a cut connection raises StreamCut, a cancel Cancelled."""
+    try:
+        body = response.read()
+    except httpx.TimeoutException:
+        if cancel.is_set():
+            raise Cancelled from None
+        raise _timeout(url) from None
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        if cancel.is_set():
+            raise Cancelled from None
+        raise StreamCut(
+            en=f"The connection to {url} broke before the answer was complete ({type(exc).__name__}).",
+            zh=f"与 {url} 的连接在回答完成前断开（{type(exc).__name__}）。",
+        ) from None
+    if cancel.is_set():
+        raise Cancelled
+    return json_chunk(body.decode("utf-8", "replace"), who_en, who_zh)
+
+
 def _timeout(url: str) -> BackendTimeout:
     return BackendTimeout(
         en=f"The server at {url} stopped answering (read timeout); raise READ_TIMEOUT if the model is slow to load.",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WrongKindOfModel
 from ..model_spec import ModelSpec
-from ..request import CancelToken, ChatOptions, Event
+from ..request import CancelToken, ChatOptions, Event, Vectors
 from ..servers import Server, ServerLine, Servers, pool_summary
 from .problems import Problem
 
@@ -67,6 +67,18 @@ class Backend:
     ) -> Iterator[Event]:
         """Yield Status while waiting, text deltas as they arrive, then at most one Usage; end quietly when cancelled."""
         raise NotImplementedError
+
+    def embed(self, spec: ModelSpec, server: Server | None, texts: list[str], cancel: CancelToken) -> Vectors:
+        """One vector per text, from one request to `server`; a backend whose models do not embed says so."""
+        raise not_an_embedding_model(spec)
+
+    def embed_limit(self, spec: ModelSpec, server: Server | None) -> int | None:
+        """The longest text, in tokens, one input to embed may be; None where only the server knows."""
+        return spec.max_token
+
+    def embed_batch(self, spec: ModelSpec) -> int:
+        """Texts sent in one embedding request."""
+        return 32
 
     def urls(self, spec: ModelSpec) -> list[str]:
         """Where the servers of `spec` are, in configured order; none when the backend has no servers."""
@@ -140,6 +152,15 @@ class Backend:
 
     def shutdown(self) -> None:
         """Let go of what the backend holds (worker processes); the next request starts them again."""
+
+
+def not_an_embedding_model(spec: ModelSpec, fix_en: str = "", fix_zh: str = "") -> WrongKindOfModel:
+    """A chat model asked for embeddings: say so, and how to get an embedding model."""
+    fix_en = fix_en or 'set EMBED_MODEL to an embedding model, e.g. "ollama-bge-m3" after `ollama pull bge-m3`'
+    fix_zh = fix_zh or '请把 EMBED_MODEL 设为向量模型，例如先 `ollama pull bge-m3`，再设为 "ollama-bge-m3"'
+    return WrongKindOfModel(
+        en=f"{spec.base} does not make embeddings: {fix_en}.", zh=f"{spec.base} 不能生成向量（embedding）：{fix_zh}。"
+    )
 
 
 def served_entry(

@@ -27,6 +27,7 @@ from .openai_compat import Endpoint, OpenAIProtocol, redirected
 from .problems import misconfigured, not_loaded, server_down
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LLAMA_CPP_UBATCH = 512  # llama-server's default physical batch (-ub): the longest text it embeds
 SLOTS_TTL = 60.0  # seconds a server's slot count (or its lack of one) is kept before it is asked again
 
 
@@ -87,6 +88,31 @@ class LocalServerBackend(OpenAIProtocol):
     def facts_ttl(self, spec: ModelSpec) -> float | None:
         """llama-server says how many slots it has; the other presets are not asked (see the module's text)."""
         return SLOTS_TTL if spec.provider == "llamacpp" else None
+
+    def embedding_fix(self, spec: ModelSpec) -> tuple[str, str]:
+        if spec.provider == "llamacpp":
+            return (
+                "start llama-server with --embeddings --pooling mean (a server started so answers both chat and embeddings)",
+                "请用 --embeddings --pooling mean 启动 llama-server（这样启动的服务同时支持对话和向量）",
+            )
+        if spec.provider == "vllm":
+            return (
+                "serve an embedding model with vLLM's pooling runner (`vllm serve BAAI/bge-m3 --runner pooling`)",
+                "请用 vLLM 的 pooling 运行器部署向量模型（`vllm serve BAAI/bge-m3 --runner pooling`）",
+            )
+        return "", ""
+
+    def embed_limit(self, spec: ModelSpec, server: Server | None) -> int | None:
+        """llama-server embeds a text in one physical batch (512 tokens unless started with another -ub); other servers
+        take what their model's window takes."""
+        if spec.max_token:
+            return spec.max_token
+        if spec.provider == "llamacpp":
+            return LLAMA_CPP_UBATCH
+        try:
+            return self.context_budget(spec, server)
+        except LLMError:
+            return None
 
     def learn(self, spec: ModelSpec, server: Server, timeout: float = 2.0) -> None:
         """Read the server's slots (llama.cpp's /props total_slots) and note them on it."""

@@ -20,11 +20,11 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
-from ..request import CancelToken, ChatOptions, Event, Usage
+from ..request import CancelToken, ChatOptions, Event, Usage, Vectors
 from ..servers import Server, Servers
 from ..thinking import Thought
-from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import Backend, Found, ModelEntry, pooled_entry, served_entry
+from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream, read_json
+from .base import Backend, Found, ModelEntry, not_an_embedding_model, pooled_entry, served_entry
 from .problems import not_pulled, server_down
 
 START_HINT = "ollama serve"
@@ -210,6 +210,49 @@ class OllamaBackend(Backend):
                         yield from parse_line(line)
         except Cancelled:
             return
+
+    def embed(self, spec: ModelSpec, server: Server | None, texts: list[str], cancel: CancelToken) -> Vectors:
+        """POST /api/embed with every text as `input`; never cut by Ollama itself (`truncate` off): a text too long is
+        ContextTooLong, for the caller to cut with a notice."""
+        base = self.at(server)
+        url = f"{base}/api/embed"
+        options = {"num_ctx": self.num_ctx(spec, server)}  # the window its texts are measured against (embed_limit)
+        payload: dict[str, Any] = {"model": spec.model, "input": texts, "truncate": False, "options": options}
+        if spec.keep_alive or self.keep_alive:
+            payload["keep_alive"] = spec.keep_alive or self.keep_alive
+        with open_stream(
+            self.client(base),
+            "POST",
+            url,
+            json=payload,
+            headers={},
+            cancel=cancel,
+            unreachable=lambda: self.unreachable(base),
+            status_error=lambda status, body: self.embed_error(spec, status, body),
+            retries=self.retries(spec),
+        ) as response:
+            answer = read_json(response, cancel, url, "Ollama", "Ollama ")
+        vectors = answer.get("embeddings") or []
+        if len(vectors) != len(texts):
+            raise ServerError(
+                en=f"Ollama answered {len(vectors)} embedding(s) for {len(texts)} text(s).",
+                zh=f"Ollama 为 {len(texts)} 段文本返回了 {len(vectors)} 个向量。",
+            )
+        return Vectors(vectors, answer.get("prompt_eval_count"))
+
+    def embed_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
+        lowered = body.lower()
+        if "does not support" in lowered and "embed" in lowered:
+            return not_an_embedding_model(spec)
+        if "context length" in lowered or "too long" in lowered:
+            return ContextTooLong(
+                en=f"Ollama: a text is too long to embed with {spec.model} ({body[:200]}).",
+                zh=f"Ollama：有文本过长，{spec.model} 无法生成向量（{body[:200]}）。",
+            )
+        return self.status_error(spec, status, body)
+
+    def embed_limit(self, spec: ModelSpec, server: Server | None) -> int | None:
+        return self.num_ctx(spec, server)
 
     def list_models(self, timeout: float = 2.0, base: str | None = None) -> list[str]:
         """Names of the models Ollama has (/api/tags); raises httpx errors when it cannot be reached."""

@@ -24,11 +24,11 @@ from ..errors import (
     StreamError,
 )
 from ..model_spec import ModelSpec
-from ..request import CancelToken, ChatOptions, Event, Usage
+from ..request import CancelToken, ChatOptions, Event, Usage, Vectors
 from ..servers import Server, Servers
 from ..thinking import Thought
-from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream
-from .base import Backend
+from ..transport import Cancelled, client_for, get_json, iter_lines, json_chunk, open_stream, read_json
+from .base import Backend, not_an_embedding_model
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 
@@ -257,6 +257,48 @@ class OpenAIProtocol(Backend):
         return ModelNotFound(
             en=f"{endpoint.label} has no model {spec.model}: {message}", zh=f"{endpoint.label} 没有模型 {spec.model}：{message}"
         )
+
+    def embed(self, spec: ModelSpec, server: Server | None, texts: list[str], cancel: CancelToken) -> Vectors:
+        """POST /embeddings (OpenAI's shape): one vector per text, in order."""
+        endpoint = self.endpoint(spec, server)
+        self.check_ready(spec, endpoint)
+        url = f"{endpoint.base_url}/embeddings"
+        with open_stream(
+            self._client(endpoint),
+            "POST",
+            url,
+            json={"model": spec.model, "input": texts, "encoding_format": "float"},
+            headers=self._headers(endpoint),
+            cancel=cancel,
+            unreachable=lambda: self.unreachable(spec, endpoint),
+            status_error=lambda status, body: self.embed_error(spec, endpoint, status, body),
+            retries=self.retries(spec),
+        ) as response:
+            answer = read_json(response, cancel, url, endpoint.label, endpoint.label)
+        data = sorted(answer.get("data") or [], key=lambda item: item.get("index", 0))
+        vectors = [item.get("embedding") for item in data]
+        if len(vectors) != len(texts) or not all(isinstance(v, list) and v for v in vectors):
+            raise ServerError(
+                en=f"{endpoint.label} answered {len(vectors)} embedding(s) for {len(texts)} text(s).",
+                zh=f"{endpoint.label} 为 {len(texts)} 段文本返回了 {len(vectors)} 个向量。",
+            )
+        return Vectors(vectors, (answer.get("usage") or {}).get("prompt_tokens"))
+
+    def embed_error(self, spec: ModelSpec, endpoint: Endpoint, status: int, body: str) -> LLMError:
+        """An error answer to /embeddings: a model or server that does not embed, a text too long, or as for chat."""
+        lowered = body.lower()
+        if status == 501 or "pooling type" in lowered or ("embedding" in lowered and "support" in lowered):
+            return not_an_embedding_model(spec, *self.embedding_fix(spec))
+        if "too large" in lowered or "context length" in lowered or "too long" in lowered:
+            return ContextTooLong(
+                en=f"{endpoint.label}: a text is too long to embed ({body[:200]}).",
+                zh=f"{endpoint.label}：有文本过长，无法生成向量（{body[:200]}）。",
+            )
+        return self.status_error(spec, endpoint, status, body)
+
+    def embedding_fix(self, spec: ModelSpec) -> tuple[str, str]:
+        """How to get embeddings from this kind of server, in English and Chinese ("" for the general advice)."""
+        return "", ""
 
     def stream(
         self,
