@@ -12,9 +12,11 @@ LLM_MODEL = "builtin-gemma3-270m"  # model selected when the page opens; the def
 # DEEPSEEK_API_KEY: deepseek-chat, DASHSCOPE_API_KEY: qwen-plus, ZHIPUAI_API_KEY: glm-4-flash, MOONSHOT_API_KEY:
 # moonshot-v1-8k). Set it to list your own, e.g. ["ollama-qwen2.5:7b", "vllm-Qwen/Qwen2.5-7B-Instruct", "chatglm4"].
 AVAIL_LLM_MODELS = ["builtin-gemma3-270m"]
-# The model that turns text into vectors (embeddings), e.g. "ollama-bge-m3" or "vllm-BAAI/bge-m3" (multilingual),
-# or "llamacpp-NAME" for a llama-server started with --embeddings --pooling mean. "" until one is chosen.
-EMBED_MODEL = ""
+# The model that turns text into vectors (embeddings). The default is a small built-in English model (all-MiniLM-L6-v2,
+# offline, on the CPU); for Chinese or mixed papers use a multilingual one, e.g. "ollama-bge-m3" (`ollama pull bge-m3`)
+# or "vllm-BAAI/bge-m3" (`vllm serve BAAI/bge-m3 --runner pooling`), or "llamacpp-NAME" for a llama-server started
+# with --embeddings --pooling mean, or "local-NAME" for a sentence-transformers folder in LOCAL_MODEL_PATHS.
+EMBED_MODEL = "builtin-all-minilm-l6-v2"
 API_KEY = ""  # OpenAI key; also sent where API_URL_REDIRECT sends OpenAI requests
 DEEPSEEK_API_KEY = ""  # key for deepseek-* models
 DASHSCOPE_API_KEY = ""  # key for qwen-max / qwen-plus / qwen-turbo / dashscope-* (Alibaba Cloud)

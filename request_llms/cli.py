@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .chat import chat, complete
 from .config_loader import Config, get_config
-from .deploy_check import format_report, run_checks
+from .deploy_check import format_embedding_report, format_report, run_checks, run_embedding_check
+from .embeddings import embed_model
 from .errors import LLMError
 from .listing import list_models
 from .model_spec import parse_model, parse_models
@@ -46,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--temperature", type=float, default=None, help="sampling temperature, 0 to 2")
     ask.add_argument("--no-thinking", action="store_true", help="do not print a reasoning model's thinking (stderr)")
     check = sub.add_parser("check", help="deployment check: answers, context, instructions, speed, memory")
-    check.add_argument("model")
+    check.add_argument("model", nargs="?", default=None, help="the model (with --embed: EMBED_MODEL when left out)")
+    check.add_argument("--embed", action="store_true", help="check an embedding model (EMBED_MODEL is checked so anyway)")
     check.add_argument("--json", action="store_true", help="print the figures as JSON")
     check.add_argument("--concurrency", type=int, default=4, help="parallel requests in the burst test")
     pull = sub.add_parser("pull", help="download a model's weights (Ollama pull, or ModelScope / Hugging Face for native models)")
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_list(args, config: Config) -> int:
-    entries = list_models(runtime_of(config).backends)
+    entries = list_models(runtime_of(config).backends, embedding=True)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
         return 0
@@ -92,6 +94,8 @@ def cmd_list(args, config: Config) -> int:
     ]
     widths = [max(_width(r[i]) for r in rows) for i in range(3)]
     for row, entry in zip(rows, [None, *entries], strict=True):
+        if entry is not None and entry.source == "embedding":
+            print("向量模型（EMBED_MODEL）：" if zh else "Embedding model (EMBED_MODEL):")
         print("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])) + "  " + row[3])
         for server in entry.servers if entry else ():
             print(f"    └ {server.text(config.lang)}")
@@ -177,6 +181,15 @@ def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: 
 
 
 def cmd_check(args, config: Config) -> int:
+    if args.embed or args.model is None or args.model == config["EMBED_MODEL"]:
+        spec = parse_model(args.model) if args.model else embed_model(config)
+        report = run_embedding_check(spec, config)
+        print(
+            json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+            if args.json
+            else format_embedding_report(report, config.lang)
+        )
+        return 0 if report.passed else 1
     reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
     if args.json:
         shown = [r.as_dict() for r in reports]

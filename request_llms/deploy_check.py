@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from .chat import chat
+from .embeddings import embed
 from .errors import LLMError
 from .model_spec import ModelSpec
 from .request import ChatOptions
@@ -135,6 +136,82 @@ def run_checks(spec: ModelSpec, config, concurrency: int = 4) -> list[Report]:
         report.server = url
         reports.append(report)
     return reports
+
+
+# Two sentences that say the same thing and one that does not: a working embedding model puts the first two closer.
+SIMILAR = ("The experiment confirms the hypothesis.", "The results support the hypothesis.")
+UNRELATED = "Bake the bread for forty minutes."
+BURST_TEXTS = 64
+
+
+@dataclass
+class EmbedReport:
+    """The deployment check of an embedding model."""
+
+    model: str
+    dimension: int = 0
+    normalised: bool = False
+    similar: float = 0.0  # cosine of the two sentences that say the same thing
+    unrelated: float = 0.0  # cosine of the first and the unrelated one
+    texts_per_second: float | None = None
+    seconds: float = 0.0
+    memory: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.dimension > 0 and self.similar > self.unrelated
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    size = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+    return dot / size if size else 0.0
+
+
+def run_embedding_check(spec: ModelSpec, config) -> EmbedReport:
+    """Embed two sentences that agree and one that does not, then a batch for speed; raises if it cannot embed."""
+    started = time.perf_counter()
+    first = embed(spec, [*SIMILAR, UNRELATED], config=config)
+    a, b, c = first.vectors
+    burst = embed(spec, [f"{SIMILAR[i % 2]} ({i})" for i in range(BURST_TEXTS)], config=config)
+    report = EmbedReport(
+        spec.text,
+        dimension=first.dimension,
+        normalised=all(abs(_cosine(v, v) * sum(x * x for x in v) - 1) < 1e-3 for v in first.vectors),
+        similar=_cosine(a, b),
+        unrelated=_cosine(a, c),
+        texts_per_second=BURST_TEXTS / burst.seconds if burst.seconds > 0 else None,
+        seconds=time.perf_counter() - started,
+    )
+    report.memory = runtime_of(config).backend_for(spec).memory(spec)
+    return report
+
+
+def format_embedding_report(report: EmbedReport, lang: str = "en") -> str:
+    zh = lang == "zh"
+    verdict = ("通过" if zh else "pass") if report.passed else ("未通过" if zh else "FAIL")
+    lines = [
+        f"{'部署验证（向量模型）' if zh else 'Deployment check (embeddings)'}: {report.model}",
+        "",
+        f"{'维度' if zh else 'dimension'}: {report.dimension}"
+        + (
+            f"，{'已归一化' if report.normalised else '未归一化'}"
+            if zh
+            else f", {'normalised' if report.normalised else 'not normalised'}"
+        ),
+        (f"同义句相似度 {report.similar:.3f} > 无关句 {report.unrelated:.3f}：{verdict}")
+        if zh
+        else f"similar sentences {report.similar:.3f} > unrelated {report.unrelated:.3f}: {verdict}",
+        (f"速度：{_num(report.texts_per_second, ' 段/秒', 1)}（{BURST_TEXTS} 段）")
+        if zh
+        else f"speed: {_num(report.texts_per_second, ' texts/s', 1)} ({BURST_TEXTS} texts)",
+    ]
+    if report.memory.get("bytes"):
+        lines.append(f"{'内存' if zh else 'Memory'}: {report.memory['bytes'] / 2**20:.0f} MiB ({report.memory['source']})")
+    return "\n".join(lines)
 
 
 def _num(value: float | None, unit: str = "", digits: int = 2) -> str:

@@ -80,6 +80,7 @@ def embed(
         limit = backend.embed_limit(spec, asked.server_hint())
         batch = [_fit(text, limit, start + i, result.notices) for i, text in enumerate(batch)]
         vectors = asked.vectors(batch, start, result.notices)
+        result.notices += [_cut_notice(start + i, len(batch[i]), None, vectors.limit, exact=True) for i in vectors.cut]
         result.vectors += vectors.vectors
         if vectors.prompt_tokens is not None:
             result.prompt_tokens = (result.prompt_tokens or 0) + vectors.prompt_tokens
@@ -103,7 +104,12 @@ def _fit(text: str, limit: int | None, index: int, notices: list[Text]) -> str:
     return text[:low]
 
 
-def _cut_notice(index: int, whole: int, kept: int, limit: int | None) -> Text:
+def _cut_notice(index: int, whole: int, kept: int | None, limit: int | None, exact: bool = False) -> Text:
+    if exact:  # the model cut it itself, at its longest input
+        return Text(
+            en=f"Text {index + 1} ({whole} characters) is longer than the model's {limit} tokens; only its first {limit} are embedded.",
+            zh=f"第 {index + 1} 段文本（{whole} 字符）超过模型的 {limit} 个 token，只有前 {limit} 个 token 生成了向量。",
+        )
     within = f" to fit the model's {limit} tokens" if limit else " (the server found it too long)"
     within_zh = f"以适应模型的 {limit} 个 token" if limit else "（服务认为它过长）"
     return Text(
@@ -133,7 +139,9 @@ class _Asker:
                 raise
         parts = [self._one(text, start + i, notices) for i, text in enumerate(batch)]
         tokens = [part.prompt_tokens for part in parts]
-        return Vectors([part.vectors[0] for part in parts], None if None in tokens else sum(tokens))
+        cut = [i for i, part in enumerate(parts) if part.cut]
+        limit = next((part.limit for part in parts if part.limit), None)
+        return Vectors([part.vectors[0] for part in parts], None if None in tokens else sum(tokens), cut, limit)
 
     def _one(self, text: str, index: int, notices: list[Text]) -> Vectors:
         for _ in range(CUTS + 1):

@@ -30,8 +30,9 @@ def discover(backends: Backends, timeout: float = 1.5) -> tuple[Found, dict[str,
     return found, down
 
 
-def list_models(backends: Backends, probe: bool = True) -> list[ModelEntry]:
-    """Every usable identifier: the configured ones, then those found on reachable local servers."""
+def list_models(backends: Backends, probe: bool = True, embedding: bool = False) -> list[ModelEntry]:
+    """Every usable identifier: the configured ones, then those found on reachable local servers; with `embedding`,
+    last, EMBED_MODEL (source "embedding") where one is set."""
     config = backends.config
     found, down = discover(backends) if probe else ({}, {})
     entries = []
@@ -62,6 +63,10 @@ def list_models(backends: Backends, probe: bool = True) -> list[ModelEntry]:
                 else:
                     entry = ModelEntry(identifier, spec.provider, "discovered", True, server, context)
                 entries.append(entry)
+    if embedding and config["EMBED_MODEL"]:
+        spec = parse_model(config["EMBED_MODEL"])
+        entry = backends(spec).describe(config["EMBED_MODEL"], spec, found, down, probe)
+        entries.append(replace(entry, source="embedding"))
     return entries
 
 

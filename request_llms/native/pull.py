@@ -15,7 +15,7 @@ import httpx
 
 from ..errors import BackendUnreachable, ConfigError, ServerError
 from ..model_spec import ModelSpec
-from .catalog import BUILTIN, FOLDER_PREFIX, NAMED
+from .catalog import BUILTINS, FOLDER_PREFIX, NAMED
 from .plan import cache_dir, configured_folder, folder_setting
 
 PROBE_SECONDS = 8.0
@@ -46,7 +46,7 @@ def probe(source: str) -> None:
 
 def pull_native(spec: ModelSpec, config, repo: str | None = None) -> tuple[Path, str]:
     """Download the weights of a native model; returns (folder, the setting that should point at it)."""
-    if spec.base == BUILTIN:
+    if spec.base in BUILTINS:
         raise ConfigError(
             en="The built-in model ships with LocalScholar: nothing to download.",
             zh="内置模型随 LocalScholar 一同安装，无需下载。",

@@ -14,7 +14,7 @@ from tests.support.servers.running import free_port
 
 def test_no_embedding_model_set_says_which_setting_to_write(tmp_path):
     with pytest.raises(ConfigError) as caught:
-        embed(None, ["hello"], config=make_config(tmp_path))
+        embed(None, ["hello"], config=make_config(tmp_path, 'EMBED_MODEL = ""\n'))
     assert "EMBED_MODEL" in caught.value.en and "EMBED_MODEL" in caught.value.zh
 
 

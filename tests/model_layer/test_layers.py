@@ -30,7 +30,9 @@ def _imports(name: str, text: str, known: set[str], package: bool = False) -> se
         if isinstance(node, ast.ImportFrom):
             base = ".".join(here[: len(here) - node.level + 1] + ([node.module] if node.module else []))
             base = base if node.level else node.module or ""
-            candidates = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            names = [f"{base}.{alias.name}" for alias in node.names]
+            # `from package import module` imports the module; the package counts only for names defined in it
+            candidates = [name for name in names if name in known] or [base]
         elif isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         else:

@@ -1,8 +1,9 @@
 """The worker process's entry point: load the model, then answer requests one at a time.
 
-Messages from the parent: ("generate", id, messages, options), ("cancel", id), ("count", id, text), ("stop",).
-Messages to the parent: ("progress", stage_en, stage_zh, percent), ("ready", info), ("load_error", kind, en, zh),
-("delta", id, text), ("done", id, usage), ("error", id, kind, en, zh), ("count", id, tokens).
+Messages from the parent: ("generate", id, messages, options), ("embed", id, texts), ("cancel", id), ("count", id,
+text), ("stop",). Messages to the parent: ("progress", stage_en, stage_zh, percent), ("ready", info), ("load_error",
+kind, en, zh), ("delta", id, text), ("done", id, usage), ("vectors", id, vectors, tokens, cut), ("error", id, kind,
+en, zh), ("count", id, tokens).
 
 Counts are answered at once, beside a running generation, by a copy of the tokenizer of their own.
 """
@@ -55,7 +56,7 @@ def serve(conn, plan) -> None:
             except (EOFError, OSError):
                 jobs.put(None)
                 return
-            if message[0] == "generate":
+            if message[0] in ("generate", "embed"):
                 cancels[message[1]] = threading.Event()
                 jobs.put(message)
             elif message[0] == "count":
@@ -71,8 +72,18 @@ def serve(conn, plan) -> None:
 
     threading.Thread(target=read, daemon=True, name="worker-reader").start()
     while (job := jobs.get()) is not None:
-        _, request_id, messages, options = job
+        kind, request_id = job[0], job[1]
         try:
+            if kind == "embed":
+                if not hasattr(runner, "embed"):
+                    raise WorkerFailure(
+                        "WrongKindOfModel",
+                        en=f"{plan.name} does not make embeddings: set EMBED_MODEL to an embedding model.",
+                        zh=f"{plan.name} 不能生成向量（embedding）：请把 EMBED_MODEL 设为向量模型。",
+                    )
+                send("vectors", request_id, *runner.embed(job[2]))
+                continue
+            _, _, messages, options = job
             usage = runner.generate(
                 messages, options, cancels[request_id], lambda text, request_id=request_id: send("delta", request_id, text)
             )

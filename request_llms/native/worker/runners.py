@@ -2,8 +2,9 @@
 
 A runner loads a LoadPlan (reporting progress), then answers `generate` (streaming deltas through
 `emit`, stopping when `cancel` is set, returning the usage figures) and `count` (the model's own token
-count, safe to call beside a running generation). Two today: transformers (Hugging Face folders) and
-llama.cpp (GGUF files); LoadPlan.runner names the one a plan uses.
+count, safe to call beside a running generation). Three today: transformers (Hugging Face folders), llama.cpp
+(GGUF files) and encoder (embedding models, which answer `embed` instead of `generate`); LoadPlan.runner names
+the one a plan uses.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ def _llamacpp(plan, progress: Progress):
     return LlamaCppRunner(plan, progress)
 
 
-RUNNERS = {"transformers": TransformersRunner, "llamacpp": _llamacpp}
+def _encoder(plan, progress: Progress):
+    from .encoder import EncoderRunner
+
+    return EncoderRunner(plan, progress)
+
+
+RUNNERS = {"transformers": TransformersRunner, "llamacpp": _llamacpp, "encoder": _encoder}
 
 
 def start_runner(plan, progress: Progress):
