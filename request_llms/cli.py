@@ -17,7 +17,7 @@ from .chat import chat, complete
 from .config_loader import Config, get_config
 from .deploy_check import format_embedding_report, format_report, run_checks, run_embedding_check
 from .embeddings import embed_model
-from .errors import LLMError
+from .errors import LLMError, WrongKindOfModel
 from .listing import list_models
 from .model_spec import parse_model, parse_models
 from .request import CancelToken, ChatOptions, Status
@@ -182,21 +182,25 @@ def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: 
 
 def cmd_check(args, config: Config) -> int:
     if args.embed or args.model is None or args.model == config["EMBED_MODEL"]:
-        spec = parse_model(args.model) if args.model else embed_model(config)
-        report = run_embedding_check(spec, config)
-        print(
-            json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
-            if args.json
-            else format_embedding_report(report, config.lang)
-        )
-        return 0 if report.passed else 1
-    reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
+        return _check_embeddings(args, config)
+    try:
+        reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
+    except WrongKindOfModel:  # an embedding model: its own check
+        return _check_embeddings(args, config)
     if args.json:
         shown = [r.as_dict() for r in reports]
         print(json.dumps(shown[0] if len(shown) == 1 else shown, ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(format_report(report, config.lang) for report in reports))
     return 0
+
+
+def _check_embeddings(args, config: Config) -> int:
+    spec = parse_model(args.model) if args.model else embed_model(config)
+    report = run_embedding_check(spec, config)
+    shown = json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else None
+    print(shown or format_embedding_report(report, config.lang))
+    return 0 if report.passed else 1
 
 
 def cmd_pull(args, config: Config) -> int:

@@ -4,6 +4,7 @@ the same weights."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -12,7 +13,7 @@ from request_llms.chat import chat
 from request_llms.embeddings import embed
 from request_llms.errors import WrongKindOfModel
 from request_llms.runtime import runtime_of
-from tests.support.helpers import make_config
+from tests.support.helpers import cli, cli_env, make_config
 
 pytestmark = pytest.mark.servers  # starts worker processes
 
@@ -69,3 +70,17 @@ def test_a_sentence_transformers_folder_embeds_and_does_not_chat(cache, tmp_path
     own = sentence_transformers_vectors(folder, TEXTS[:2])
     assert min(cosine(a, b) for a, b in zip(got.vectors, own, strict=True)) >= 0.999
     assert "does not chat" in caught.value.en and "不能对话" in caught.value.zh
+
+
+def test_list_shows_the_embedding_model_and_check_checks_it(cache, tmp_path):
+    env = cli_env(tmp_path, LOCAL_MODEL_CACHE=str(cache))
+    listed = cli(env, "list").stdout
+    assert "Embedding model (EMBED_MODEL):" in listed and "builtin-all-minilm-l6-v2" in listed
+    assert "向量模型（EMBED_MODEL）" in cli({**env, "LANGUAGE": "zh"}, "list").stdout
+    checked = cli(env, "check", "--json", timeout=300)
+    assert checked.returncode == 0, checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["passed"] and report["dimension"] == 384 and report["normalised"]
+    assert report["similar"] > report["unrelated"] and report["texts_per_second"] > 0
+    refused = cli(env, "check", "builtin-gemma3-270m", "--embed")
+    assert refused.returncode == 2 and "does not make embeddings" in refused.stderr
