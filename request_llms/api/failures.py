@@ -18,6 +18,7 @@ _STATUS: dict[type[errors.LLMError], tuple[int, str, str | None]] = {
     errors.ModelNotAllowed: (404, "invalid_request_error", "model_not_found"),
     errors.ModelNotFound: (404, "invalid_request_error", "model_not_found"),
     errors.ContextTooLong: (400, "invalid_request_error", "context_length_exceeded"),
+    errors.WrongKindOfModel: (400, "invalid_request_error", "wrong_kind_of_model"),  # /embeddings says model_not_embedding
     errors.RateLimited: (429, "rate_limit_error", "rate_limit_exceeded"),
     errors.BackendTimeout: (504, "server_error", "timeout"),
     errors.ServerError: (502, "server_error", "upstream_error"),

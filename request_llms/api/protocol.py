@@ -1,4 +1,4 @@
-"""The OpenAI chat-completions wire format as LocalScholar takes and gives it (pydantic models).
+"""The OpenAI wire format (chat completions, embeddings, the model list) as LocalScholar takes and gives it.
 
 Fields a client may send and that LocalScholar cannot honour are refused by routes.py with a clear 400;
 unknown fields are ignored, as OpenAI-compatible servers do.
@@ -72,11 +72,43 @@ class ModelCard(BaseModel):
     created: int = Field(default_factory=now)
     owned_by: str  # the kind of backend: native, ollama, llamacpp, vllm, cloud, ...
     max_model_len: int | None = None  # the context window where it is known, as vLLM reports it
+    # what the configuration offers it for: "chat" (AVAIL_LLM_MODELS, or found on a server), "embeddings"
+    # (EMBED_MODEL); an extra field, which OpenAI's clients keep aside (the openai package: `model_extra`)
+    capabilities: list[str] = Field(default_factory=lambda: ["chat"])
 
 
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    input: Any  # a text or a list of texts; api/embedding.py refuses anything else (token arrays) by name
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = None  # refused: the models here cannot shorten their vectors
+    user: str | None = None
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str  # the numbers, or base64 of their little-endian float32 bytes
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
+    notices: list[str] | None = None  # texts cut to fit the model, in the caller's language: an extra field, only when any
 
 
 class ErrorInfo(BaseModel):

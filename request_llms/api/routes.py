@@ -1,5 +1,5 @@
-"""The two endpoints. Each checks the caller's key, converts the request, and calls `chat()` as the page does:
-the same per-server gates and native queues, the same allowed models, the same thinking split.
+"""The endpoints. Each checks the caller's key, converts the request, and calls `chat()` or `embed()` as the page
+and the plugins do: the same per-server gates and native queues, the same allowed models, the same thinking split.
 
 The answer is read in a thread (the model layer is synchronous) and handed to the event loop one event at a
 time; when the client goes away, the request's CancelToken is set at once and the backend stops.
@@ -19,16 +19,18 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..chat import ChatStream, chat
-from ..errors import LLMError
-from ..model_spec import parse_model
+from ..embeddings import embed
+from ..errors import LLMError, WrongKindOfModel
+from ..model_spec import ModelSpec, parse_model
 from ..request import CancelToken, Status, StatusKind
 from ..runtime import runtime_of
 from ..text import Text
 from ..thinking import Thought
+from . import embedding
 from .access import caller
 from .convert import StopCutter, conversation, options
 from .failures import ApiFailure, error_response, language, of_error, of_failure
-from .protocol import ChatRequest, ModelCard, ModelList, Usage, completion_id, now
+from .protocol import ChatRequest, EmbeddingRequest, ModelCard, ModelList, Usage, completion_id, now
 from .usage import usage_book
 
 _END = object()
@@ -58,7 +60,7 @@ def api_router(config) -> APIRouter:
         except ApiFailure as failure:
             return of_failure(failure, lang)
         entries = await run_in_threadpool(catalog.entries)
-        cards = await run_in_threadpool(_cards, [e for e in entries if e.backend != "multi"], runtime)
+        cards = await run_in_threadpool(_cards, [e for e in entries if e.backend != "multi"], runtime, config["EMBED_MODEL"])
         return ModelList(data=cards).model_dump()
 
     @router.post("/chat/completions")
@@ -67,19 +69,10 @@ def api_router(config) -> APIRouter:
         try:
             key = caller(request.headers.get("authorization"), config)
             payload = _payload(await request.body())
-            spec = await run_in_threadpool(_allowed, catalog, payload.model)
+            spec = _one(await run_in_threadpool(catalog.allowed, payload.model))
             turns, system = conversation(payload.messages)
             chosen = options(payload)
-            if await run_in_threadpool(runtime.waiting, spec) >= config["API_MAX_WAITING"]:
-                raise ApiFailure(
-                    429,
-                    Text(
-                        en=f"{config['API_MAX_WAITING']} requests already wait for {spec.base}: try again shortly, or raise API_MAX_WAITING.",
-                        zh=f"已有 {config['API_MAX_WAITING']} 个请求在等待 {spec.base}：请稍后重试，或调大 API_MAX_WAITING。",
-                    ),
-                    kind="rate_limit_error",
-                    code="rate_limit_exceeded",
-                )
+            await run_in_threadpool(_room, runtime, spec)
         except ApiFailure as failure:
             return of_failure(failure, lang)
         except LLMError as exc:
@@ -104,27 +97,74 @@ def api_router(config) -> APIRouter:
         book.add(key, *answer.tokens())
         return JSONResponse(answer.whole())
 
+    @router.post("/embeddings")
+    async def embeddings(request: Request):
+        lang = language(request.headers.get("accept-language"))
+        try:
+            key = caller(request.headers.get("authorization"), config)
+            payload = _payload(await embedding.body(request), EmbeddingRequest)
+            texts = embedding.texts(payload)
+            spec = _one(await run_in_threadpool(embedding.specs, catalog, config, payload.model))
+            await run_in_threadpool(_room, runtime, spec)
+        except ApiFailure as failure:
+            return of_failure(failure, lang)
+        except LLMError as exc:
+            return error_response(exc, lang)
+        cancel = CancelToken()
+        try:
+            got = await _until_done_or_gone(run_in_threadpool(embed, spec, texts, config, cancel), request, cancel)
+        except WrongKindOfModel as exc:
+            return of_failure(embedding.not_embedding(exc), lang)
+        except LLMError as exc:
+            return error_response(exc, lang)
+        content, tokens = embedding.answer(payload, got, texts, lang)
+        book.add(key, tokens, 0)
+        return JSONResponse(content)
+
     return router
 
 
-def _cards(entries, runtime) -> list[ModelCard]:
-    """A card per model, with its context window: what discovery found, else what its backend knows (cached)."""
+def _room(runtime, spec: ModelSpec) -> None:
+    """A 429 when API_MAX_WAITING requests already wait for the model (reads the gates: no request goes out)."""
+    most = runtime.config["API_MAX_WAITING"]
+    if runtime.waiting(spec) >= most:
+        raise ApiFailure(
+            429,
+            Text(
+                en=f"{most} requests already wait for {spec.base}: try again shortly, or raise API_MAX_WAITING.",
+                zh=f"已有 {most} 个请求在等待 {spec.base}：请稍后重试，或调大 API_MAX_WAITING。",
+            ),
+            kind="rate_limit_error",
+            code="rate_limit_exceeded",
+        )
+
+
+def _cards(entries, runtime, embed_model: str) -> list[ModelCard]:
+    """A card per model, with its context window (what discovery found, else what its backend knows, cached) and
+    what it is offered for: chat, and embeddings for EMBED_MODEL, which has a card of its own if none is listed."""
     cards = []
     for entry in entries:
-        context = entry.context
-        if context is None and entry.problem is None:
-            try:
-                spec = parse_model(entry.identifier)
-                context = runtime.backend_for(spec).context_budget(spec)
-            except (LLMError, httpx.HTTPError, ValueError, KeyError, TypeError):
-                context = None
-        cards.append(ModelCard(id=entry.identifier, owned_by=entry.backend, max_model_len=context))
+        capabilities = ["chat", "embeddings"] if entry.identifier == embed_model else ["chat"]
+        context = entry.context if entry.context is not None or entry.problem else _context(entry.identifier, runtime)
+        cards.append(ModelCard(id=entry.identifier, owned_by=entry.backend, max_model_len=context, capabilities=capabilities))
+    if embed_model and embed_model not in {card.id for card in cards}:
+        owner = parse_model(embed_model).provider
+        context = _context(embed_model, runtime)
+        cards.append(ModelCard(id=embed_model, owned_by=owner, max_model_len=context, capabilities=["embeddings"]))
     return cards
 
 
-def _payload(raw: bytes) -> ChatRequest:
+def _context(identifier: str, runtime) -> int | None:
     try:
-        return ChatRequest.model_validate(json.loads(raw or b"null"))
+        spec = parse_model(identifier)
+        return runtime.backend_for(spec).context_budget(spec)
+    except (LLMError, httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _payload(raw: bytes, shape=ChatRequest):
+    try:
+        return shape.model_validate(json.loads(raw or b"null"))
     except (ValueError, ValidationError) as exc:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first else None
@@ -138,9 +178,8 @@ def _payload(raw: bytes) -> ChatRequest:
         ) from None
 
 
-def _allowed(catalog, identifier: str):
-    """The one spec of `identifier` if offered; a model found on a server since the last look is looked for once."""
-    specs = catalog.allowed(identifier)
+def _one(specs: tuple[ModelSpec, ...]) -> ModelSpec:
+    """The one spec of an allowed identifier (`catalog.allowed` looks once more for a model found since the last look)."""
     if len(specs) != 1:
         raise ApiFailure(
             400,
@@ -150,14 +189,14 @@ def _allowed(catalog, identifier: str):
     return specs[0]
 
 
-async def _until_done_or_gone(work, request: Request, cancel: CancelToken) -> None:
-    """Run `work`; if the client disconnects first, cancel the request and stop waiting."""
+async def _until_done_or_gone(work, request: Request, cancel: CancelToken):
+    """Run `work` and return its result; if the client disconnects first, cancel the request."""
     task = asyncio.ensure_future(work)
     while not task.done():
         done, _ = await asyncio.wait({task}, timeout=0.25)
         if not done and await request.is_disconnected():
             cancel.cancel()
-    task.result()
+    return task.result()
 
 
 async def _events(source: Iterator, cancel: CancelToken) -> AsyncIterator:
