@@ -63,7 +63,7 @@ CLOUD_VENDORS: tuple[CloudVendor, ...] = (
         "OpenAI",
         "https://api.openai.com/v1",
         "API_KEY",
-        re.compile(r"(gpt-|chatgpt-|o[1-9](-|$))"),
+        re.compile(r"(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-)"),
         offered="gpt-4o-mini",
     ),
     CloudVendor(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from request_llms.embeddings import embed
-from request_llms.errors import BackendUnreachable, ConfigError, WrongKindOfModel
+from request_llms.errors import AuthFailed, BackendUnreachable, ConfigError, WrongKindOfModel
 from request_llms.model_spec import parse_model
 from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
@@ -40,3 +40,9 @@ def test_a_server_that_is_not_running_says_how_to_start_it(tmp_path):
     with pytest.raises(BackendUnreachable) as caught:
         embed("llamacpp-m", ["hello"], config=config)
     assert url in caught.value.en and "llama-server" in caught.value.en
+
+
+def test_an_openai_embedding_model_without_its_key_says_which_key_to_set(tmp_path):
+    with pytest.raises(AuthFailed) as caught:
+        embed("text-embedding-3-small", ["hello"], config=make_config(tmp_path, 'API_KEY = ""\n'))
+    assert "API_KEY" in caught.value.en and "API_KEY" in caught.value.zh
