@@ -22,6 +22,7 @@ from ..errors import (
     ServerError,
     StreamCut,
     StreamError,
+    WrongKindOfModel,
 )
 from ..model_spec import ModelSpec
 from ..request import CancelToken, ChatOptions, Event, Usage, Vectors
@@ -235,13 +236,20 @@ class OpenAIProtocol(Backend):
             en=f"{endpoint.label} answered {status}: {message}", zh=f"{endpoint.label} 返回错误 {status}：{message}"
         )
 
-    def _not_found(self, spec: ModelSpec, endpoint: Endpoint, message: str) -> LLMError:
+    def _not_found(self, spec: ModelSpec, endpoint: Endpoint, message: str, embedding: bool = False) -> LLMError:
         try:
             served = sorted(self.served_models(endpoint))
         except (httpx.HTTPError, ValueError, AttributeError):
             served = None
         if served is None:
             return self.no_models_listing(spec, endpoint, message)
+        if spec.model in served:  # the model is there, the endpoint is not: a model of the other kind
+            if embedding:
+                return not_an_embedding_model(spec, *self.embedding_fix(spec))
+            return WrongKindOfModel(
+                en=f"{spec.base} makes embeddings ({endpoint.label} has no chat for it): pick a chat model for questions.",
+                zh=f"{spec.base} 是向量（embedding）模型（{endpoint.label} 不为它提供对话）：提问请选择对话模型。",
+            )
         names = ", ".join(f"{spec.provider}-{name}" for name in served[:8])
         if names:
             return ModelNotFound(
@@ -289,6 +297,8 @@ class OpenAIProtocol(Backend):
         lowered = body.lower()
         if status == 501 or "pooling type" in lowered or ("embedding" in lowered and "support" in lowered):
             return not_an_embedding_model(spec, *self.embedding_fix(spec))
+        if status == 404:
+            return self._not_found(spec, endpoint, body[:300], embedding=True)
         if "too large" in lowered or "context length" in lowered or "too long" in lowered:
             return ContextTooLong(
                 en=f"{endpoint.label}: a text is too long to embed ({body[:200]}).",

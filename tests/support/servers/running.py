@@ -335,14 +335,20 @@ def start_ollama(parallel: int = 4, timeout: float = 60.0) -> RunningServer:
     return server
 
 
-def start_vllm(max_model_len: int = 2048, extra_args: Sequence[str] = (), timeout: float = 300.0) -> RunningServer:
-    """vLLM's OpenAI server on CPU with the Gemma HF folder, served as model `gemma-270m`.
+def start_vllm(
+    max_model_len: int = 2048,
+    extra_args: Sequence[str] = (),
+    timeout: float = 300.0,
+    model_dir: Path | None = None,
+    alias: str = GEMMA_ALIAS,
+) -> RunningServer:
+    """vLLM's OpenAI server on CPU with the Gemma HF folder (or `model_dir`), served as model `alias`.
 
     Eager mode (startup ~60 s instead of 3-4 min compiled), 1 GiB KV cache, offline.
     It idles at ~40% CPU: stop it when its tests are done.
     """
     python = provision.vllm_python()
-    model_dir = provision.gemma_hf_folder()
+    model_dir = model_dir or provision.gemma_hf_folder()
     cache = provision.cache_root() / "vllm-cache"
     cache.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
@@ -360,7 +366,7 @@ def start_vllm(max_model_len: int = 2048, extra_args: Sequence[str] = (), timeou
         command = [
             str(python), "-m", "vllm.entrypoints.openai.api_server",
             "--model", str(model_dir),
-            "--served-model-name", GEMMA_ALIAS,
+            "--served-model-name", alias,
             "--host", "127.0.0.1",
             "--port", str(port),
             "--max-model-len", str(max_model_len),
@@ -369,7 +375,7 @@ def start_vllm(max_model_len: int = 2048, extra_args: Sequence[str] = (), timeou
         ]  # fmt: skip
         return command, env
 
-    return start_server("vllm", GEMMA_ALIAS, launch, "/health", timeout)
+    return start_server("vllm", alias, launch, "/health", timeout)
 
 
 def start_all() -> list[RunningServer]:
