@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .backends.base import Backend
 from .config_loader import get_config
-from .errors import ConfigError, ContextTooLong, LLMError, Stopped
+from .errors import ConfigError, ContextTooLong, LLMError, embedding_stopped
 from .messages import estimate_tokens
 from .model_spec import ModelSpec, parse_model
 from .request import CancelToken, Vectors
@@ -159,7 +159,7 @@ class _Asker:
         tried: list[Server] = []
         while True:
             if self.cancel.is_set():
-                raise _stopped()
+                raise embedding_stopped()
             server = self._pick(tried)
             try:
                 vectors = self._at(server, batch)
@@ -194,16 +194,12 @@ class _Asker:
                     next(turn)
                 except StopIteration as done:
                     if not done.value:
-                        raise _stopped() from None
+                        raise embedding_stopped() from None
                     break
         try:
             return self.backend.embed(self.spec, server, batch, self.cancel)
         except Cancelled:
-            raise _stopped() from None
+            raise embedding_stopped() from None
         finally:
             if gate is not None:
                 gate.leave()
-
-
-def _stopped() -> Stopped:
-    return Stopped(en="Stopped: the embedding request was cancelled.", zh="已停止：向量请求已取消。")

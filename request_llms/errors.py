@@ -134,6 +134,11 @@ class Stopped(LLMError):
     final = True
 
 
+def embedding_stopped() -> Stopped:
+    """The one line of an embedding request stopped by its caller."""
+    return Stopped(en="Stopped: the embedding request was cancelled.", zh="已停止：向量请求已取消。")
+
+
 class AuthFailed(LLMError):
     """The key is missing or the server refused it."""
 

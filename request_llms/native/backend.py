@@ -319,13 +319,15 @@ class NativeBackend(Backend):
         for _ in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
             pass
         if cancel.is_set():
-            raise errors.Stopped(en="Stopped: the embedding request was cancelled.", zh="已停止：向量请求已取消。")
+            raise errors.embedding_stopped()
         request_id = f"e{next(_ids)}"
         inbox: queue.Queue = queue.Queue()
         worker.inboxes[request_id] = inbox
         try:
             for _ in worker.wait_turn(request_id, cancel):
                 pass
+            if cancel.is_set():
+                raise errors.embedding_stopped()
             if worker.failure is not None:
                 raise worker.failure
             worker.send("embed", request_id, texts)
@@ -335,6 +337,8 @@ class NativeBackend(Backend):
                 except queue.Empty:
                     if not worker.process.is_alive() and worker.failure is not None:
                         raise worker.failure from None
+                    if cancel.is_set():  # the batch under way finishes in the worker; its vectors are dropped
+                        raise errors.embedding_stopped() from None
                     continue
                 if message[0] == "vectors":
                     return Vectors(message[2], message[3], message[4], plan.context or None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from request_llms.embeddings import embed
-from request_llms.errors import AuthFailed, BackendUnreachable, ConfigError, WrongKindOfModel
+from request_llms.errors import AuthFailed, BackendUnreachable, ConfigError, Stopped, WrongKindOfModel
 from request_llms.model_spec import parse_model
+from request_llms.request import CancelToken
 from request_llms.runtime import runtime_of
 from tests.support.helpers import make_config
 from tests.support.servers.running import free_port
@@ -46,3 +47,14 @@ def test_an_openai_embedding_model_without_its_key_says_which_key_to_set(tmp_pat
     with pytest.raises(AuthFailed) as caught:
         embed("text-embedding-3-small", ["hello"], config=make_config(tmp_path, 'API_KEY = ""\n'))
     assert "API_KEY" in caught.value.en and "API_KEY" in caught.value.zh
+
+
+def test_a_stopped_embedding_request_says_so_and_sends_nothing(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Stopped) as caught:
+        embed(
+            "llamacpp-m", ["hello"], config=make_config(tmp_path, f'LOCAL_SERVER_URLS = {{"llamacpp": "{url}"}}\n'), cancel=cancel
+        )
+    assert "cancelled" in caught.value.en and "已停止" in caught.value.zh
