@@ -13,13 +13,14 @@ text is cut again, shorter.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .backends.base import Backend
 from .config_loader import get_config
-from .errors import ConfigError, ContextTooLong, LLMError, embedding_stopped
+from .errors import ConfigError, ContextTooLong, LLMError, ServerError, embedding_stopped
 from .messages import estimate_tokens
 from .model_spec import ModelSpec, parse_model
 from .request import CancelToken, Vectors
@@ -89,6 +90,11 @@ def embed(
     return result
 
 
+def _usable(vector: list[float]) -> bool:
+    """A vector that can be compared: numbers, not all zero (servers have been seen to answer zeros)."""
+    return bool(vector) and all(math.isfinite(x) for x in vector) and any(x != 0 for x in vector)
+
+
 def _fit(text: str, limit: int | None, index: int, notices: list[Text]) -> str:
     """`text`, cut so its estimated length fits `limit` tokens; a notice says so."""
     if not limit or estimate_tokens(text) <= limit:
@@ -131,12 +137,24 @@ class _Asker:
         return self.servers[0] if self.servers else None
 
     def vectors(self, batch: list[str], start: int, notices: list[Text]) -> Vectors:
-        """The batch's vectors; a text the server finds too long is cut shorter, alone, and asked again."""
+        """The batch's vectors; a text the server finds too long is cut shorter, alone, and asked again, and one whose
+        vector came back empty (all zeros, or not numbers) is asked again alone, once."""
         try:
-            return self._ask(batch)
+            got = self._ask(batch)
         except ContextTooLong:
             if len(batch) == 1 and not batch[0]:
                 raise
+        else:
+            for i in [i for i, vector in enumerate(got.vectors) if not _usable(vector)]:
+                again = self._ask([batch[i]])
+                if not _usable(again.vectors[0]):
+                    raise ServerError(
+                        en=f"{self.spec.base} answered an empty vector (all zeros or not numbers) for text {start + i + 1}, "
+                        "twice: check the server's log, or restart it.",
+                        zh=f"{self.spec.base} 为第 {start + i + 1} 段文本两次返回了空向量（全零或非数值）：请查看服务日志，或重启服务。",
+                    )
+                got.vectors[i] = again.vectors[0]
+            return got
         parts = [self._one(text, start + i, notices) for i, text in enumerate(batch)]
         tokens = [part.prompt_tokens for part in parts]
         cut = [i for i, part in enumerate(parts) if part.cut]

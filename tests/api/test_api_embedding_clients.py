@@ -34,7 +34,9 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def embedding_llama() -> Iterator[RunningServer]:
-    server = start_llama_server(parallel=2, extra_args=["--embeddings", "--pooling", "mean", "--threads", "1"])
+    server = start_llama_server(
+        parallel=1, extra_args=["--embeddings", "--pooling", "mean", "--threads", "1"]
+    )  # one slot: see README
     yield server
     server.stop()
 
