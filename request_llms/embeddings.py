@@ -90,9 +90,11 @@ def embed(
     return result
 
 
-def _usable(vector: list[float]) -> bool:
-    """A vector that can be compared: numbers, not all zero (servers have been seen to answer zeros)."""
-    return bool(vector) and all(math.isfinite(x) for x in vector) and any(x != 0 for x in vector)
+def _usable(vector: object) -> bool:
+    """A vector that can be compared: a list of numbers, not all zero (servers have been seen to answer zeros)."""
+    if not isinstance(vector, list) or not vector:
+        return False
+    return all(isinstance(x, int | float) and math.isfinite(x) for x in vector) and any(x != 0 for x in vector)
 
 
 def _fit(text: str, limit: int | None, index: int, notices: list[Text]) -> str:
@@ -190,6 +192,11 @@ class _Asker:
                 if len(tried) > self.runtime.config["MAX_RETRY"]:
                     raise
                 continue
+            if len(vectors.vectors) != len(batch):
+                raise ServerError(
+                    en=f"{self.spec.base} answered {len(vectors.vectors)} vector(s) for {len(batch)} text(s).",
+                    zh=f"{self.spec.base} 为 {len(batch)} 段文本返回了 {len(vectors.vectors)} 个向量。",
+                )
             if server is not None:
                 server.back(answered=True)
                 self.answered.append(server.url)

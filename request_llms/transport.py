@@ -155,45 +155,45 @@ def _status_error(response: httpx.Response, status_error: Callable[[int, str], L
     return judge_status(error, response.status_code, response.headers.get("retry-after"))
 
 
+@contextmanager
+def _reading(cancel: CancelToken, url: str, cut_en: str, cut_zh: str) -> Iterator[None]:
+    """Map a failure while a body is read: a timeout to BackendTimeout, a cut to StreamCut, anything after Stop to
+    Cancelled. `cut_en`/`cut_zh` end the cut's line."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        if cancel.is_set():
+            raise Cancelled from None
+        raise _timeout(url) from None
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        if cancel.is_set():
+            raise Cancelled from None
+        name = type(exc).__name__
+        raise StreamCut(
+            en=f"The connection to {url} broke {cut_en.format(name=name)}", zh=cut_zh.format(url=url, name=name)
+        ) from None
+    if cancel.is_set():
+        raise Cancelled
+
+
 def iter_lines(response: httpx.Response, cancel: CancelToken, url: str) -> Iterator[str]:
     """The response's lines as they arrive; a cut connection raises StreamCut, a cancel raises Cancelled."""
-    try:
+    with _reading(
+        cancel,
+        url,
+        "in the middle of the answer ({name}); the text so far is kept.",
+        "与 {url} 的连接在回答中途断开（{name}），已保留收到的部分。",
+    ):
         for line in response.iter_lines():
             if cancel.is_set():  # lines already buffered are not shown after Stop
                 raise Cancelled
             yield line
-    except httpx.TimeoutException:
-        if cancel.is_set():
-            raise Cancelled from None
-        raise _timeout(url) from None
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        if cancel.is_set():
-            raise Cancelled from None
-        raise StreamCut(
-            en=f"The connection to {url} broke in the middle of the answer ({type(exc).__name__}); the text so far is kept.",
-            zh=f"与 {url} 的连接在回答中途断开（{type(exc).__name__}），已保留收到的部分。",
-        ) from None
-    if cancel.is_set():
-        raise Cancelled
 
 
 def read_json(response: httpx.Response, cancel: CancelToken, url: str, who_en: str, who_zh: str) -> dict:
     """The whole body of a JSON answer (an embedding); a cut connection raises StreamCut, a cancel Cancelled."""
-    try:
+    with _reading(cancel, url, "before the answer was complete ({name}).", "与 {url} 的连接在回答完成前断开（{name}）。"):
         body = response.read()
-    except httpx.TimeoutException:
-        if cancel.is_set():
-            raise Cancelled from None
-        raise _timeout(url) from None
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        if cancel.is_set():
-            raise Cancelled from None
-        raise StreamCut(
-            en=f"The connection to {url} broke before the answer was complete ({type(exc).__name__}).",
-            zh=f"与 {url} 的连接在回答完成前断开（{type(exc).__name__}）。",
-        ) from None
-    if cancel.is_set():
-        raise Cancelled
     return json_chunk(body.decode("utf-8", "replace"), who_en, who_zh)
 
 

@@ -9,7 +9,16 @@ import pytest
 
 pytest_plugins = ["tests.support.servers.fixtures", "tests.support.plugin_support", "tests.support.webapp"]
 
-SERVER_FIXTURES = {"gemma_gguf", "llama_server", "ollama_server", "vllm_server", "thinking_llama", "browser", "context"}
+SERVER_FIXTURES = {
+    "gemma_gguf",
+    "llama_server",
+    "embedding_llama",
+    "ollama_server",
+    "vllm_server",
+    "thinking_llama",
+    "browser",
+    "context",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -232,13 +232,7 @@ class OllamaBackend(Backend):
             retries=self.retries(spec),
         ) as response:
             answer = read_json(response, cancel, url, "Ollama", "Ollama ")
-        vectors = answer.get("embeddings") or []
-        if len(vectors) != len(texts):
-            raise ServerError(
-                en=f"Ollama answered {len(vectors)} embedding(s) for {len(texts)} text(s).",
-                zh=f"Ollama 为 {len(texts)} 段文本返回了 {len(vectors)} 个向量。",
-            )
-        return Vectors(vectors, answer.get("prompt_eval_count"))
+        return Vectors(answer.get("embeddings") or [], answer.get("prompt_eval_count"))
 
     def embed_error(self, spec: ModelSpec, status: int, body: str) -> LLMError:
         lowered = body.lower()

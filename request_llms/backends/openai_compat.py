@@ -285,11 +285,6 @@ class OpenAIProtocol(Backend):
             answer = read_json(response, cancel, url, endpoint.label, endpoint.label)
         data = sorted(answer.get("data") or [], key=lambda item: item.get("index", 0))
         vectors = [item.get("embedding") for item in data]
-        if len(vectors) != len(texts) or not all(isinstance(v, list) and v for v in vectors):
-            raise ServerError(
-                en=f"{endpoint.label} answered {len(vectors)} embedding(s) for {len(texts)} text(s).",
-                zh=f"{endpoint.label} 为 {len(texts)} 段文本返回了 {len(vectors)} 个向量。",
-            )
         return Vectors(vectors, (answer.get("usage") or {}).get("prompt_tokens"))
 
     def embed_error(self, spec: ModelSpec, endpoint: Endpoint, status: int, body: str) -> LLMError:

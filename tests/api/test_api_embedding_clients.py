@@ -8,7 +8,6 @@ import base64
 import json
 import math
 import struct
-from collections.abc import Iterator
 
 import httpx
 import openai
@@ -20,7 +19,7 @@ from request_llms.config_loader import get_config
 from request_llms.embed_models import OpenAiEmbeddingModel, mean_agg
 from tests.support.api_server import serving_api
 from tests.support.helpers import make_config
-from tests.support.servers.running import GEMMA_ALIAS, RunningServer, start_llama_server
+from tests.support.servers.running import GEMMA_ALIAS, RunningServer
 
 pytestmark = pytest.mark.servers
 
@@ -30,15 +29,6 @@ TEXTS = [
     "本文提出一种新的检索增强方法。",
     "The results hold on three benchmarks.",
 ]
-
-
-@pytest.fixture(scope="module")
-def embedding_llama() -> Iterator[RunningServer]:
-    server = start_llama_server(
-        parallel=1, extra_args=["--embeddings", "--pooling", "mean", "--threads", "1"]
-    )  # one slot: see README
-    yield server
-    server.stop()
 
 
 def settings(server: RunningServer, **more: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ does not embed. LocalScholar's vectors must be the server's own (cosine >= 0.999
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from request_llms.embeddings import embed
 from request_llms.errors import WrongKindOfModel
 from tests.support.helpers import make_config
-from tests.support.servers.running import GEMMA_ALIAS, OLLAMA_MODEL, RunningServer, free_port, start_llama_server
+from tests.support.servers.running import GEMMA_ALIAS, OLLAMA_MODEL, RunningServer, free_port
 
 pytestmark = pytest.mark.servers
 
@@ -21,15 +20,6 @@ TEXTS = [
     "本文提出一种新的检索增强方法。",
     "The results hold on three benchmarks.",
 ]
-
-
-@pytest.fixture(scope="module")
-def embedding_llama() -> Iterator[RunningServer]:
-    server = start_llama_server(
-        parallel=1, extra_args=["--embeddings", "--pooling", "mean", "--threads", "1"]
-    )  # one slot: see README
-    yield server
-    server.stop()
 
 
 def cosine(a: list[float], b: list[float]) -> float:

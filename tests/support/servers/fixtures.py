@@ -49,6 +49,13 @@ def llama_server() -> Iterator[RunningServer]:
     yield from _serve(running.start_llama_server, "llama-server")
 
 
+@pytest.fixture(scope="module")
+def embedding_llama() -> Iterator[RunningServer]:
+    """llama-server with --embeddings --pooling mean and one slot (several make vectors depend on the batch)."""
+    args = ["--embeddings", "--pooling", "mean", "--threads", "1"]
+    yield from _serve(lambda: running.start_llama_server(parallel=1, extra_args=args), "an embedding llama-server")
+
+
 @pytest.fixture(scope="session")
 def ollama_server() -> Iterator[RunningServer]:
     """Ollama 0.5.4, model `gemma3:270m`, 4 parallel requests."""
