@@ -1,4 +1,4 @@
-"""The command line: list models, ask one, run the deployment check, pull weights, serve the API.
+"""The command line: list models, ask one, run the deployment check, pull weights, serve the API, knowledge bases.
 
 Exit codes: 0 done; 2 bad input or configuration; 3 a backend that cannot serve; 130 after Ctrl-C,
 once the backend has stopped. Failures print one or two lines with the fix to stderr.
@@ -12,6 +12,8 @@ import os
 import sys
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+
+from knowledge import cli as kb_cli
 
 from .chat import chat, complete
 from .config_loader import Config, get_config
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the OpenAI-compatible API alone (no page) at http://HOST:PORT/v1")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others need API_SERVE_KEYS)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    kb_cli.add_parser(sub)
     return parser
 
 
@@ -227,4 +230,4 @@ def cmd_serve(args, config: Config) -> int:
     return serve(config, args.host, args.port)
 
 
-COMMANDS = {"list": cmd_list, "ask": cmd_ask, "check": cmd_check, "pull": cmd_pull, "serve": cmd_serve}
+COMMANDS = {"list": cmd_list, "ask": cmd_ask, "check": cmd_check, "pull": cmd_pull, "serve": cmd_serve, "kb": kb_cli.run}

@@ -85,6 +85,11 @@ def _normal(text: str) -> str:
 
 def read_pdf(path: Path) -> str:
     """The text of the PDF at `path` as Markdown-ish text; raises PluginInputError if it cannot be read."""
+    return "\n\n".join(text for _, text in read_pdf_paragraphs(path)) + "\n"
+
+
+def read_pdf_paragraphs(path: Path) -> list[tuple[int, str]]:
+    """(page, paragraph) of the PDF at `path`, pages counted from 1; headings are paragraphs starting with `#`."""
     import pymupdf
 
     try:
@@ -110,7 +115,7 @@ def read_pdf(path: Path) -> str:
         )
     lines = _drop_running_lines(pages)
     _mark_headings(lines, toc)
-    return _assemble(lines)
+    return _paragraphs(lines)
 
 
 def _page_lines(page, number: int) -> list[_Line]:
@@ -281,32 +286,34 @@ def _starts_paragraph(prev: _Line, line: _Line, usual_gap: float = 0.0) -> bool:
     return ended and (indented or short or bool(_ITEM.match(line.text)))
 
 
-def _assemble(lines: list[_Line]) -> str:
+def _paragraphs(lines: list[_Line]) -> list[tuple[int, str]]:
+    """(page, paragraph) in reading order; a paragraph's page is the one it starts on, counted from 1."""
     usual = _usual_gaps(lines)
-    paragraphs: list[str] = []
-    current, prev = "", None
+    paragraphs: list[tuple[int, str]] = []
+    current, page, prev = "", 0, None
     for line in lines:
         if not line.text.strip():
             continue
         if line.level:
             if prev is not None and prev.level == line.level and prev.page == line.page and prev.block == line.block:
-                paragraphs[-1] = _join(paragraphs[-1], line.text)  # a heading wrapped onto a second line
+                paragraphs[-1] = (paragraphs[-1][0], _join(paragraphs[-1][1], line.text))  # a heading wrapped onto a second line
             else:
                 if current:
-                    paragraphs.append(current)
-                paragraphs.append(f"{'#' * line.level} {line.text}")
+                    paragraphs.append((page, current))
+                paragraphs.append((line.page + 1, f"{'#' * line.level} {line.text}"))
             current, prev = "", line
             continue
         if current and prev is not None and not _starts_paragraph(prev, line, usual.get((prev.page, prev.size), 0.0)):
             current = _join(current, line.text)
         else:
             if current:
-                paragraphs.append(current)
+                paragraphs.append((page, current))
             current = "\\" + line.text if line.text.startswith("#") else line.text  # "# x" in the text is no heading
+            page = line.page + 1
         prev = line
     if current:
-        paragraphs.append(current)
-    return "\n\n".join(paragraphs) + "\n"
+        paragraphs.append((page, current))
+    return paragraphs
 
 
 def split_references(text: str) -> tuple[str, str]:

@@ -31,7 +31,7 @@ def extract_text_from_files(txt: str, chatbot, history):
         first.append("\n".join(re.findall(r"^#\s(.*)$", text, re.MULTILINE)))
         manifest.append(os.path.relpath(path, found[".md"][2]))
     for path in found[".docx"][1]:
-        from ..word_summary import read_docx
+        from ..documents.docx_text import read_docx
 
         text = read_docx(Path(path))
         texts.append(text)

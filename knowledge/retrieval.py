@@ -1,0 +1,145 @@
+"""Finding the passages that answer a question: keywords and vectors, fused.
+
+Academic questions are full of exact terms (gene and method names, acronyms, formula names) that small
+embedding models miss, and the built-in embedding model reads English only, so every search runs both:
+BM25 over the chunks' words (FTS5), and the question's vector against the chunks' vectors. The two
+rankings are fused by reciprocal rank (RRF): a chunk scores 1/(RRF_K + rank) in each list it is in.
+
+A passage counts as found only if it is near the question in meaning (MIN_SIMILARITY) or holds at least
+half of the question's words: with none found, the answer says so instead of asking a model to invent
+one from unrelated text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from request_llms.embeddings import embed
+from request_llms.request import CancelToken
+
+from .bases import Base
+from .store import StoredChunk
+
+RRF_K = 60
+CANDIDATES = 50  # taken from each list before fusing
+MIN_SIMILARITY = 0.3  # cosine: below this a passage is not near the question in meaning
+MIN_COVERAGE = 0.5  # share of the question's words a passage must hold to count by keywords alone
+MAX_QUERY_TERMS = 48
+MAX_K = 50
+
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ENGLISH_STOPWORDS = """a an the and or of to in on for with by from at as is are was were be been being this that these those it its
+    what which who whom whose when where why how do does did done can could should would may might will shall not no
+    than then there their them they we our you your i me my he she his her about into over under between among also
+    if so such any all each other some more most very just only both either neither nor per via using use used
+    have has had many much paper papers study studies find found show shown result results say says said tell
+    according"""
+_CHINESE_STOPWORDS = "的 了 和 与 及 或 是 在 有 中 对 为 以 把 被 等 这 那 哪 什么 怎么 如何 哪些 是否 吗 呢 吧 啊"
+STOPWORDS = frozenset(_ENGLISH_STOPWORDS.split()) | frozenset(_CHINESE_STOPWORDS.split())
+
+
+def terms(text: str) -> list[str]:
+    """The words FTS5 indexes: lower-case words, and Chinese as overlapping character pairs."""
+    out = []
+    for token in _TOKEN.findall(text):
+        if _CJK.match(token):
+            out += [token] if len(token) == 1 else [token[i : i + 2] for i in range(len(token) - 1)]
+        else:
+            out.append(token.lower())
+    return out
+
+
+def query_terms(question: str) -> list[str]:
+    """The question's words that carry meaning, once each."""
+    found = []
+    for term in terms(question):
+        if term not in STOPWORDS and (len(term) > 1 or _CJK.match(term)) and term not in found:
+            found.append(term)
+    return found[:MAX_QUERY_TERMS]
+
+
+def match_expression(words: list[str]) -> str:
+    """An FTS5 MATCH for any of `words`, each quoted (no FTS5 syntax reaches the engine from a question)."""
+    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: StoredChunk
+    score: float  # fused, 0..1: 1 is first in both lists
+    similarity: float | None
+    keyword_rank: int | None  # 1-based, None when the chunk holds none of the question's words
+    coverage: float
+
+    @property
+    def relevant(self) -> bool:
+        return (self.similarity or 0.0) >= MIN_SIMILARITY or self.coverage >= MIN_COVERAGE
+
+    def as_dict(self) -> dict:
+        c = self.chunk
+        return {"file": c.file, "page": c.page, "section": c.section, "text": c.text, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Found:
+    hits: list[Hit]  # best first, at most k, relevant or not
+    model: str  # the embedding model the question was embedded with
+
+    @property
+    def relevant(self) -> list[Hit]:
+        return [hit for hit in self.hits if hit.relevant]
+
+
+def search(
+    base: Base,
+    question: str,
+    config,
+    k: int = 5,
+    files: list[str] | None = None,
+    cancel: CancelToken | None = None,
+) -> Found:
+    """The k passages of `base` that best answer `question`, keyword and vector rankings fused."""
+    k = max(1, min(int(k), MAX_K))
+    store = base.store
+    file_ids = None
+    if files:
+        wanted = set(files)
+        file_ids = [record.id for record in store.files() if record.name in wanted]
+    model = base.model
+    words = query_terms(question)
+    keyword = store.keyword(match_expression(words), CANDIDATES, file_ids)
+    vector = embed(model, [question], config, cancel).vectors[0] if store.count_chunks() else None
+    nearest = store.nearest(vector, CANDIDATES, file_ids) if vector is not None else []
+    fused: dict[int, float] = {}
+    for ranking in (keyword, nearest):
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    best = sorted(fused, key=lambda i: -fused[i])[:k]
+    similarity = store.similarities(vector, best) if vector is not None else {}
+    keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
+    chunk_terms = store.terms_of(best)
+    chunks = store.chunks(best)
+    hits = []
+    for chunk_id in best:
+        held = {_stem(term) for term in chunk_terms.get(chunk_id, "").split()}
+        coverage = sum(1 for w in words if _stem(w) in held) / len(words) if words else 0.0
+        hits.append(
+            Hit(
+                chunks[chunk_id],
+                fused[chunk_id] * (RRF_K + 1) / 2,
+                similarity.get(chunk_id),
+                keyword_rank.get(chunk_id),
+                coverage,
+            )
+        )
+    return Found(hits, model)
+
+
+def _stem(word: str) -> str:
+    """A word without its plural, -ing or -ed ending: enough to see "models" in a chunk that says "model"."""
+    for ending in ("ing", "es", "s", "ed"):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            return word[: -len(ending)]
+    return word
