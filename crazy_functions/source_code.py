@@ -33,6 +33,7 @@ OVERVIEW_TOKENS = 1200
 MERGE_ROUNDS = 4
 BINARY_PROBE = 8192
 
+
 @dataclass
 class SourceFile:
     path: str  # relative to the project's root, with /

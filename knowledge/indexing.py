@@ -150,7 +150,13 @@ def _embed_chunks(chunks, model: str, config, cancel: CancelToken, state: Progre
             state.stopped = True
             return None, []
         batch = [embedding_text(chunk) for chunk in chunks[start : start + EMBED_BATCH]]
-        result = embed(model, batch, config, cancel)
+        try:
+            result = embed(model, batch, config, cancel)
+        except LLMError:
+            if cancel.is_set():  # Stop pressed while the batch was embedded: the file is left out, the job ends
+                state.stopped = True
+                return None, []
+            raise
         vectors += result.vectors
         notices += result.notices[:3]
         state.chunks += len(batch)

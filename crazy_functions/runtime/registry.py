@@ -3,7 +3,7 @@
 A plugin is a generator with GPT Academic's signature,
 `fn(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request)`, that yields UI
 updates (see toolbox.update_ui). Each plugin module, at the top level of `crazy_functions`, ends with
-`PLUGIN = Plugin(...)`; MODULES lists those modules, in menu order. Modules are imported when the menu
+`PLUGIN = Plugin(...)` (or `PLUGINS = (...)` for a group of them); MODULES lists those modules, in menu order. Modules are imported when the menu
 is first built, and a plugin imports its heavy libraries (PyMuPDF, python-docx) only when it runs.
 """
 
@@ -25,6 +25,7 @@ GROUPS = {
     "latex": ("LaTeX", "LaTeX"),
     "code": ("代码", "Code"),
     "models": ("模型", "Models"),
+    "knowledge": ("知识库", "Knowledge base"),
     "tools": ("工具", "Tools"),
     "custom": ("自定义", "Custom"),
 }
@@ -39,6 +40,7 @@ MODULES = (
     "latex_proofread",
     "latex_translate",
     "tex_abstract",
+    "knowledge_base",
     "source_code",
     "multi_model",
     "hardware_advisor",
@@ -86,7 +88,11 @@ class Plugin:
 @cache
 def built_in_plugins() -> tuple[Plugin, ...]:
     """The plugins of `crazy_functions`, in menu order."""
-    return tuple(importlib.import_module(f"crazy_functions.{name}").PLUGIN for name in MODULES)
+    found = []
+    for name in MODULES:
+        module = importlib.import_module(f"crazy_functions.{name}")
+        found += getattr(module, "PLUGINS", None) or [module.PLUGIN]
+    return tuple(found)
 
 
 SHARED_PACKAGES = (  # packages both have: a checkout's modules that LocalScholar lacks are found in its copy
