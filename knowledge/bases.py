@@ -23,6 +23,7 @@ from pathlib import Path
 from request_llms.errors import LLMError
 from userfiles import user_dir
 
+from .remote import remote_for
 from .store import Store
 
 OWNER = "owner"
@@ -57,9 +58,9 @@ def folder(config, user: str) -> Path:
     return user_dir(config, user, "kb")
 
 
-def _path(config, user: str, name: str) -> Path:
+def _store(config, user: str, name: str) -> Store:
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
-    return folder(config, user) / f"{digest}.sqlite3"
+    return Store(folder(config, user) / f"{digest}.sqlite3", remote_for(config))
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Base:
 def open_base(config, user: str, name: str) -> Base:
     """An existing base; raises KnowledgeError (with the names there are) when the user has none of that name."""
     name = check_name(name)
-    store = Store(_path(config, user, name))
+    store = _store(config, user, name)
     if not store.exists() or "name" not in store.meta():
         there = ", ".join(base.name for base in list_bases(config, user)) or "—"
         raise KnowledgeError(
@@ -91,7 +92,7 @@ def open_base(config, user: str, name: str) -> Base:
 def create_base(config, user: str, name: str, model: str) -> Base:
     """The base of that name, made (remembering its embedding model) if the user has none yet."""
     name = check_name(name)
-    store = Store(_path(config, user, name))
+    store = _store(config, user, name)
     if not store.exists() or "name" not in store.meta():
         if len(list_bases(config, user)) >= MAX_BASES:
             raise KnowledgeError(
@@ -105,7 +106,7 @@ def create_base(config, user: str, name: str, model: str) -> Base:
 def list_bases(config, user: str) -> list[Base]:
     found = []
     for path in sorted(folder(config, user).glob("*.sqlite3")):
-        store = Store(path)
+        store = Store(path, remote_for(config))
         try:
             name = store.meta().get("name")
         except Exception:  # noqa: BLE001 - a damaged file is skipped here; opening it by name says what is wrong

@@ -5,7 +5,8 @@ record last: a process killed while it indexes (even `kill -9`) leaves every fil
 base or not at all, and SQLite's journal rolls the rest back when the base is next opened. Keyword
 search is SQLite's FTS5 (BM25) over `terms` that retrieval.py makes (words stemmed by FTS5's porter
 tokenizer, Chinese as character pairs). Vector search is exact: the base's vectors, normalised when
-written, are read once into one matrix (kept until the base changes) and scored with one product.
+written, are read once into one matrix (kept until the base changes) and scored with one product. With
+KB_STORE_URI set (remote.py) the vectors are also written to Milvus and searched there.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import numpy as np
 
 from request_llms.text import Text
 
+from .remote import MilvusVectors
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS files (
     notes TEXT NOT NULL DEFAULT ''    -- what indexing noticed (texts cut to fit the model), as reason
 );
 CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an id in Milvus names one chunk only
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     page INTEGER,
@@ -139,8 +142,13 @@ KEPT_MATRICES = 8  # bases whose vectors stay in memory between questions
 class Store:
     """A base's file. Every call opens its own connection, so threads and processes may share a base."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, remote: MilvusVectors | None = None) -> None:
         self.path = path
+        self.remote = remote
+        self.key = f"{path.parent.parent.name}/{path.stem}"  # the user's folder and the base: its collections' names
+
+    def _collection(self, model: str) -> str:
+        return MilvusVectors.collection(self.key, model)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -192,6 +200,8 @@ class Store:
             db.execute("DELETE FROM meta WHERE key = 'dimension'")
 
     def drop(self) -> None:
+        if self.remote is not None:
+            self.remote.drop(self.key)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         with _matrices_lock:
@@ -214,7 +224,7 @@ class Store:
         if len(chunks) != len(vectors) or len(chunks) != len(terms):
             raise ValueError("one vector and one set of terms per chunk")
         with self._writing() as db:
-            self._delete(db, record.name)
+            gone = self._delete(db, record.name)
             if len(vectors):
                 self._check_dimension(db, vectors.shape[1])
             cursor = db.execute(
@@ -226,7 +236,9 @@ class Store:
                 ),
             )  # fmt: skip
             file_id = cursor.lastrowid
-            for chunk, words, vector in zip(chunks, terms, _unit(vectors), strict=True):
+            ids = []
+            unit = _unit(vectors)
+            for chunk, words, vector in zip(chunks, terms, unit, strict=True):
                 row = db.execute(
                     "INSERT INTO chunks (file_id, seq, page, page_end, section, start, end, text, vector) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -234,6 +246,11 @@ class Store:
                      vector.tobytes()),
                 )  # fmt: skip
                 db.execute("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (row.lastrowid, words))
+                ids.append(row.lastrowid)
+            if self.remote is not None:  # before the commit: a committed chunk always has its vector there
+                self.remote.upsert(self._collection(record.model), ids, file_id, unit)
+        if gone is not None:
+            self._forget_remote((gone[0], [i for i in gone[1] if i not in set(ids)]))
 
     @staticmethod
     def _check_dimension(db: sqlite3.Connection, dimension: int) -> None:
@@ -245,17 +262,26 @@ class Store:
 
     def remove_file(self, name: str) -> bool:
         with self._writing() as db:
-            return self._delete(db, name)
+            gone = self._delete(db, name)
+        self._forget_remote(gone)
+        return gone is not None
 
     @staticmethod
-    def _delete(db: sqlite3.Connection, name: str) -> bool:
-        row = db.execute("SELECT id FROM files WHERE name = ?", (name,)).fetchone()
+    def _delete(db: sqlite3.Connection, name: str) -> tuple[str, list[int]] | None:
+        """Delete a file's rows; (its model, its chunk ids) when it was there."""
+        row = db.execute("SELECT id, model FROM files WHERE name = ?", (name,)).fetchone()
         if row is None:
-            return False
+            return None
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (row[0],))]
         db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],))
         db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
         db.execute("DELETE FROM files WHERE id = ?", (row[0],))
-        return True
+        return row[1], ids
+
+    def _forget_remote(self, gone: tuple[str, list[int]] | None) -> None:
+        """A deleted file's vectors out of Milvus too (left there by a crash, they are filtered, then upserted over)."""
+        if self.remote is not None and gone is not None:
+            self.remote.delete(self._collection(gone[0]), gone[1])
 
     def file_chunks(self, name: str) -> list[Chunk]:
         with self._db() as db:
@@ -276,9 +302,12 @@ class Store:
                 raise ValueError("one vector per chunk")
             if len(vectors):
                 self._check_dimension(db, vectors.shape[1])
-            for chunk_id, vector in zip(ids, _unit(vectors), strict=True):
+            unit = _unit(vectors)
+            for chunk_id, vector in zip(ids, unit, strict=True):
                 db.execute("UPDATE chunks SET vector = ? WHERE id = ?", (vector.tobytes(), chunk_id))
             db.execute("UPDATE files SET model = ? WHERE id = ?", (model, file_id))
+            if self.remote is not None:
+                self.remote.upsert(self._collection(model), ids, file_id, unit)
 
     def count_chunks(self) -> int:
         with self._db() as db:
@@ -298,7 +327,9 @@ class Store:
             return [(int(i), float(s)) for i, s in db.execute(sql, [*args, limit])]
 
     def nearest(self, query: Sequence[float], limit: int, file_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """(chunk id, cosine similarity) of the chunks nearest to `query`, best first: exact search."""
+        """(chunk id, cosine similarity) of the chunks nearest to `query`, best first: exact search here, or Milvus's."""
+        if self.remote is not None:
+            return self._nearest_remote(query, limit, file_ids)
         matrix = self._matrix()
         if not len(matrix.ids):
             return []
@@ -314,13 +345,31 @@ class Store:
         top = top[np.argsort(-scores[top])]
         return [(int(matrix.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
 
+    def _nearest_remote(self, query: Sequence[float], limit: int, file_ids: Sequence[int] | None) -> list[tuple[int, float]]:
+        vector = np.asarray(query, dtype=np.float32)
+        model = self.meta().get("model", "")
+        found = self.remote.search(self._collection(model), vector / (np.linalg.norm(vector) or 1.0), limit, file_ids)
+        kept = self._current([chunk_id for chunk_id, _ in found])
+        return [(chunk_id, score) for chunk_id, score in found if chunk_id in kept][:limit]
+
     def similarities(self, query: Sequence[float], ids: Sequence[int]) -> dict[int, float]:
-        """Cosine similarity of `query` to each chunk of `ids`."""
-        matrix = self._matrix()
+        """Cosine similarity of `query` to each chunk of `ids` embedded by the base's model."""
         vector = np.asarray(query, dtype=np.float32)
         vector = vector / (np.linalg.norm(vector) or 1.0)
-        where = {int(chunk): i for i, chunk in enumerate(matrix.ids)}
-        return {i: float(matrix.vectors[where[i]] @ vector) for i in ids if i in where}
+        kept = self._current(ids)
+        return {i: float(np.frombuffer(blob, dtype=np.float32) @ vector) for i, blob in kept.items()}
+
+    def _current(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """The vectors of those of `ids` that SQLite has, of files embedded by the base's model."""
+        if not ids:
+            return {}
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT c.id, c.vector FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"WHERE c.id IN ({','.join('?' * len(ids))}) AND f.model = (SELECT value FROM meta WHERE key = 'model')",
+                [int(i) for i in ids],
+            )
+            return dict(rows.fetchall())
 
     def _matrix(self) -> _Matrix:
         with self._db() as db:
