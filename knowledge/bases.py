@@ -40,7 +40,9 @@ class KnowledgeError(LLMError):
 
 def kb_user(user: str, config) -> str:
     """The owner of the bases a page user sees: the signed-in user, or the machine's owner on a page without sign-in."""
-    return user if config["AUTHENTICATION"] and user.startswith("user:") else OWNER
+    if user.startswith("user:") or config["AUTHENTICATION"]:  # with sign-in, nobody unsigned reaches the owner's
+        return user
+    return OWNER
 
 
 def check_name(name: str) -> str:

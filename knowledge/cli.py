@@ -28,6 +28,7 @@ from request_llms.thinking import Rethought, Thought
 from .answering import ask, place
 from .bases import OWNER, KnowledgeError, create_base, drop_base, list_bases, open_base
 from .indexing import Progress, add_paths, reindex
+from .readers import check_kind
 from .retrieval import search
 
 PROGRESS_SECONDS = 2.0  # between progress lines when stderr is not a terminal
@@ -116,6 +117,7 @@ def _add(args, config: Config) -> int:
     for path in args.paths:
         if not path.exists():
             raise KnowledgeError(en=f"{path} does not exist.", zh=f"{path} 不存在。")
+        check_kind(path)  # before the base is made
     base = create_base(config, OWNER, args.base, embed_model(config).text)
     state = _indexing(lambda cancel, report: add_paths(base, args.paths, config, cancel, report), config)
     print(state.summary(config.lang))

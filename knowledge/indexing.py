@@ -24,7 +24,7 @@ from request_llms.errors import LLMError
 from request_llms.request import CancelToken
 from request_llms.text import Text
 
-from .bases import Base, indexing_lock
+from .bases import Base, KnowledgeError, indexing_lock
 from .chunking import chunk_blocks
 from .readers import Source, sources
 from .retrieval import terms
@@ -88,6 +88,7 @@ def add_paths(
     report = progress or (lambda _: None)
     with indexing_lock(base), ExitStack() as stack:
         found = list(sources(paths, stack))
+        _refuse_twins(found)
         state.files = len(found)
         known = {record.name: record for record in base.store.files()}
         model = base.model
@@ -107,6 +108,22 @@ def add_paths(
         state.current = ""
         report(state)
     return state
+
+
+def _refuse_twins(found: list[Source]) -> None:
+    """Two documents that would have one name in the base (two folders both called `notes`): neither is added."""
+    seen, twins = set(), []
+    for source in found:
+        if source.name in seen and source.name not in twins:
+            twins.append(source.name)
+        seen.add(source.name)
+    if twins:
+        names = ", ".join(twins[:5]) + (" …" if len(twins) > 5 else "")
+        raise KnowledgeError(
+            en=f"Two of the paths given hold documents of the same name ({names}): add them in separate runs, or "
+            "rename one folder.",
+            zh=f"所给路径中有同名文档（{names}）：请分两次添加，或给其中一个文件夹改名。",
+        )
 
 
 def _index(base: Base, source: Source, model: str, config, cancel: CancelToken, state: Progress, report) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from crazy_functions.documents.code_files import LANGUAGES, SKIP_DIRS
 from crazy_functions.documents.docx_text import read_docx
 from crazy_functions.documents.pdf_text import read_pdf_paragraphs
-from crazy_functions.latex.latex_project import _group_end, _live, find_main, plain_text, reading_order
+from crazy_functions.latex.latex_project import _group_end, _live, find_main, inlined, plain_text, reading_order
 from crazy_functions.runtime.errors import PluginInputError
 from crazy_functions.runtime.files import read_text, unpack_zip
 
@@ -34,6 +34,9 @@ _REFERENCES = re.compile(
     r"^(?:[\dIVX]+\.?\s*)?(references|bibliography|works cited|literature cited|参考文献|參考文獻)\s*:?$", re.IGNORECASE
 )
 _LATEX_SECTION = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\s*(\[[^\]]*\])?\s*(?=\{)")
+_MACRO = re.compile(r"\\(?:re)?newcommand\*?\s*(?:\{\\([A-Za-z@]+)\}|\\([A-Za-z@]+))\s*\{")  # no [n]: no arguments
+MAX_MACRO_BODY = 200
+MAX_MACROS = 200
 _LATEX_LEVEL = {"part": 1, "chapter": 1, "section": 2, "subsection": 3, "subsubsection": 4, "paragraph": 5}
 
 
@@ -65,28 +68,51 @@ def sources(paths: list[Path], stack: ExitStack) -> Iterator[Source]:
         if path.is_dir():
             yield from _folder(path, path.name, stack)
         elif path.suffix.lower() == ".zip":
-            target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="localscholar-kb-")))
-            unpack_zip(path, target)
-            yield from _folder(target, path.name, stack)
+            yield from _zip(path, path.name, stack)
         elif path.suffix.lower() == ".tex":
-            yield from _latex({Path(path.name): read_text(path)}, "")
+            yield _tex_file(path)
         elif supported(path):
             yield _file(path, path.name)
         else:
-            raise PluginInputError(
-                en=f"{path.name}: this kind of file is not indexed (PDF, Word .docx, Markdown, LaTeX, text, source "
-                "code, or a zip of them).",
-                zh=f"{path.name}：不支持此类文件（可添加 PDF、Word .docx、Markdown、LaTeX、纯文本、源代码，或它们的 zip）。",
-            )
+            raise _not_indexed(path)
 
 
-def _folder(root: Path, prefix: str, stack: ExitStack) -> Iterator[Source]:
-    found, tex = 0, {}
+def check_kind(path: Path) -> None:
+    """Raise PluginInputError for a file of a kind that is not indexed, before anything is read or made."""
+    if path.is_file() and path.suffix.lower() != ".zip" and not supported(path):
+        raise _not_indexed(path)
+
+
+def _not_indexed(path: Path) -> PluginInputError:
+    return PluginInputError(
+        en=f"{path.name}: this kind of file is not indexed (PDF, Word .docx, Markdown, LaTeX, text, source "
+        "code, or a zip of them).",
+        zh=f"{path.name}：不支持此类文件（可添加 PDF、Word .docx、Markdown、LaTeX、纯文本、源代码，或它们的 zip）。",
+    )
+
+
+def _zip(path: Path, prefix: str, stack: ExitStack) -> Iterator[Source]:
+    target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="localscholar-kb-")))
+    unpack_zip(path, target)
+    yield from _folder(target, prefix, stack, in_zip=True)
+
+
+def _wanted(root: Path) -> Iterator[tuple[Path, Path]]:
+    """(path, path under root) of the files under `root` worth reading: no hidden, build or vendored folders, no links."""
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part.startswith(".") or part in SKIP_DIRS or part.startswith("._") for part in rel.parts):
+        if any(part.startswith(".") or part in SKIP_DIRS for part in rel.parts):
             continue
-        if not path.is_file() or path.is_symlink() or not supported(path):
+        if path.is_file() and not path.is_symlink():
+            yield path, rel
+
+
+def _folder(root: Path, prefix: str, stack: ExitStack, in_zip: bool = False) -> Iterator[Source]:
+    """A folder's documents; a zip in a folder is read too (a zip in a zip is not: one level of unpacking)."""
+    found, tex = 0, {}
+    for path, rel in _wanted(root):
+        is_zip = path.suffix.lower() == ".zip" and not in_zip
+        if not (supported(path) or is_zip):
             continue
         found += 1
         if found > MAX_FILES:
@@ -94,7 +120,9 @@ def _folder(root: Path, prefix: str, stack: ExitStack) -> Iterator[Source]:
                 en=f"{prefix} holds more than {MAX_FILES} documents: add it in parts.",
                 zh=f"{prefix} 中的文档超过 {MAX_FILES} 个：请分批添加。",
             )
-        if path.suffix.lower() == ".tex":
+        if is_zip:
+            yield from _zip(path, f"{prefix}/{rel.as_posix()}", stack)
+        elif path.suffix.lower() == ".tex":
             tex[rel] = read_text(path)
         else:
             yield _file(path, f"{prefix}/{rel.as_posix()}")
@@ -108,28 +136,56 @@ def _file(path: Path, name: str) -> Source:
     return Source(name, hashlib.sha256(data).hexdigest(), len(data), lambda: reader(path))
 
 
+def _tex_file(path: Path) -> Source:
+    """A .tex file given alone; a main file (with \\documentclass) brings the files it \\inputs from its folder."""
+    main = Path(path.name)
+    texts = {main: read_text(path)}
+    if find_main(texts) is not None:
+        for other, rel in _wanted(path.parent):
+            if other.suffix.lower() == ".tex" and rel != main and len(texts) < MAX_FILES:
+                texts[rel] = read_text(other)
+    return _latex_source(inlined(main, texts), path.name)
+
+
 def _latex(texts: dict[Path, str], prefix: str) -> Iterator[Source]:
     """Each LaTeX project among `texts` as one document; .tex files no main file reads, each alone."""
     left = dict(texts)
     while left and (main := find_main(left)) is not None:
         order = reading_order(main, left)
-        yield _latex_source([left[rel] for rel in order], f"{prefix}/{main.as_posix()}".lstrip("/"))
+        yield _latex_source(inlined(main, left), f"{prefix}/{main.as_posix()}".lstrip("/"))
         for rel in order:
             left.pop(rel, None)
     for rel, text in left.items():
-        yield _latex_source([text], f"{prefix}/{rel.as_posix()}".lstrip("/"))
+        yield _latex_source(text, f"{prefix}/{rel.as_posix()}".lstrip("/"))
 
 
-def _latex_source(parts: list[str], name: str) -> Source:
-    whole = "\n".join(parts)
-    data = whole.encode("utf-8")
-    return Source(name, hashlib.sha256(data).hexdigest(), len(data), lambda: _blocks(_latex_paragraphs(parts)))
+def _latex_source(text: str, name: str) -> Source:
+    data = text.encode("utf-8")
+    return Source(name, hashlib.sha256(data).hexdigest(), len(data), lambda: _blocks(_latex_paragraphs(text)))
 
 
-def _latex_paragraphs(parts: list[str]) -> Iterator[tuple[None, str]]:
-    for part in parts:
-        for paragraph in plain_text(_marked_sections(part)).split("\n\n"):
-            yield None, paragraph
+def _latex_paragraphs(text: str) -> Iterator[tuple[None, str]]:
+    for paragraph in plain_text(_marked_sections(_expanded(text))).split("\n\n"):
+        yield None, paragraph
+
+
+def _expanded(text: str) -> str:
+    """The document's own argument-less macros (\\newcommand{\\method}{\\textsc{SpectraNet}}) replaced by their
+    text, so a name the paper writes as a macro is found by its words."""
+    found = {}
+    for match in _MACRO.finditer(text):
+        if not _live(text, match.start()):
+            continue
+        end = _group_end(text, match.end() - 1)
+        if 0 < end - match.end() <= MAX_MACRO_BODY:
+            body = " ".join(plain_text(text[match.end() : end - 1]).split())
+            if re.search(r"[^\W\d_]{2}", body) and "\\" not in body:  # words, not a symbol such as \\R
+                found[match.group(1) or match.group(2)] = body
+    if not found:
+        return text
+    names = "|".join(re.escape(name) for name in sorted(found, key=len, reverse=True)[:MAX_MACROS])
+    use = re.compile(rf"\\({names})(?![A-Za-z@])(?:\s*\{{\}})?")
+    return use.sub(lambda m: found[m.group(1)], text)
 
 
 def _marked_sections(text: str) -> str:

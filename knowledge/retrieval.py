@@ -7,7 +7,9 @@ rankings are fused by reciprocal rank (RRF): a chunk scores 1/(RRF_K + rank) in 
 
 A passage counts as found only if it is near the question in meaning (MIN_SIMILARITY) or holds at least
 half of the question's words: with none found, the answer says so instead of asking a model to invent
-one from unrelated text.
+one from unrelated text. Nearness is not trusted where the model cannot read the question: the built-in
+model reads English only and finds every Chinese text near every other (cosine 0.4 to 0.6), so a Chinese
+question asked of it counts by its words alone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from request_llms.embeddings import embed
+from request_llms.native.catalog import BUILTIN_EMBED
 from request_llms.request import CancelToken
 
 from .bases import Base
@@ -27,8 +30,9 @@ MIN_SIMILARITY = 0.3  # cosine: below this a passage is not near the question in
 MIN_COVERAGE = 0.5  # share of the question's words a passage must hold to count by keywords alone
 MAX_QUERY_TERMS = 48
 MAX_K = 50
+ENGLISH_ONLY = {BUILTIN_EMBED}  # embedding models that read English only
 
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ENGLISH_STOPWORDS = """a an the and or of to in on for with by from at as is are was were be been being this that these those it its
     what which who whom whose when where why how do does did done can could should would may might will shall not no
@@ -72,10 +76,12 @@ class Hit:
     similarity: float | None
     keyword_rank: int | None  # 1-based, None when the chunk holds none of the question's words
     coverage: float
+    near_counts: bool = True  # whether the model reads the question's language, so nearness means something
 
     @property
     def relevant(self) -> bool:
-        return (self.similarity or 0.0) >= MIN_SIMILARITY or self.coverage >= MIN_COVERAGE
+        near = self.near_counts and (self.similarity or 0.0) >= MIN_SIMILARITY
+        return near or self.coverage >= MIN_COVERAGE
 
     def as_dict(self) -> dict:
         c = self.chunk
@@ -121,6 +127,7 @@ def search(
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
     chunk_terms = store.terms_of(best)
     chunks = store.chunks(best)
+    near_counts = not (model in ENGLISH_ONLY and _CJK.search(question))
     hits = []
     for chunk_id in best:
         held = {_stem(term) for term in chunk_terms.get(chunk_id, "").split()}
@@ -132,6 +139,7 @@ def search(
                 similarity.get(chunk_id),
                 keyword_rank.get(chunk_id),
                 coverage,
+                near_counts,
             )
         )
     return Found(hits, model)

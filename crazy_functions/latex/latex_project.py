@@ -159,30 +159,53 @@ def find_main(texts: dict[Path, str]) -> Path | None:
 INPUT = re.compile(r"\\(?:input|include|subfile)\s*\{([^}]+)\}")
 
 
+def resolve_input(name: str, current: Path, main: Path, texts: dict[Path, str]) -> Path | None:
+    """The project file that `\\input{name}` in `current` names (relative to the main file's folder, then to
+    `current`'s, with or without .tex); None when the project has no such file or the name climbs out."""
+    name = name.strip()
+    for base in (main.parent, current.parent):
+        for candidate in (base / name, base / f"{name}.tex"):
+            parts = [part for part in candidate.as_posix().split("/") if part not in ("", ".")]
+            if parts and ".." not in parts and Path(*parts) in texts:
+                return Path(*parts)
+    return None
+
+
 def reading_order(main: Path, texts: dict[Path, str]) -> list[Path]:
     """Main first, then each file it \\input or \\include, depth first, as LaTeX reads them."""
     order: list[Path] = []
-
-    def resolve(name: str, current: Path) -> Path | None:
-        name = name.strip()
-        for base in (main.parent, current.parent):
-            for candidate in (base / name, base / f"{name}.tex"):
-                parts = [part for part in candidate.as_posix().split("/") if part not in ("", ".")]
-                if ".." not in parts and Path(*parts) in texts:
-                    return Path(*parts)
-        return None
 
     def visit(rel: Path) -> None:
         if rel in order or len(order) > 500:
             return
         order.append(rel)
         for match in INPUT.finditer(_uncommented(texts[rel])):
-            target = resolve(match.group(1), rel)
+            target = resolve_input(match.group(1), rel, main, texts)
             if target is not None:
                 visit(target)
 
     visit(main)
     return order
+
+
+def inlined(main: Path, texts: dict[Path, str]) -> str:
+    """The main file's text with each file it \\input or \\include in place of the command, as LaTeX reads it
+    (nested; each file once; a command in a comment is left alone)."""
+    seen: set[Path] = set()
+
+    def text_of(rel: Path) -> str:
+        seen.add(rel)
+        text, out, cursor = texts[rel], [], 0
+        for match in INPUT.finditer(text):
+            target = resolve_input(match.group(1), rel, main, texts)
+            if target is None or target in seen or len(seen) > 500 or not _live(text, match.start()):
+                continue
+            out += [text[cursor : match.start()], "\n", text_of(target), "\n"]
+            cursor = match.end()
+        out.append(text[cursor:])
+        return "".join(out)
+
+    return text_of(main)
 
 
 # ---------------------------------------------------------------- reading the markup
