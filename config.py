@@ -64,6 +64,7 @@ DATA_DIR = "data"  # conversations (SQLite) and uploaded files, kept per user; a
 MAX_UPLOAD_MB = 50  # largest file a user may upload, in MB
 KB_STORE_URI = ""  # knowledge bases' vectors: "" = in each base's own file under DATA_DIR; "http://milvus-host:19530" = a Milvus cluster (pip install pymilvus); "/path/kb.db" = Milvus Lite
 KB_STORE_TOKEN = ""  # the Milvus cluster's token ("user:password" or an API key), if it asks for one
+KB_RERANK_MODEL = ""  # a chat model that re-orders the passages a knowledge-base search finds, e.g. "ollama-qwen2.5:7b"; "" = the search's own order
 CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}
 CUSTOM_PLUGINS = {}  # your own plugins (GPT Academic's signature) in the menu: {"名称 name": "module.path:function"}
 GPT_ACADEMIC_FOLDER = (

@@ -90,7 +90,7 @@ def ask(
     cancel = cancel or CancelToken()
     spec = parse_model(model)
     found = search(base, question, config, k=SEARCHED, files=files, cancel=cancel)
-    notices = model_notices(base, found, config)
+    notices = model_notices(base, found, config) + found.notices
     relevant = found.relevant
     if not relevant:
         return Answer(base.name, question, [], None, notices)

@@ -210,6 +210,8 @@ def _drop(args, config: Config) -> int:
 def _search(args, config: Config) -> int:
     base = open_base(config, OWNER, args.base)
     found = search(base, args.query, config, k=args.k, files=args.file)
+    for notice in found.notices:
+        print(notice.text(config.lang), file=sys.stderr)
     if args.json:
         print(json.dumps({"results": [hit.as_dict() for hit in found.hits]}, ensure_ascii=False, indent=2))
         return 0

@@ -15,13 +15,15 @@ question asked of it counts by its words alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from request_llms.embeddings import embed
 from request_llms.native.catalog import BUILTIN_EMBED
 from request_llms.request import CancelToken
+from request_llms.text import Text
 
 from .bases import Base
+from .reranking import RERANK_CANDIDATES, rerank
 from .store import StoredChunk
 
 RRF_K = 60
@@ -92,6 +94,7 @@ class Hit:
 class Found:
     hits: list[Hit]  # best first, at most k, relevant or not
     model: str  # the embedding model the question was embedded with
+    notices: list[Text] = field(default_factory=list)
 
     @property
     def relevant(self) -> list[Hit]:
@@ -122,7 +125,15 @@ def search(
     for ranking in (keyword, nearest):
         for rank, (chunk_id, _) in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-    best = sorted(fused, key=lambda i: -fused[i])[:k]
+    reranker = config["KB_RERANK_MODEL"]
+    best = sorted(fused, key=lambda i: -fused[i])[: max(k, RERANK_CANDIDATES) if reranker else k]
+    notices = []
+    if reranker and len(best) > 1:
+        texts = store.chunks(best)
+        reranked = rerank(reranker, question, [texts[i].text for i in best], config, cancel)
+        best = [best[i] for i in reranked.order]
+        notices += [reranked.notice] if reranked.notice else []
+    best = best[:k]
     similarity = store.similarities(vector, best) if vector is not None else {}
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
     chunk_terms = store.terms_of(best)
@@ -142,7 +153,7 @@ def search(
                 near_counts,
             )
         )
-    return Found(hits, model)
+    return Found(hits, model, notices)
 
 
 def _stem(word: str) -> str:
