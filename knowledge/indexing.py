@@ -92,22 +92,32 @@ def add_paths(
         state.files = len(found)
         known = {record.name: record for record in base.store.files()}
         model = base.model
-        for source in found:
-            if cancel.is_set():
-                state.stopped = True
-                break
-            state.current = source.name
-            report(state)
+
+        def one(source: Source) -> bool:
             before = known.get(source.name)
             if before and before.sha256 == source.digest and before.state == "indexed" and before.model == model:
                 state.unchanged.append(source.name)
             elif _index(base, source, model, config, cancel, state, report):
                 (state.replaced if before else state.added).append(source.name)
-            state.done += 1
-        state.stopped = state.stopped or cancel.is_set()
-        state.current = ""
-        report(state)
+            return True
+
+        _each(found, lambda source: source.name, one, state, cancel, report)
     return state
+
+
+def _each(items: list, name: Callable, handle: Callable[..., bool], state: Progress, cancel: CancelToken, report) -> None:
+    """`handle` each item in turn, with progress, until one returns False or Stop is pressed."""
+    for item in items:
+        if cancel.is_set():
+            break
+        state.current = name(item)
+        report(state)
+        if not handle(item):
+            break
+        state.done += 1
+    state.stopped = state.stopped or cancel.is_set()
+    state.current = ""
+    report(state)
 
 
 def _refuse_twins(found: list[Source]) -> None:
@@ -198,22 +208,17 @@ def reindex(
             base.store.set_model(model)
         records = [r for r in base.store.files() if r.state == "indexed"]
         state.files = len(records)
-        for record in records:
-            if cancel.is_set():
-                state.stopped = True
-                break
-            state.current = record.name
-            report(state)
+
+        def one(record: FileRecord) -> bool:
             if record.model == model:
                 state.unchanged.append(record.name)
-            else:
-                chunks = base.store.file_chunks(record.name)
-                vectors, _ = _embed_chunks(chunks, model, config, cancel, state, report)
-                if vectors is None:
-                    break
-                base.store.put_vectors(record.name, model, vectors)
-                state.replaced.append(record.name)
-            state.done += 1
-        state.current = ""
-        report(state)
+                return True
+            vectors, _ = _embed_chunks(base.store.file_chunks(record.name), model, config, cancel, state, report)
+            if vectors is None:
+                return False
+            base.store.put_vectors(record.name, model, vectors)
+            state.replaced.append(record.name)
+            return True
+
+        _each(records, lambda record: record.name, one, state, cancel, report)
     return state
