@@ -44,6 +44,7 @@ class Progress:
     chunks: int = 0  # chunks embedded
     embed_seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
+    ended: float | None = None
     current: str = ""
     stopped: bool = False
     notices: list[Text] = field(default_factory=list)
@@ -54,7 +55,7 @@ class Progress:
 
     @property
     def seconds(self) -> float:
-        return time.perf_counter() - self.started
+        return (self.ended or time.perf_counter()) - self.started
 
     def line(self, lang: str) -> str:
         now = f" · {self.current}" if self.current else ""
@@ -117,6 +118,7 @@ def _each(items: list, name: Callable, handle: Callable[..., bool], state: Progr
         state.done += 1
     state.stopped = state.stopped or cancel.is_set()
     state.current = ""
+    state.ended = time.perf_counter()
     report(state)
 
 
@@ -170,13 +172,18 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def _embed_chunks(chunks, model: str, config, cancel: CancelToken, state: Progress, report):
-    """The chunks' vectors, a batch at a time; (None, []) when the job was stopped in between."""
-    vectors, notices = [], []
-    for start in range(0, len(chunks), EMBED_BATCH):
+    """The chunks' vectors in their order, a batch at a time; (None, []) when the job was stopped in between.
+
+    Batches are made of chunks of like length (a batch is padded to its longest text), then put back in order."""
+    texts = [embedding_text(chunk) for chunk in chunks]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors, notices = [None] * len(texts), []
+    for start in range(0, len(order), EMBED_BATCH):
         if cancel.is_set():
             state.stopped = True
             return None, []
-        batch = [embedding_text(chunk) for chunk in chunks[start : start + EMBED_BATCH]]
+        picked = order[start : start + EMBED_BATCH]
+        batch = [texts[i] for i in picked]
         try:
             result = embed(model, batch, config, cancel)
         except LLMError:
@@ -184,7 +191,8 @@ def _embed_chunks(chunks, model: str, config, cancel: CancelToken, state: Progre
                 state.stopped = True
                 return None, []
             raise
-        vectors += result.vectors
+        for i, got in zip(picked, result.vectors, strict=True):
+            vectors[i] = got
         notices += result.notices[:3]
         state.chunks += len(batch)
         state.embed_seconds += result.seconds

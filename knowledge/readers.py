@@ -215,8 +215,19 @@ def _docx(path: Path) -> list[Block]:
 def _text(path: Path) -> list[Block]:
     text = read_text(path)
     markdown = path.suffix.lower() in {".md", ".markdown"}
-    paragraphs = (p for p in re.split(r"\n\s*\n", text))
-    return _blocks(((None, p) for p in paragraphs), headings=markdown)
+    paragraphs = re.split(r"\n\s*\n", text)
+    return _blocks(((None, p) for p in (_fenced(paragraphs) if markdown else paragraphs)), headings=markdown)
+
+
+def _fenced(paragraphs: list[str]) -> Iterator[str]:
+    """Markdown paragraphs, with a `#` line inside a ``` or ~~~ code block kept as code, not read as a heading."""
+    inside = False
+    for paragraph in paragraphs:
+        starts_inside = inside
+        for line in paragraph.splitlines():
+            if re.match(r"\s*(```|~~~)", line):
+                inside = not inside
+        yield "\\" + paragraph.lstrip() if starts_inside and paragraph.lstrip().startswith("#") else paragraph
 
 
 def _code(path: Path) -> list[Block]:

@@ -6,14 +6,16 @@ BM25 over the chunks' words (FTS5), and the question's vector against the chunks
 rankings are fused by reciprocal rank (RRF): a chunk scores 1/(RRF_K + rank) in each list it is in.
 
 A passage counts as found only if it is near the question in meaning (MIN_SIMILARITY) or holds at least
-half of the question's words: with none found, the answer says so instead of asking a model to invent
-one from unrelated text. Nearness is not trusted where the model cannot read the question: the built-in
+half of what the question's words say, each word weighed by its rarity in the base (BM25's IDF: a rare
+term such as a gene name counts for more than a common word, a word the base never uses for most). With
+none found, the answer says so instead of asking a model to invent one from unrelated text. Nearness is not trusted where the model cannot read the question: the built-in
 model reads English only and finds every Chinese text near every other (cosine 0.4 to 0.6), so a Chinese
 question asked of it counts by its words alone.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -29,7 +31,7 @@ from .store import StoredChunk
 RRF_K = 60
 CANDIDATES = 50  # taken from each list before fusing
 MIN_SIMILARITY = 0.3  # cosine: below this a passage is not near the question in meaning
-MIN_COVERAGE = 0.5  # share of the question's words a passage must hold to count by keywords alone
+MIN_COVERAGE = 0.5  # share of the question's words, weighed by rarity, a passage must hold to count by keywords alone
 MAX_QUERY_TERMS = 48
 MAX_K = 50
 ENGLISH_ONLY = {BUILTIN_EMBED}  # embedding models that read English only
@@ -135,25 +137,36 @@ def search(
         notices += [reranked.notice] if reranked.notice else []
     best = best[:k]
     similarity = store.similarities(vector, best) if vector is not None else {}
+    covered = _coverage(store, best, _rarity(store, words))
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
-    chunk_terms = store.terms_of(best)
     chunks = store.chunks(best)
     near_counts = not (model in ENGLISH_ONLY and _CJK.search(question))
-    hits = []
-    for chunk_id in best:
-        held = {_stem(term) for term in chunk_terms.get(chunk_id, "").split()}
-        coverage = sum(1 for w in words if _stem(w) in held) / len(words) if words else 0.0
-        hits.append(
-            Hit(
-                chunks[chunk_id],
-                fused[chunk_id] * (RRF_K + 1) / 2,
-                similarity.get(chunk_id),
-                keyword_rank.get(chunk_id),
-                coverage,
-                near_counts,
-            )
-        )
+    top = 2 / (RRF_K + 1)  # first in both lists
+    hits = [Hit(chunks[i], fused[i] / top, similarity.get(i), keyword_rank.get(i), covered[i], near_counts) for i in best]
     return Found(hits, model, notices)
+
+
+def _rarity(store, words: list[str]) -> dict[str, float]:
+    """Each word's weight: BM25's inverse document frequency in the base (a word no chunk holds weighs most).
+
+    A pair of Chinese characters no chunk holds is left out: pairs are cut across word boundaries (冰川退缩 gives
+    川退), and such a pair says nothing about the question."""
+    total = store.count_chunks()
+    return {
+        w: math.log((total - df + 0.5) / (df + 0.5) + 1.0)
+        for w, df in store.frequencies(words).items()
+        if df or not _CJK.match(w)
+    }
+
+
+def _coverage(store, ids: list[int], weights: dict[str, float]) -> dict[int, float]:
+    """The share of the question's weight that each chunk of `ids` holds."""
+    whole = sum(weights.values())
+    found = {}
+    for chunk_id, words in store.terms_of(ids).items():
+        held = {_stem(term) for term in words.split()}
+        found[chunk_id] = sum(w for word, w in weights.items() if _stem(word) in held) / whole if whole else 0.0
+    return found | {chunk_id: 0.0 for chunk_id in ids if chunk_id not in found}
 
 
 def _stem(word: str) -> str:

@@ -326,6 +326,14 @@ class Store:
         with self._db() as db:
             return [(int(i), float(s)) for i, s in db.execute(sql, [*args, limit])]
 
+    def frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each of `words` (as FTS5 matches it: stemmed)."""
+        with self._db() as db:
+            return {
+                word: db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0]
+                for word, match in ((w, '"' + w.replace('"', '""') + '"') for w in words)
+            }
+
     def nearest(self, query: Sequence[float], limit: int, file_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """(chunk id, cosine similarity) of the chunks nearest to `query`, best first: exact search here, or Milvus's."""
         if self.remote is not None:

@@ -325,3 +325,18 @@ def test_a_zip_in_a_folder_is_read_and_a_zip_in_that_zip_is_not(tmp_path):
         found = {source.name: source.read() for source in sources([folder], stack)}
     assert list(found) == ["shelf/box.zip/notes/a.md"]
     assert [b.text for b in found["shelf/box.zip/notes/a.md"] if not b.heading] == ["Read from the zip."]
+
+
+def test_a_comment_line_in_a_markdown_code_block_is_no_heading(tmp_path):
+    notes = tmp_path / "setup.md"
+    notes.write_text(
+        "## Setup\n\n```bash\npip install localscholar\n\n# start the web page\n\npython main.py\n```\n\n"
+        "The page opens on port 7860.\n",
+        encoding="utf-8",
+    )
+    with ExitStack() as stack:
+        (source,) = sources([notes], stack)
+        blocks = source.read()
+    assert [b.text for b in blocks if b.heading] == ["Setup"]
+    assert {b.section for b in blocks} == {"Setup"}
+    assert "# start the web page" in [b.text for b in blocks]
