@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import queue
 import signal
 import threading
@@ -79,7 +80,11 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.failure is None and self.process.is_alive()
+        """Whether the process still runs. Read from its sentinel, not `is_alive()`: while the reader thread reaps
+        the process, `is_alive()` in another thread can find nothing to wait for and answer True."""
+        if self.failure is not None or self.exited.is_set():
+            return False
+        return not multiprocessing.connection.wait([self.process.sentinel], timeout=0)
 
     def _read(self) -> None:
         while True:
