@@ -38,6 +38,16 @@ POLL = 0.1  # seconds between checks of cancel and worker health while waiting
 _ids = itertools.count(1)
 
 
+class _NotStarted(Exception):
+    """The worker died before it took this request up: the request played no part and is asked again, once,
+    of a fresh worker. (A killed worker's main thread can end, and its llama-server with it, while its other
+    threads still hold the pipe open, so a request can reach a worker that is already dying.)"""
+
+    def __init__(self, failure: errors.LLMError) -> None:
+        super().__init__(failure.en)
+        self.failure = failure
+
+
 def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
     if exitcode is not None and exitcode < 0:
         how = signal.Signals(-exitcode).name
@@ -50,6 +60,11 @@ def _crashed(name: str, exitcode: int | None) -> errors.WorkerCrashed:
         en=f"The worker running {name} stopped unexpectedly ({how_en}); the next request starts it again.",
         zh=f"运行 {name} 的工作进程意外退出（{how_zh}）；下次请求会自动重启。",
     )
+
+
+def _lost(worker: Worker, started: bool) -> Exception:
+    """The dead worker's failure for a request it had taken up; one it never took up is asked again."""
+    return worker.failure if started else _NotStarted(worker.failure)
 
 
 def _typed(kind: str, en: str, zh: str) -> errors.LLMError:
@@ -320,6 +335,16 @@ class NativeBackend(Backend):
         plan = resolve_plan(spec, self.config)
         if not plan.embeds:
             raise not_an_embedding_model(spec)
+        try:
+            return self._embed_once(plan, texts, cancel)
+        except _NotStarted:
+            pass
+        try:
+            return self._embed_once(plan, texts, cancel)
+        except _NotStarted as lost:
+            raise lost.failure from None
+
+    def _embed_once(self, plan: LoadPlan, texts: list[str], cancel: CancelToken) -> Vectors:
         worker = self.worker(plan)
         for _ in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
             pass
@@ -334,23 +359,26 @@ class NativeBackend(Backend):
             if cancel.is_set():
                 raise errors.embedding_stopped()
             if worker.failure is not None:
-                raise worker.failure
+                raise _NotStarted(worker.failure)
             worker.send("embed", request_id, texts)
+            started = False
             while True:
                 try:
                     message = inbox.get(timeout=POLL)
                 except queue.Empty:
-                    if not worker.process.is_alive() and worker.failure is not None:
-                        raise worker.failure from None
+                    if not worker.alive and worker.exited.is_set():
+                        raise _lost(worker, started) from None
                     if cancel.is_set():  # the batch under way finishes in the worker; its vectors are dropped
                         raise errors.embedding_stopped() from None
                     continue
-                if message[0] == "vectors":
+                if message[0] == "started":
+                    started = True
+                elif message[0] == "vectors":
                     return Vectors(message[2], message[3], message[4], plan.context or None)
-                if message[0] == "error":
+                elif message[0] == "error":
                     raise _typed(*message[2:])
-                if message[0] == "dead":
-                    raise worker.failure
+                elif message[0] == "dead":
+                    raise _lost(worker, started)
         finally:
             worker.inboxes.pop(request_id, None)
             worker.release_turn(request_id)
@@ -369,6 +397,19 @@ class NativeBackend(Backend):
                 en=f"{spec.base} makes embeddings; it does not chat: pick a chat model for questions.",
                 zh=f"{spec.base} 是向量（embedding）模型，不能对话：提问请选择对话模型。",
             )
+        try:
+            yield from self._stream_once(plan, messages, options, cancel)
+            return
+        except _NotStarted:
+            pass
+        try:
+            yield from self._stream_once(plan, messages, options, cancel)
+        except _NotStarted as lost:
+            raise lost.failure from None
+
+    def _stream_once(
+        self, plan: LoadPlan, messages: list[dict[str, str]], options: ChatOptions, cancel: CancelToken
+    ) -> Iterator[Event]:
         worker = self.worker(plan)
         waited = False
         for status in worker.wait_loaded(cancel, self.config["LOCAL_MODEL_LOAD_TIMEOUT"]):
@@ -386,7 +427,7 @@ class NativeBackend(Backend):
             if cancel.is_set():
                 return
             if worker.failure is not None:
-                raise worker.failure
+                raise _NotStarted(worker.failure)
             if waited:  # the wait is over: the answer's own clock starts here
                 yield Status(StatusKind.RUNNING, en=f"{plan.name} is answering", zh=f"{plan.name} 正在回答")
             worker.send("generate", request_id, messages, asdict(options))
@@ -396,19 +437,22 @@ class NativeBackend(Backend):
             worker.release_turn(request_id)
 
     def _answer(self, worker: Worker, request_id: str, inbox: queue.Queue, cancel: CancelToken) -> Iterator[Event]:
-        finished = False
+        finished = started = False
         try:
             while True:
                 try:
                     message = inbox.get(timeout=POLL)
                 except queue.Empty:
-                    if not worker.process.is_alive() and worker.failure is not None:
-                        raise worker.failure from None
+                    if not worker.alive and worker.exited.is_set():
+                        finished = True
+                        raise _lost(worker, started) from None
                     if cancel.is_set():
                         break
                     continue
                 kind = message[0]
-                if kind == "delta":
+                if kind == "started":
+                    started = True
+                elif kind == "delta":
                     if cancel.is_set():
                         break
                     yield message[2]
@@ -424,7 +468,7 @@ class NativeBackend(Backend):
                     raise _typed(*message[2:])
                 elif kind == "dead":
                     finished = True
-                    raise worker.failure
+                    raise _lost(worker, started)
         finally:
             if not finished:
                 self._stop_request(worker, request_id, inbox)

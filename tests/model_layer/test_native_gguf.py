@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -124,6 +125,62 @@ def test_llama_server_ends_with_its_worker_however_the_worker_ends(config):
     server = worker.info["server_pid"]
     backend.shutdown()  # the idle unload and the app's exit take this way
     assert gone(server)
+
+
+def builtin_worker(config):
+    backend = runtime_of(config).backend_for(parse_model(BUILTIN))
+    assert complete(BUILTIN, QUESTION, options=ChatOptions(temperature=0, max_tokens=4), config=config).text.strip()
+    return next(w for p, w in backend.workers.items() if p.runner == "llamacpp" and p.name == BUILTIN)
+
+
+def ask_in_thread(config, prompt: str, tokens: int) -> tuple[threading.Thread, dict]:
+    """The answer (or the error) lands in the dict; its event "talking" is set at the first word."""
+    result: dict = {"talking": threading.Event()}
+
+    def ask() -> None:
+        stream = chat(BUILTIN, prompt, options=ChatOptions(temperature=0, max_tokens=tokens), config=config)
+        try:
+            for _ in stream:
+                result["talking"].set()
+            result["text"] = stream.text
+        except Exception as error:  # noqa: BLE001 (the test reads what was raised)
+            result["error"] = error
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    return thread, result
+
+
+@pytest.mark.servers
+def test_a_request_sent_to_a_worker_that_dies_before_taking_it_up_is_answered_by_a_fresh_worker(config):
+    worker = builtin_worker(config)
+    os.kill(worker.process.pid, signal.SIGSTOP)  # alive, but reads nothing: the request lies in its pipe
+    thread, result = ask_in_thread(config, QUESTION, 8)
+    deadline = time.monotonic() + 10
+    while not worker.turns and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(worker.process.pid, signal.SIGKILL)
+    thread.join(60)
+    assert "error" not in result and "Paris" in result["text"]
+    assert not worker.alive and worker.process.exitcode == -signal.SIGKILL
+
+
+@pytest.mark.servers
+def test_a_request_waiting_behind_one_whose_worker_dies_is_answered_by_a_fresh_worker(config):
+    worker = builtin_worker(config)
+    first, crashed = ask_in_thread(config, STORY, 400)
+    assert crashed["talking"].wait(30)
+    second, answered = ask_in_thread(config, QUESTION, 8)
+    deadline = time.monotonic() + 10
+    while len(worker.turns) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(worker.turns) == 2
+    os.kill(worker.process.pid, signal.SIGKILL)
+    first.join(60)
+    second.join(60)
+    assert isinstance(crashed.get("error"), WorkerCrashed) and "SIGKILL" in crashed["error"].en  # it was answering
+    assert "error" not in answered and "Paris" in answered["text"]
 
 
 def environment(pid: int) -> dict[str, str]:

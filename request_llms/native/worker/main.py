@@ -73,6 +73,7 @@ def serve(conn, plan) -> None:
     threading.Thread(target=read, daemon=True, name="worker-reader").start()
     while (job := jobs.get()) is not None:
         kind, request_id = job[0], job[1]
+        send("started", request_id)  # from here a death is this request's: before it, the parent asks again
         try:
             if kind == "embed":
                 if not hasattr(runner, "embed"):
