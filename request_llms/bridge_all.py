@@ -5,6 +5,11 @@ serve, and holds what GPT Academic's plugins read: `max_token` (the model's real
 its server), `token_cnt` (its own tokenizer where the server has one, else the deliberately high
 estimate), `tokenizer` (`encode`/`decode`, whose length never undercounts), `can_multi_thread`, and
 the two bridge calls as `fn_with_ui` and `fn_without_ui`. No URL or key is in it.
+
+GPT Academic's plugins count tokens with a cloud model's tokenizer whatever model answers
+(`model_info["gpt-3.5-turbo"]["tokenizer"]`). The names of COUNTING_ONLY, where they are not offered, still
+answer `tokenizer`, `token_cnt` (the estimate, never below the real count) and `max_token` (the model's own
+window), but their bridge calls raise ModelNotAllowed: counting with a name never sends anything to it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterator, Mapping
 
 from .compat import check_model, predict, predict_no_ui_long_connection
 from .config_loader import get_config
-from .errors import LLMError
+from .errors import LLMError, ModelNotAllowed
 from .messages import estimate_tokens
 from .model_spec import parse_model, split_models
 from .runtime import runtime_of
@@ -24,6 +29,15 @@ from .tokens import counter_for
 __all__ = ["model_info", "predict", "predict_no_ui_long_connection", "get_token_num", "tokenizer_gpt35", "tokenizer_gpt4"]
 
 DEFAULT_WINDOW = 8192  # when a server does not say (cloud models): a size every current model exceeds
+COUNTING_ONLY = {  # name: its window, as GPT Academic's own model table has it
+    "gpt-3.5-turbo": 16385,
+    "gpt-3.5-turbo-16k": 16385,
+    "gpt-4": 8192,
+    "gpt-4-32k": 32768,
+    "gpt-4-turbo": 128000,
+    "gpt-4o": 128000,
+    "gpt-4o-mini": 128000,
+}
 _PIECES = re.compile(
     r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]{1,3}", re.S
 )
@@ -66,9 +80,11 @@ class _ModelInfo(Mapping):
             return known
         try:
             check_model(identifier)  # the page's check: a name from a plugin's input box reaches no other server
-        except LLMError as exc:
-            raise KeyError(identifier) from exc
-        entry = _entry(identifier)  # may ask the model's server: outside the lock
+            entry = _entry(identifier)  # may ask the model's server: outside the lock
+        except (LLMError, KeyError) as exc:
+            if identifier not in COUNTING_ONLY:
+                raise KeyError(identifier) from exc
+            entry = _counting_only(identifier)
         with self._lock:
             return self._entries.setdefault(identifier, entry)
 
@@ -109,6 +125,27 @@ def _entry(identifier: str) -> dict:
         "max_token": min(windows),
         "tokenizer": EstimateTokenizer(),
         "token_cnt": lambda text: max(counter(text) for counter in counters),
+    }
+
+
+def _counting_only(name: str) -> dict:
+    """The entry of a COUNTING_ONLY name the configuration does not offer: it counts, and refuses requests."""
+
+    def refuse(*args, **kwargs):
+        raise ModelNotAllowed(
+            en=f"{name} is not offered here: a plugin may count tokens with its name, but only the models of "
+            "AVAIL_LLM_MODELS answer. Pick one of them.",
+            zh=f"此处未提供 {name}：插件可用它的名称计算 token，但只有 AVAIL_LLM_MODELS 中的模型会回答，请从中选择。",
+        )
+
+    return {
+        "fn_with_ui": refuse,
+        "fn_without_ui": refuse,
+        "endpoint": None,
+        "can_multi_thread": True,
+        "max_token": COUNTING_ONLY[name],
+        "tokenizer": EstimateTokenizer(),
+        "token_cnt": estimate_tokens,
     }
 
 

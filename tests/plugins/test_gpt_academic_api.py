@@ -13,6 +13,7 @@ from crazy_functions.pdf_fns.breakdown_txt import breakdown_text_to_satisfy_toke
 from crazy_functions.runtime.registry import plugin_named
 from crazy_functions.runtime.session import PluginChatbot, stepped
 from request_llms.config_loader import get_config, load_config
+from request_llms.errors import ModelNotAllowed
 from request_llms.messages import estimate_tokens
 from tests.support.plugin_support import drive
 from toolbox import (
@@ -281,6 +282,28 @@ def test_model_info_refuses_what_the_page_would_without_asking_any_server(settin
     assert "openai-compat-x(base_url=http://127.0.0.1:9/v1)" not in model_info
     with pytest.raises(KeyError):
         model_info["ollama-a(base_url=http://127.0.0.1:9)"]
+
+
+def test_a_cloud_name_gpt_academic_counts_with_counts_and_refuses_requests_where_it_is_not_offered(settings):
+    from request_llms.bridge_all import EstimateTokenizer, model_info
+    from request_llms.compat import predict_no_ui_long_connection
+    from request_llms.runtime import runtime_of
+
+    config = settings(AVAIL_LLM_MODELS=["ollama-a"], DISCOVER_LOCAL_MODELS=False)
+    runtime_of(config).open_to_users()
+    enc = model_info["gpt-3.5-turbo"]["tokenizer"]  # as GPT Academic's Markdown and LaTeX plugins count
+    text = "Glaciers retreat 冰川退缩 " * 50
+    assert isinstance(enc, EstimateTokenizer) and len(enc.encode(text, disallowed_special=())) >= len(text) // 4
+    assert enc.decode(enc.encode(text)[:10]) == text[: len(enc.decode(enc.encode(text)[:10]))]
+    assert model_info["gpt-4"]["max_token"] == 8192 and model_info["gpt-3.5-turbo"]["token_cnt"](text) > 0
+    for call in (model_info["gpt-4"]["fn_without_ui"], model_info["gpt-4"]["fn_with_ui"]):
+        with pytest.raises(ModelNotAllowed) as refused:
+            call("hi", {"llm_model": "gpt-4"}, [], "")
+        assert "AVAIL_LLM_MODELS" in refused.value.en and "AVAIL_LLM_MODELS" in refused.value.zh
+    with pytest.raises(ModelNotAllowed):
+        predict_no_ui_long_connection("hi", {"llm_model": "gpt-3.5-turbo"}, [], "")
+    with pytest.raises(KeyError):
+        model_info["gpt-9-made-up"]
 
 
 def test_every_field_of_a_plugin_class_reaches_it_and_advanced_arg_is_its_own():

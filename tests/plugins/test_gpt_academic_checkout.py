@@ -1,0 +1,62 @@
+"""Plugins of a full GPT Academic checkout (GPT_ACADEMIC_FOLDER) run as they are, on the session's llama-server,
+with the configuration as the page serves it (only AVAIL_LLM_MODELS answer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crazy_functions.runtime.registry import plugin_named
+from request_llms.config_loader import get_config
+from request_llms.runtime import runtime_of
+from tests.support.gpt_academic import NO_CHECKOUT, checkout
+from tests.support.plugin_support import LLAMA, drive, make_chatbot
+from tests.support.webapp import write_config
+from userfiles import user_dir
+
+pytestmark = [pytest.mark.servers, pytest.mark.skipif(checkout() is None, reason=NO_CHECKOUT)]
+
+MENU = {"Markdown英译中": "crazy_functions.Markdown_Translate:Markdown英译中"}
+NOTES = """# Field notes
+
+## Glaciers
+
+The outlet glacier retreated 412 metres between 2001 and 2019.
+
+## Corals
+
+The corals bleached when the water reached 31 degrees.
+"""
+
+
+@pytest.fixture
+def config(monkeypatch, tmp_path, llama_server):
+    private = write_config(
+        tmp_path,
+        {
+            "GPT_ACADEMIC_FOLDER": str(checkout()),
+            "CUSTOM_PLUGINS": MENU,
+            "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
+            "AVAIL_LLM_MODELS": [LLAMA],
+            "DATA_DIR": str(tmp_path / "data"),
+            "DISCOVER_LOCAL_MODELS": False,
+        },
+    )
+    monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
+    get_config.cache_clear()
+    config = get_config()
+    runtime_of(config).open_to_users()  # as the page does: gpt-3.5-turbo, which the plugin counts with, is not offered
+    yield config
+    get_config.cache_clear()
+
+
+def test_its_markdown_translation_counts_with_gpt_35s_name_and_translates_on_the_local_model(config, tmp_path):
+    chatbot = make_chatbot(tmp_path)
+    upload = user_dir(config, chatbot.get_user(), "uploads") / "notes"
+    upload.mkdir()
+    (upload / "notes.md").write_text(NOTES, encoding="utf-8")
+    plugin = plugin_named("custom-0", config)
+    drive(plugin.run, str(upload), {"llm_model": LLAMA, "temperature": 0, "top_p": 1.0, "max_length": 64}, chatbot)
+    said = "\n".join(str(answer) for _, answer in chatbot)
+    assert not chatbot.failure and "KeyError" not in said and "gpt-3.5-turbo" not in said, said[-2000:]
+    translated = [path for path in chatbot.outputs if path.suffix == ".md"]
+    assert translated and all(path.read_text(encoding="utf-8").strip() for path in translated), chatbot.outputs
