@@ -1,6 +1,6 @@
 """Command line: `python -m tests.support.servers provision` or `python -m tests.support.servers up`.
 
-provision  builds every cached artefact (GGUF, Ollama runtime, HF folder, vLLM venv),
+provision  builds every cached artefact (GGUF, Ollama runtime, HF folder, vLLM and GPT Academic venvs),
            printing each step and its time; CI runs it to warm the cache up front.
 up         starts llama-server, Ollama and vLLM, prints their URLs and models, and keeps
            them running until Ctrl-C.
@@ -22,6 +22,7 @@ STEPS: list[tuple[str, Callable[[], Path]]] = [
     ("Ollama runtime", provision.ollama_runtime),
     ("gemma Hugging Face folder", provision.gemma_hf_folder),
     ("vLLM venv", provision.vllm_python),
+    ("GPT Academic venv", provision.gpt_academic_python),
 ]
 
 

