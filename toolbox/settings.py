@@ -26,6 +26,20 @@ def get_conf(*keys: str):
     return values[0] if len(values) == 1 else values
 
 
+def load_chat_cookies() -> dict:
+    """A conversation's starting cookies, as GPT Academic makes them, without a key: `api_key` is empty."""
+    config = get_config()
+    buttons = {
+        f"自定义按钮{k + 1}": {"Title": "", "Prefix": "", "Suffix": ""} for k in range(max(0, config["NUM_CUSTOM_BASIC_BTN"]))
+    }
+    return {
+        "api_key": "",
+        "llm_model": config["LLM_MODEL"],
+        "embed_model": config["EMBEDDING_MODEL"],
+        "customize_fn_overwrite": buttons,
+    }
+
+
 def get_max_token(llm_kwargs: dict) -> int:
     from request_llms.bridge_all import model_info
 

@@ -333,3 +333,21 @@ def test_a_helpers_refusal_is_in_the_runs_language(tmp_path):
         list(stepped(plugin("", {}, {}, chatbot, [], "", None), chatbot))
         assert words in said["key"] and other not in said["key"], said
         assert "pip install zhipuai" in said["deps"] and " / " not in said["deps"], said
+
+
+def test_markdown_for_word_keeps_headings_and_code_and_drops_emphasis():
+    from crazy_functions.doc_fns.conversation_doc.word_doc import convert_markdown_to_word
+
+    text = convert_markdown_to_word(
+        '## Results ##\r\nThe **yield** rose to *83* percent ([table](http://x.org/t "T")), ![fig](a.png).\n'
+        "- snake_case_name stays\n* __bold__ and `a*b*c`\n```python\nx = a*b*c  # **kept**\n```\n"
+    )
+    assert text.splitlines() == [
+        "## Results",
+        "The yield rose to 83 percent (table (http://x.org/t)), [图片：fig].",
+        "• snake_case_name stays",
+        "• bold and [代码]a*b*c[/代码]",
+        "[代码块]",
+        "x = a*b*c  # **kept**",
+        "[/代码块]",
+    ]
