@@ -2,15 +2,22 @@
 
 Academic questions are full of exact terms (gene and method names, acronyms, formula names) that small
 embedding models miss, and the built-in embedding model reads English only, so every search runs both:
-BM25 over the chunks' words (FTS5), and the question's vector against the chunks' vectors. The two
-rankings are fused by reciprocal rank (RRF): a chunk scores 1/(RRF_K + rank) in each list it is in.
+BM25 over the chunks' words (FTS5), and the question's vector against the chunks' vectors. The candidates
+(the first CANDIDATES of each list) are then scored on two scales that mean the same in every base and
+every question:
+  nearness   the cosine of the chunk's vector and the question's;
+  coverage   the share of what the question's words say that the chunk holds, each word weighed by its
+             rarity in the base (BM25's IDF: a gene name counts for more than a common word);
+  score = NEARNESS_WEIGHT * nearness + (1 - NEARNESS_WEIGHT) * coverage.
+A keyword list alone always fills its candidates with chunks that share one common word; weighing it by
+rank, as reciprocal-rank fusion does, let such chunks push a passage the vectors found second out of the
+first ten. Coverage asks how much of the question a chunk holds instead (benchmarks/KNOWLEDGE.md).
 
 A passage counts as found only if it is near the question in meaning (MIN_SIMILARITY) or holds at least
-half of what the question's words say, each word weighed by its rarity in the base (BM25's IDF: a rare
-term such as a gene name counts for more than a common word, a word the base never uses for most). With
-none found, the answer says so instead of asking a model to invent one from unrelated text. Nearness is not trusted where the model cannot read the question: the built-in
-model reads English only and finds every Chinese text near every other (cosine 0.4 to 0.6), so a Chinese
-question asked of it counts by its words alone.
+half of what the question's words say (MIN_COVERAGE). With none found, the answer says so instead of
+asking a model to invent one from unrelated text. Nearness is not trusted where the model cannot read the
+question: the built-in model reads English only and finds every Chinese text near every other (cosine 0.4
+to 0.6), so a Chinese question asked of it is ranked and counted by its words alone.
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ from .bases import Base
 from .reranking import RERANK_CANDIDATES, rerank
 from .store import StoredChunk
 
-RRF_K = 60
-CANDIDATES = 50  # taken from each list before fusing
+CANDIDATES = 50  # taken from each list before scoring
+NEARNESS_WEIGHT = 0.6  # chosen on the first question set, confirmed on the held-out one (benchmarks/KNOWLEDGE.md)
 MIN_SIMILARITY = 0.3  # cosine: below this a passage is not near the question in meaning
 MIN_COVERAGE = 0.5  # share of the question's words, weighed by rarity, a passage must hold to count by keywords alone
 MAX_QUERY_TERMS = 48
@@ -76,7 +83,7 @@ def match_expression(words: list[str]) -> str:
 @dataclass(frozen=True)
 class Hit:
     chunk: StoredChunk
-    score: float  # fused, 0..1: 1 is first in both lists
+    score: float  # NEARNESS_WEIGHT * cosine + the rest * coverage, 0..1
     similarity: float | None
     keyword_rank: int | None  # 1-based, None when the chunk holds none of the question's words
     coverage: float
@@ -123,12 +130,16 @@ def search(
     keyword = store.keyword(match_expression(words), CANDIDATES, file_ids)
     vector = embed(model, [question], config, cancel).vectors[0] if store.count_chunks() else None
     nearest = store.nearest(vector, CANDIDATES, file_ids) if vector is not None else []
-    fused: dict[int, float] = {}
-    for ranking in (keyword, nearest):
-        for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    candidates = list(dict.fromkeys([i for i, _ in nearest] + [i for i, _ in keyword]))
+    similarity = store.similarities(vector, candidates) if vector is not None else {}
+    covered = _coverage(store, candidates, _rarity(store, words))
+    near_counts = not (model in ENGLISH_ONLY and _CJK.search(question))
+    weight = NEARNESS_WEIGHT if near_counts else 0.0
+    keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
+    score = {i: weight * max(similarity.get(i, 0.0), 0.0) + (1 - weight) * covered[i] for i in candidates}
     reranker = config["KB_RERANK_MODEL"]
-    best = sorted(fused, key=lambda i: -fused[i])[: max(k, RERANK_CANDIDATES) if reranker else k]
+    best = sorted(candidates, key=lambda i: (-score[i], keyword_rank.get(i, CANDIDATES + 1)))
+    best = best[: max(k, RERANK_CANDIDATES) if reranker else k]
     notices = []
     if reranker and len(best) > 1:
         texts = store.chunks(best)
@@ -136,13 +147,8 @@ def search(
         best = [best[i] for i in reranked.order]
         notices += [reranked.notice] if reranked.notice else []
     best = best[:k]
-    similarity = store.similarities(vector, best) if vector is not None else {}
-    covered = _coverage(store, best, _rarity(store, words))
-    keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
     chunks = store.chunks(best)
-    near_counts = not (model in ENGLISH_ONLY and _CJK.search(question))
-    top = 2 / (RRF_K + 1)  # first in both lists
-    hits = [Hit(chunks[i], fused[i] / top, similarity.get(i), keyword_rank.get(i), covered[i], near_counts) for i in best]
+    hits = [Hit(chunks[i], score[i], similarity.get(i), keyword_rank.get(i), covered[i], near_counts) for i in best]
     return Found(hits, model, notices)
 
 
