@@ -81,6 +81,16 @@ def error_line(exc: BaseException, lang: str = "zh") -> str:
     return f"The plugin failed ({detail}). The server log has the details."
 
 
+PACKAGE_OF = {  # modules whose package is named otherwise
+    "bs4": "beautifulsoup4",
+    "cv2": "opencv-python",
+    "docx": "python-docx",
+    "fitz": "pymupdf",
+    "llama_index": "llama-index-core",
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+}
 GPT_ACADEMIC_MODULES = ("crazy_functions", "shared_utils", "toolbox", "request_llms", "themes", "check_proxy", "config")
 
 
@@ -92,7 +102,7 @@ def missing_module(module: str) -> Text:
             en=f"The plugin needs GPT Academic's module {module}, which LocalScholar does not provide: "
             "set GPT_ACADEMIC_FOLDER in config_private.py to your GPT Academic folder.",
         )
-    package = module.split(".")[0]
+    package = PACKAGE_OF.get(module.split(".")[0], module.split(".")[0])
     return Text(
         zh=f"插件需要 Python 包 {package}：在服务器上运行 pip install {package} 后重启。",
         en=f"The plugin needs the Python package {package}: run pip install {package} on the server and restart.",

@@ -20,7 +20,7 @@ import gradio as gr
 
 from crazy_functions.runtime.files import hand_over, screen_field
 from crazy_functions.runtime.registry import Plugin, all_plugins, plugin_named
-from crazy_functions.runtime.session import PluginChatbot, stepped
+from crazy_functions.runtime.session import PluginChatbot, ending, stepped
 from request_llms.errors import LLMError
 from request_llms.redraw import Throttle
 from toolbox import error_line
@@ -205,8 +205,11 @@ class PluginHandlers:
                 shown = status or t("plugin_running", now, name=plugin.label(now))
                 yield messages_of(chatbot), conv, shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             now = self.h.language(request, lang)
-            if chatbot.failure:
-                status = chatbot.failure
+            failed = ending(chatbot)
+            if failed and not chatbot.failure:  # said only in the status so far: the conversation keeps it too
+                chatbot.append([None, failed])
+            if failed:
+                status = failed
             else:
                 status = t("stopped", now) if chatbot.stopped else t("plugin_done", now, name=plugin.label(now))
         except Exception as exc:  # a plugin written elsewhere may let an error out: one line, never a traceback

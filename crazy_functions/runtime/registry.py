@@ -20,6 +20,8 @@ from pathlib import Path
 
 from request_llms.text import Text
 
+from .checkout_files import read_from
+
 GROUPS = {
     "paper": ("论文", "Papers"),
     "latex": ("LaTeX", "LaTeX"),
@@ -123,6 +125,7 @@ def join_gpt_academic(folder: str) -> None:
             package.__path__.append(str(extra))
     if str(root) not in sys.path:
         sys.path.append(str(root))
+    read_from(root)  # its relative reads of its own files resolve into its folder
 
 
 def custom_plugins(config) -> tuple[Plugin, ...]:

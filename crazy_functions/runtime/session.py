@@ -7,8 +7,12 @@ use `lang`, `cancel`, `files`, `config`, `allowed` (which models this user may a
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
+import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -46,6 +50,8 @@ class PluginChatbot(list):
         self.requests: list = []  # every Piece this run sent (crazy_functions.runtime.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self.failure = ""  # the line of an error that ended the run (CatchException sets it)
+        self.background_failures: list[str] = []  # errors that ended a thread or a future the run started
+        self.first_new = len(self)  # the pairs from here on are this run's
         self.user = user
         self._cookies: dict = cookies if cookies is not None else {}  # GPT Academic's per-conversation state
         self._cookies.update(user_name=user, files_to_promote=[])
@@ -127,6 +133,73 @@ def stepped(plugin_run: Iterator, chatbot: PluginChatbot) -> Generator:
         finally:
             _current.reset(token)
         yield update
+
+
+# The threads a plugin starts belong to its run: they see current_run() (so GPT Academic's helpers that take no
+# chatbot write into the right user's folders), and an error that ends one, or that a future of one holds,
+# is the run's, which the page's status line then reports instead of "finished".
+_thread_start = threading.Thread.start
+_future_set_exception = concurrent.futures.Future.set_exception
+
+
+def _start_in_run(thread: threading.Thread) -> None:
+    run = current_run()
+    if run is not None:
+        context, work = contextvars.copy_context(), thread.run
+
+        def in_run() -> None:
+            try:
+                context.run(work)
+            except Exception as exc:
+                run.background_failures.append(_line(exc, run.lang))
+                raise
+
+        thread.run = in_run
+    _thread_start(thread)
+
+
+def _set_exception_in_run(future: concurrent.futures.Future, exception) -> None:
+    run = current_run()
+    if run is not None and isinstance(exception, Exception):
+        run.background_failures.append(_line(exception, run.lang))
+    _future_set_exception(future, exception)
+
+
+def _line(exc: Exception, lang: str) -> str:
+    from toolbox.ui import error_line  # toolbox imports this module
+
+    return error_line(exc, lang)
+
+
+threading.Thread.start = _start_in_run
+concurrent.futures.Future.set_exception = _set_exception_in_run
+
+_PRINTED_FAILURE = re.compile(r"No module named '([\w.]+)'|Traceback \(most recent call last\)")
+
+
+def ending(chatbot: PluginChatbot) -> str:
+    """The line that says the run failed, or "" when it did not: the error that ended it, else the first error
+    of a thread or future it started, else an import failure or a traceback it only printed in the chat."""
+    if chatbot.failure:
+        return chatbot.failure
+    if chatbot.background_failures:
+        first, count = chatbot.background_failures[0], len(chatbot.background_failures)
+        return "⚠ " + chatbot.say(
+            zh=f"插件已结束，但有 {count} 个后台任务出错：{first}",
+            en=f"The plugin ended, but {count} background task(s) failed: {first}",
+        )
+    for _, answer in chatbot[chatbot.first_new :]:
+        found = _PRINTED_FAILURE.search(str(answer or ""))
+        if found and found.group(1):
+            from toolbox.ui import missing_module
+
+            return "⚠ " + missing_module(found.group(1)).text(chatbot.lang)
+        if found:
+            return "⚠ " + chatbot.say(
+                zh="插件在对话中报告了一个程序错误（Traceback），结果可能不完整。",
+                en="The plugin reported a program error (a traceback) in the chat; its result may be incomplete.",
+            )
+    return ""
 
 
 def say(zh: str, en: str) -> str:

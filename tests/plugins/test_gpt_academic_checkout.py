@@ -3,19 +3,34 @@ with the configuration as the page serves it (only AVAIL_LLM_MODELS answer)."""
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+from pathlib import Path
+
 import pytest
 
 from crazy_functions.runtime.registry import plugin_named
+from crazy_functions.runtime.session import ending
 from request_llms.config_loader import get_config
 from request_llms.runtime import runtime_of
-from tests.support.gpt_academic import NO_CHECKOUT, checkout
+from tests.support.gpt_academic import NO_CHECKOUT, checkout, run_in_extras_venv
 from tests.support.plugin_support import LLAMA, drive, make_chatbot
+from tests.support.servers.provision import gpt_academic_python
 from tests.support.webapp import write_config
 from userfiles import user_dir
 
 pytestmark = [pytest.mark.servers, pytest.mark.skipif(checkout() is None, reason=NO_CHECKOUT)]
 
-MENU = {"Markdown英译中": "crazy_functions.Markdown_Translate:Markdown英译中"}
+MENU = {
+    "Markdown英译中": "crazy_functions.Markdown_Translate:Markdown英译中",
+    "注释Python项目": "crazy_functions.SourceCode_Comment:注释Python项目",
+}
+KWARGS = {"llm_model": LLAMA, "temperature": 0, "top_p": 1.0, "max_length": 64}
+CODE = """def mean(values):
+    total = 0
+    for value in values:
+        total += value
+    return total / len(values)
+"""
 NOTES = """# Field notes
 
 ## Glaciers
@@ -55,8 +70,43 @@ def test_its_markdown_translation_counts_with_gpt_35s_name_and_translates_on_the
     upload.mkdir()
     (upload / "notes.md").write_text(NOTES, encoding="utf-8")
     plugin = plugin_named("custom-0", config)
-    drive(plugin.run, str(upload), {"llm_model": LLAMA, "temperature": 0, "top_p": 1.0, "max_length": 64}, chatbot)
+    drive(plugin.run, str(upload), dict(KWARGS), chatbot)
     said = "\n".join(str(answer) for _, answer in chatbot)
     assert not chatbot.failure and "KeyError" not in said and "gpt-3.5-turbo" not in said, said[-2000:]
     translated = [path for path in chatbot.outputs if path.suffix == ".md"]
     assert translated and all(path.read_text(encoding="utf-8").strip() for path in translated), chatbot.outputs
+
+
+@pytest.mark.skipif(find_spec("bs4") is not None, reason="beautifulsoup4 is installed in this venv")
+def test_its_source_comment_plugin_without_a_package_its_threads_need_ends_saying_which(config, tmp_path):
+    chatbot = make_chatbot(tmp_path)
+    upload = user_dir(config, chatbot.get_user(), "uploads") / "code"
+    upload.mkdir()
+    (upload / "stats.py").write_text(CODE, encoding="utf-8")
+    drive(plugin_named("custom-1", config).run, str(upload), dict(KWARGS), chatbot)
+    assert "所有源文件均已处理完毕" in chatbot[-1][1]  # what the plugin says, though a thread of it failed
+    assert (
+        ending(chatbot)
+        == "⚠ 插件已结束，但有 1 个后台任务出错：插件需要 Python 包 beautifulsoup4：在服务器上运行 pip install beautifulsoup4 后重启。"
+    )
+
+
+def test_its_source_comment_plugin_with_the_extras_reads_its_template_from_its_threads_and_ends(tmp_path, llama_server):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "stats.py").write_text(CODE, encoding="utf-8")
+    settings = {
+        "GPT_ACADEMIC_FOLDER": str(checkout()),
+        "CUSTOM_PLUGINS": MENU,
+        "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
+        "LLM_MODEL": LLAMA,
+        "AVAIL_LLM_MODELS": [LLAMA],
+        "DATA_DIR": str(tmp_path / "data"),
+        "DISCOVER_LOCAL_MODELS": False,
+    }
+    config = write_config(tmp_path, settings)
+    report = run_in_extras_venv(gpt_academic_python(), config, "tests.support.gpt_academic.run_plugin", "custom-1", str(code))
+    assert report["ending"] == "", report["chat"][-3:]
+    compared = Path(report["upload"]) / "stats.py.compare.html"
+    assert "REPLACE_CODE_FILE_LEFT" not in compared.read_text(encoding="utf-8")  # filled from its template
+    assert any(path.endswith(".zip") for path in report["outputs"])

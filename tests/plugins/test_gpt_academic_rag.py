@@ -4,13 +4,9 @@ llama-server. It runs in the venv that adds requirements-gpt-academic.txt (llama
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 
-from tests.support.gpt_academic import NO_CHECKOUT, ROOT, checkout
+from tests.support.gpt_academic import NO_CHECKOUT, checkout, run_in_extras_venv
 from tests.support.papers import make_papers
 from tests.support.plugin_support import LLAMA
 from tests.support.servers.provision import cache_root, gpt_academic_python
@@ -38,12 +34,9 @@ def report(tmp_path_factory, llama_server) -> dict:
         },
     )
     fact = facts["glacier"]
-    env = {**os.environ, "LOCALSCHOLAR_CONFIG": str(config), "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
-    command = [str(gpt_academic_python()), "-m", "tests.support.gpt_academic.rag_driver", str(folder / "papers"), fact.question]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("REPORT ")), None)
-    assert line, f"the driver ended with {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return {**json.loads(line[len("REPORT ") :]), "fact": fact, "data": folder / "data"}
+    module = "tests.support.gpt_academic.rag_driver"
+    found = run_in_extras_venv(gpt_academic_python(), config, module, str(folder / "papers"), fact.question)
+    return {**found, "fact": fact, "data": folder / "data"}
 
 
 def test_a_folder_outside_the_users_own_is_refused(report):
