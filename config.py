@@ -68,7 +68,7 @@ KB_RERANK_MODEL = ""  # a chat model that re-orders the passages a knowledge-bas
 CUSTOM_FUNCTIONS = {}  # your own buttons: {"名称 name": {"prefix": "text before the input", "suffix": "text after it"}}
 CUSTOM_PLUGINS = {}  # your own plugins (GPT Academic's signature) in the menu: {"名称 name": "module.path:function"}
 GPT_ACADEMIC_FOLDER = (
-    ""  # a GPT Academic checkout whose plugins CUSTOM_PLUGINS may name, e.g. "crazy_functions.Word_Summary:总结word文档"
+    ""  # a GPT Academic checkout whose plugins CUSTOM_PLUGINS may name, e.g. "crazy_functions.Word_Summary:Word_Summary"
 )
 
 # ---- OpenAI-compatible API (http://HOST:PORT/v1 of main.py, or `python -m request_llms serve`) ------

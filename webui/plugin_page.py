@@ -96,7 +96,7 @@ def describe(config, key: str | None, lang: str) -> list:
     for i in range(MAX_FIELDS):
         if i < len(plugin.fields):
             field = plugin.fields[i]
-            boxes.append(gr.Textbox(visible=True, label=field.label(lang), value=field.default))
+            boxes.append(gr.Textbox(visible=True, label=field.label(lang), value=field.default, placeholder=field.hint))
         else:
             boxes.append(gr.Textbox(visible=False, value=""))
     return [gr.Markdown(about), *boxes]

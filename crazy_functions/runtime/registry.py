@@ -21,6 +21,7 @@ from pathlib import Path
 from request_llms.text import Text
 
 from .checkout_files import read_from
+from .checkout_menu import Entry, read_menu
 
 GROUPS = {
     "paper": ("论文", "Papers"),
@@ -31,6 +32,7 @@ GROUPS = {
     "tools": ("工具", "Tools"),
     "custom": ("自定义", "Custom"),
 }
+CHECKOUT_GROUPS = {"对话": "Chat", "编程": "Code", "学术": "Academic", "智能体": "Agents"}  # GPT Academic's menu
 
 MODULES = (
     "pdf_summary",
@@ -59,6 +61,7 @@ class Field:
     zh: str
     en: str
     default: str = ""
+    hint: str = ""  # shown in the empty box (GPT Academic's ArgsReminder)
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -80,7 +83,11 @@ class Plugin:
         return self.zh if lang == "zh" else self.en
 
     def menu_label(self, lang: str) -> str:
-        group = GROUPS[self.group][0 if lang == "zh" else 1]
+        if self.group.startswith("ga-"):  # an entry of a GPT Academic checkout's own menu
+            name = self.group[3:]
+            group = f"GPT Academic·{name if lang == 'zh' else CHECKOUT_GROUPS.get(name, name)}"
+        else:
+            group = GROUPS[self.group][0 if lang == "zh" else 1]
         return f"[{group}] {self.label(lang)}"
 
     def about(self, lang: str) -> str:
@@ -215,9 +222,48 @@ def _cannot_load(why: Text) -> Callable:
     return run
 
 
+def checkout_plugins(config) -> tuple[Plugin, ...]:
+    """GPT Academic's own menu, where GPT_ACADEMIC_FOLDER names a checkout: the entries of its
+    crazy_functional.py in the groups of DEFAULT_FN_GROUPS, with its names, descriptions and argument boxes."""
+    folder = config["GPT_ACADEMIC_FOLDER"]
+    if not folder:
+        return ()
+    join_gpt_academic(folder)
+    entries = read_menu(Path(folder).expanduser().resolve(), config)
+    shown = set(config["DEFAULT_FN_GROUPS"])
+    return _checkout_plugins(tuple(entry for entry in entries if shown & set(entry.groups)), tuple(config["DEFAULT_FN_GROUPS"]))
+
+
+@cache
+def _checkout_plugins(entries: tuple[Entry, ...], shown: tuple[str, ...]) -> tuple[Plugin, ...]:
+    from toolbox import HotReload
+
+    found = []
+    for i, entry in enumerate(entries):
+        fields: tuple[Field, ...] = ()
+        about = entry.info or entry.name
+        try:
+            module, _, name = entry.target.partition(":")
+            run = getattr(importlib.import_module(module), name)
+            if isinstance(run, type):
+                run, fields = _from_class(run)
+            elif entry.hot_reload:
+                run = HotReload(run)
+            if entry.advanced and not any(field.key == "advanced_arg" for field in fields):
+                fields += (Field("advanced_arg", "高级参数", "Advanced argument", hint=entry.reminder),)
+            about_zh = about_en = about
+        except Exception as exc:  # a module that cannot load: its entry says why when picked, the rest stay
+            why = why_not_loaded(entry.target, exc)
+            run = _cannot_load(why)
+            about_zh, about_en = f"{about}\n\n⚠ {why.zh}", f"{about}\n\n⚠ {why.en}"
+        group = next(g for g in entry.groups if g in shown)
+        found.append(Plugin(f"ga-{i}", entry.name, entry.name, f"ga-{group}", about_zh, about_en, run, fields=fields))
+    return tuple(found)
+
+
 def all_plugins(config) -> tuple[Plugin, ...]:
-    """The menu: the built-in plugins, then the user's own."""
-    return built_in_plugins() + custom_plugins(config)
+    """The menu: the built-in plugins, a GPT Academic checkout's own, then the user's own."""
+    return built_in_plugins() + checkout_plugins(config) + custom_plugins(config)
 
 
 def plugin_named(key: str, config) -> Plugin | None:

@@ -1,5 +1,5 @@
-"""Plugins of a full GPT Academic checkout (GPT_ACADEMIC_FOLDER) run as they are, on the session's llama-server,
-with the configuration as the page serves it (only AVAIL_LLM_MODELS answer)."""
+"""Entries of a full GPT Academic checkout's own menu (GPT_ACADEMIC_FOLDER alone) run as they are, on the
+session's llama-server, with the configuration as the page serves it (only AVAIL_LLM_MODELS answer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crazy_functions.runtime.registry import plugin_named
+from crazy_functions.runtime.registry import all_plugins
 from crazy_functions.runtime.session import ending
 from request_llms.config_loader import get_config
 from request_llms.runtime import runtime_of
@@ -20,10 +20,6 @@ from userfiles import user_dir
 
 pytestmark = [pytest.mark.servers, pytest.mark.skipif(checkout() is None, reason=NO_CHECKOUT)]
 
-MENU = {
-    "Markdown英译中": "crazy_functions.Markdown_Translate:Markdown英译中",
-    "注释Python项目": "crazy_functions.SourceCode_Comment:注释Python项目",
-}
 KWARGS = {"llm_model": LLAMA, "temperature": 0, "top_p": 1.0, "max_length": 64}
 CODE = """def mean(values):
     total = 0
@@ -43,13 +39,17 @@ The corals bleached when the water reached 31 degrees.
 """
 
 
+def entry(name: str, config):
+    """The plugin of GPT Academic's own menu named `name` (GPT_ACADEMIC_FOLDER alone brings the menu)."""
+    return next(plugin for plugin in all_plugins(config) if plugin.key.startswith("ga-") and plugin.zh == name)
+
+
 @pytest.fixture
 def config(monkeypatch, tmp_path, llama_server):
     private = write_config(
         tmp_path,
         {
             "GPT_ACADEMIC_FOLDER": str(checkout()),
-            "CUSTOM_PLUGINS": MENU,
             "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
             "AVAIL_LLM_MODELS": [LLAMA],
             "DATA_DIR": str(tmp_path / "data"),
@@ -69,7 +69,7 @@ def test_its_markdown_translation_counts_with_gpt_35s_name_and_translates_on_the
     upload = user_dir(config, chatbot.get_user(), "uploads") / "notes"
     upload.mkdir()
     (upload / "notes.md").write_text(NOTES, encoding="utf-8")
-    plugin = plugin_named("custom-0", config)
+    plugin = entry("翻译README或MD", config)
     drive(plugin.run, str(upload), dict(KWARGS), chatbot)
     said = "\n".join(str(answer) for _, answer in chatbot)
     assert not chatbot.failure and "KeyError" not in said and "gpt-3.5-turbo" not in said, said[-2000:]
@@ -83,7 +83,7 @@ def test_its_source_comment_plugin_without_a_package_its_threads_need_ends_sayin
     upload = user_dir(config, chatbot.get_user(), "uploads") / "code"
     upload.mkdir()
     (upload / "stats.py").write_text(CODE, encoding="utf-8")
-    drive(plugin_named("custom-1", config).run, str(upload), dict(KWARGS), chatbot)
+    drive(entry("注释Python项目", config).run, str(upload), dict(KWARGS), chatbot)
     assert "所有源文件均已处理完毕" in chatbot[-1][1]  # what the plugin says, though a thread of it failed
     assert (
         ending(chatbot)
@@ -97,7 +97,6 @@ def test_its_source_comment_plugin_with_the_extras_reads_its_template_from_its_t
     (code / "stats.py").write_text(CODE, encoding="utf-8")
     settings = {
         "GPT_ACADEMIC_FOLDER": str(checkout()),
-        "CUSTOM_PLUGINS": MENU,
         "LOCAL_SERVER_URLS": {"llamacpp": f"{llama_server.base_url}/v1"},
         "LLM_MODEL": LLAMA,
         "AVAIL_LLM_MODELS": [LLAMA],
@@ -105,7 +104,9 @@ def test_its_source_comment_plugin_with_the_extras_reads_its_template_from_its_t
         "DISCOVER_LOCAL_MODELS": False,
     }
     config = write_config(tmp_path, settings)
-    report = run_in_extras_venv(gpt_academic_python(), config, "tests.support.gpt_academic.run_plugin", "custom-1", str(code))
+    report = run_in_extras_venv(
+        gpt_academic_python(), config, "tests.support.gpt_academic.run_plugin", "注释Python项目", str(code)
+    )
     assert report["ending"] == "", report["chat"][-3:]
     compared = Path(report["upload"]) / "stats.py.compare.html"
     assert "REPLACE_CODE_FILE_LEFT" not in compared.read_text(encoding="utf-8")  # filled from its template

@@ -2,10 +2,10 @@
 tests.support.servers.provision.gpt_academic_python() (GPT Academic's extra packages). The configuration comes
 from LOCALSCHOLAR_CONFIG.
 
-    python -m tests.support.gpt_academic.run_plugin KEY FOLDER
+    python -m tests.support.gpt_academic.run_plugin NAME FOLDER
 
-FOLDER is copied into the user's uploads, as an upload lands, and its copy is handed to plugin KEY
-("custom-0", ...) in `txt`. The report: the chat, the run's failure line ("" when none), the files it
+FOLDER is copied into the user's uploads, as an upload lands, and its copy is handed in `txt` to the plugin
+whose key ("custom-0", ...) or menu name (GPT Academic's "注释Python项目", ...) is NAME. The report: the chat, the run's failure line ("" when none), the files it
 offered, and where the copy was.
 """
 
@@ -16,19 +16,20 @@ import shutil
 import sys
 from pathlib import Path
 
-from crazy_functions.runtime.registry import plugin_named
+from crazy_functions.runtime.registry import all_plugins, plugin_named
 from crazy_functions.runtime.session import PluginChatbot, ending, stepped
 from request_llms.config_loader import get_config
 from userfiles import user_dir
 
 
-def main(key: str, folder: str) -> None:
+def main(name: str, folder: str) -> None:
     config = get_config()
+    plugin = plugin_named(name, config) or next(p for p in all_plugins(config) if p.zh == name)
     chatbot = PluginChatbot(lang="zh", files=[], out_dir=Path(config["DATA_DIR"]) / "driver-out", config=config)
     upload = user_dir(config, chatbot.get_user(), "uploads") / Path(folder).name
     shutil.copytree(folder, upload)
     kwargs = {"llm_model": config["LLM_MODEL"], "temperature": 0, "top_p": 1.0, "max_length": 64}
-    for _ in stepped(plugin_named(key, config).run(str(upload), kwargs, {}, chatbot, [], "", None), chatbot):
+    for _ in stepped(plugin.run(str(upload), kwargs, {}, chatbot, [], "", None), chatbot):
         pass
     report = {
         "chat": [[str(q), str(a)] for q, a in chatbot],
