@@ -296,12 +296,12 @@ def gpt_academic_python() -> Path:
     llama-index-core 0.10 needs numpy < 2, and this venv keeps numpy 2; so the extras go into a venv of their
     own, and a .pth line lets it see this venv's packages after its own (LocalScholar, torch, the rest).
     """
-    venv = cache_root() / "gpt-academic-venv"
+    ours = sysconfig.get_paths()["purelib"]
+    venv = cache_root() / f"gpt-academic-venv-{_sha256(ours.encode())[:12]}"  # one for each venv it adds to
     python = venv / "bin" / "python"
     marker = venv / STAMP_NAME
-    ours = sysconfig.get_paths()["purelib"]
     stamp = _sha256(GPT_ACADEMIC_EXTRAS.read_bytes(), ours.encode(), sys.version.encode())
-    with locked("gpt-academic-venv"):
+    with locked(venv.name):
         if marker.is_file() and marker.read_text(encoding="utf-8") == stamp and python.exists():
             return python
         if venv.exists():
