@@ -76,7 +76,7 @@ def files_for(plugin: Plugin, folder: Path, chosen: list[str] | None) -> list[Pa
     """
     names = set(uploads_of(folder))
     picked = [folder / name for name in (chosen or []) if name in names]
-    if picked or (plugin.files == () and plugin.group != "custom"):
+    if picked or (plugin.files == () and not plugin.gpt_academic):
         return picked
     types = plugin.files or None
     newest = next((name for name in uploads_of(folder) if types is None or Path(name).suffix.lower() in types), None)
@@ -167,7 +167,7 @@ class PluginHandlers:
         files = files_for(plugin, user_dir(self.config, user, "uploads"), chosen)
         run_folder = user_dir(self.config, user, "runs") / f"{time.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4().hex[:6]}"
         plugin_kwargs = plugin_arguments(plugin, [f0, f1, f2])
-        if plugin.group == "custom":  # GPT Academic's plugins read the folder named in the box
+        if plugin.gpt_academic:  # GPT Academic's plugins read the folder named in the box
             try:
                 text = handed_text(text, plugin_kwargs, user_home(self.config, user), files, run_folder)
             except LLMError as exc:  # a web address, or a path outside the user's folders: nothing ran or is saved

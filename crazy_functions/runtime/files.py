@@ -180,9 +180,11 @@ def screen_field(value: str) -> None:
 def hand_over(text: str, home: Path, files: list[Path], run_folder: Path) -> str:
     """What a GPT Academic plugin gets as `txt`: a folder holding the user's files, as its page hands it one.
 
-    An empty box gets `run_folder`, filled with copies of the files (zips unpacked, safely, into
-    `<name>.zip.extract` as GPT Academic does); a path in the box is accepted only inside the user's own
-    folders (`home`); a web address is refused; any other text is passed on as it is.
+    The files are copied into `run_folder` (zips unpacked, safely, into `<name>.zip.extract` as GPT Academic
+    does), which the page also gives as the run's "most recent upload". An empty box gets that folder; any
+    other text, an instruction, is passed on as it is, and the plugin finds the files as GPT Academic's
+    find them (`most_recent_uploaded`). A path in the box is accepted only inside the user's own folders
+    (`home`); a web address is refused.
     """
     if _URL.search(text or ""):
         raise _refuse_address()
@@ -191,7 +193,7 @@ def hand_over(text: str, home: Path, files: list[Path], run_folder: Path) -> str
         if not inside(path, home):
             raise _refuse_path()
         return str(path)
-    if text.strip() or not files:
+    if not files:
         return text
     run_folder.mkdir(parents=True, exist_ok=True)
     for file in files:
@@ -199,4 +201,4 @@ def hand_over(text: str, home: Path, files: list[Path], run_folder: Path) -> str
             unpack_zip(file, run_folder / f"{file.name}.extract")
         else:
             shutil.copyfile(file, run_folder / file.name)  # a copy: a plugin may rewrite the files it is handed
-    return str(run_folder.resolve())
+    return text if text.strip() else str(run_folder.resolve())

@@ -82,6 +82,11 @@ class Plugin:
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
+    @property
+    def gpt_academic(self) -> bool:
+        """Whether it is GPT Academic's kind (CUSTOM_PLUGINS, or a checkout's menu): it reads files from `txt`."""
+        return self.group == "custom" or self.group.startswith("ga-")
+
     def menu_label(self, lang: str) -> str:
         if self.group.startswith("ga-"):  # an entry of a GPT Academic checkout's own menu
             name = self.group[3:]

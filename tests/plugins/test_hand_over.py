@@ -50,11 +50,13 @@ def test_a_link_out_of_the_folder_is_refused(home, tmp_path):
         hand_over(str(home / "uploads" / "innocent"), home, [], home / "runs" / "r4")
 
 
-def test_text_that_is_not_a_path_is_passed_on_unchanged(home):
-    for text in ("What is TCP/IP?", "Name a fruit.\nName a colour.", "gemma&qwen", "docs"):
+def test_text_that_is_not_a_path_is_passed_on_unchanged_and_the_upload_still_waits_in_the_run_folder(home):
+    for i, text in enumerate(("What is TCP/IP?", "Name a fruit.\nName a colour.", "gemma&qwen", "docs")):
         assert typed_path(text, home) is None
-        assert hand_over(text, home, [home / "uploads" / "paper.pdf"], home / "runs" / "r5") == text
-    assert not (home / "runs" / "r5").exists()
+        run = home / "runs" / f"r5-{i}"
+        assert hand_over(text, home, [home / "uploads" / "paper.pdf"], run) == text
+        assert (run / "paper.pdf").read_bytes() == b"%PDF-1.4 not really"  # for most_recent_uploaded
+    assert hand_over("Hello", home, [], home / "runs" / "r6") == "Hello" and not (home / "runs" / "r6").exists()
 
 
 def test_a_relative_path_is_taken_inside_the_users_folder_and_an_address_is_refused(home, tmp_path, monkeypatch):

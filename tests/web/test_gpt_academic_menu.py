@@ -21,8 +21,9 @@ PLUGINS = {
     "多模型同时询问": "tests.support.gpt_academic.academic_plugins:多模型同时询问",
     "长文本提问": "tests.support.gpt_academic.academic_plugins:长文本提问",
     "论文报告": "tests.support.gpt_academic.academic_plugins:论文报告",
+    "按指令处理文件": "tests.support.gpt_academic.academic_plugins:按指令处理文件",
 }
-SUMMARY, MULTI, LONG, REPORT = (f"custom-{i}" for i in range(4))
+SUMMARY, MULTI, LONG, REPORT, INSTRUCTED = (f"custom-{i}" for i in range(5))
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,12 @@ def test_a_paper_report_reads_the_pdf_handed_over_and_offers_a_report_and_a_zip(
     assert any(name.startswith("report-") and name.endswith(".tsv") for name in names), names
     assert any(name.endswith("-result.zip") for name in names), names
     assert any("读取 paper.pdf" in a for a in _answers(messages))
+
+
+def test_an_instruction_typed_after_an_upload_reaches_the_plugin_with_the_upload_again_and_again(app, tmp_path):
+    page = _page(app)
+    (tmp_path / "sales.csv").write_text("month,sales\n1,10\n", encoding="utf-8")
+    page.predict([handle_file(str(tmp_path / "sales.csv"))], "zh", api_name="/upload")
+    for instruction in ("画出销量曲线", "Sum the sales column"):  # the upload stays the most recent one
+        messages, status, _ = _run(page, INSTRUCTED, instruction)
+        assert _answers(messages)[-1] == f"指令：{instruction}；文件：sales.csv", status

@@ -161,3 +161,18 @@ def 论文报告(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt
     promote_file_to_downloadzone(zipped, chatbot=chatbot)
     chatbot.append(["报告", generate_file_link([report, zipped])])
     yield from update_ui(chatbot=chatbot, history=history)
+
+
+@CatchException
+def 按指令处理文件(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+    """Dynamic_Function_Generate's way: the instruction is typed, the files are the most recent upload."""
+    import time
+
+    recent = chatbot._cookies.get("most_recent_uploaded", None)
+    if not recent or time.time() - recent["time"] > 5 * 60:
+        chatbot.append([txt, "没有发现任何近期上传的文件。"])
+        yield from update_ui(chatbot=chatbot, history=history)
+        return
+    names = sorted(os.path.relpath(p, recent["path"]) for p in glob.glob(os.path.join(recent["path"], "**/*"), recursive=True))
+    chatbot.append([txt, f"指令：{txt}；文件：{', '.join(names)}"])
+    yield from update_ui(chatbot=chatbot, history=history)
