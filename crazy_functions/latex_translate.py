@@ -4,17 +4,15 @@ the result to PDF where a TeX engine is installed."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 from toolbox import CatchException, update_ui
 
+from .latex import sandbox
 from .latex.latex_project import Project, load_project, working_folder
 from .latex.rewrite import Task, finish, nothing_to_rewrite, report, rewrite, rules, save_results, start
 from .runtime.registry import Field, Plugin
 
 DEFAULT_LANGUAGE = "Chinese"
-COMPILE_SECONDS = 300
 CHINESE = re.compile(r"chinese|mandarin|中文|汉语|漢語|简体|繁体|繁體|^zh", re.I)
 OTHER_CJK = re.compile(r"japanese|korean|日本|日语|日文|韩|韓|한국", re.I)
 CJK_SETUP = re.compile(
@@ -61,46 +59,29 @@ def cjk_note(chatbot, project: Project, language: str) -> str:
     return ""
 
 
-def engine() -> list[str] | None:
-    """The command that compiles a main file, or None when no TeX engine is on PATH."""
-    if shutil.which("latexmk"):
-        return ["latexmk", "-xelatex", "-interaction=nonstopmode", "-halt-on-error"]
-    if shutil.which("xelatex"):
-        return ["xelatex", "-interaction=nonstopmode", "-halt-on-error"]
-    return None
-
-
 def compile_pdf(chatbot, history: list, project: Project, suffix: str, outputs: list):
-    """Compile the main file where an engine is installed; returns the line for the chat."""
-    command = engine()
-    if command is None:
+    """Compile the main file in TeX's sandbox (latex.sandbox) where XeLaTeX is installed; the line for the chat."""
+    if not sandbox.available():
         return chatbot.say(
-            zh="本机未安装 TeX 引擎（xelatex / latexmk），结果是翻译后的 .tex：请用你自己的 TeX 环境或 Overleaf 编译。",
-            en="No TeX engine (xelatex / latexmk) is installed here: the translated .tex is the result; "
-            "compile it with your own TeX setup or Overleaf.",
+            zh="本机未安装 TeX 引擎（xelatex），结果是翻译后的 .tex：请安装 TeX Live（见 README）或用 Overleaf 编译。",
+            en="No TeX engine (xelatex) is installed here: the translated .tex is the result; install TeX Live "
+            "(see the README) or compile it on Overleaf.",
         )
     if project.main is None or chatbot.stopped:
         return ""
-    line = chatbot.say(zh=f"正在用 {command[0]} 编译 PDF……", en=f"Compiling the PDF with {command[0]}…")
+    line = chatbot.say(zh="正在用 XeLaTeX 编译 PDF……", en="Compiling the PDF with XeLaTeX…")
     chatbot[-1] = [chatbot[-1][0], line]
     yield from update_ui(chatbot, history, msg=line)
-    main = project.root / project.main
-    runs = 1 if command[0] == "latexmk" else 2  # xelatex twice, for the references
-    try:
-        for _ in range(runs):
-            subprocess.run([*command, main.name], cwd=main.parent, capture_output=True, timeout=COMPILE_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        pass
-    pdf, log = main.with_suffix(".pdf"), main.with_suffix(".log")
-    if pdf.exists():
-        outputs.append(chatbot.add_output(pdf, f"{project.name}-{suffix}.pdf"))
-        return chatbot.say(zh=f"已用 {command[0]} 编译出 PDF。", en=f"Compiled to PDF with {command[0]}.")
-    if log.exists():
-        outputs.append(chatbot.add_output(log, f"{project.name}-{suffix}.log"))
+    compiled = sandbox.compile_project(project.root / project.main)
+    if compiled.pdf is not None:
+        outputs.append(chatbot.add_output(compiled.pdf, f"{project.name}-{suffix}.pdf"))
+        return chatbot.say(zh="已用 XeLaTeX 编译出 PDF。", en="Compiled to PDF with XeLaTeX.")
+    if compiled.log is not None:
+        outputs.append(chatbot.add_output(compiled.log, f"{project.name}-{suffix}.log"))
+    why = compiled.problem.text(chatbot.lang) if compiled.problem else ""
     return chatbot.say(
-        zh=f"{command[0]} 未能编译出 PDF（见 .log）；翻译后的 .tex 仍可下载，请在你自己的 TeX 环境中修正后编译。",
-        en=f"{command[0]} could not make a PDF (see the .log); the translated .tex is still the result: "
-        "fix and compile it in your own TeX setup.",
+        zh=f"XeLaTeX 未能编译出 PDF：{why} 翻译后的 .tex 仍可下载，可修正后再编译。",
+        en=f"XeLaTeX could not make a PDF: {why} The translated .tex is still the result: fix and compile it.",
     )
 
 

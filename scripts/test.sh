@@ -26,6 +26,17 @@ if [ ! -x "${LOCALSCHOLAR_CHROMIUM:-/usr/bin/chromium}" ]; then
     fi
 fi
 
+# The LaTeX tests compile with a real TeX Live (XeLaTeX, ctex for Chinese) in TeX's sandbox.
+if ! command -v xelatex >/dev/null || ! kpsewhich ctex.sty >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends texlive-xetex texlive-lang-chinese >/dev/null
+    else
+        echo "The LaTeX tests need TeX Live: sudo apt-get install --no-install-recommends texlive-xetex texlive-lang-chinese" >&2
+        exit 1
+    fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 . .venv/bin/activate
 install torch==2.13.0
