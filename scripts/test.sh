@@ -26,13 +26,16 @@ if [ ! -x "${LOCALSCHOLAR_CHROMIUM:-/usr/bin/chromium}" ]; then
     fi
 fi
 
-# The LaTeX tests compile with a real TeX Live (XeLaTeX, ctex for Chinese) in TeX's sandbox.
-if ! command -v xelatex >/dev/null || ! kpsewhich ctex.sty >/dev/null 2>&1; then
+# The LaTeX tests compile with a real TeX Live (XeLaTeX, ctex for Chinese; CJK for GPT Academic's pdflatex) in
+# TeX's sandbox.
+if ! command -v xelatex >/dev/null || ! kpsewhich ctex.sty CJKutf8.sty >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends texlive-xetex texlive-lang-chinese >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            texlive-xetex texlive-lang-chinese latex-cjk-chinese >/dev/null
     else
-        echo "The LaTeX tests need TeX Live: sudo apt-get install --no-install-recommends texlive-xetex texlive-lang-chinese" >&2
+        echo "The LaTeX tests need TeX Live: sudo apt-get install --no-install-recommends" \
+            "texlive-xetex texlive-lang-chinese latex-cjk-chinese" >&2
         exit 1
     fi
 fi

@@ -74,7 +74,7 @@ _FLAGS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-fi
 
 
 def _environment(home: Path) -> dict[str, str]:
-    binary = Path(shutil.which(ENGINE) or "/usr/bin/xelatex").parent
+    binary = Path(shutil.which(ENGINE) or shutil.which("pdflatex") or "/usr/bin/xelatex").parent
     return {
         "PATH": f"{binary}:/usr/bin:/bin",
         "HOME": str(home),
@@ -165,3 +165,42 @@ def _first_error(log: Path) -> Text | None:
         return Text(zh=f"编译出错：{message}", en=f"The compile stopped: {message}")
     name, line = place.group(1), place.group(2)
     return Text(zh=f"编译在 {name} 第 {line} 行出错：{message}", en=f"The compile stopped at {name}, line {line}: {message}")
+
+
+_GPT_ACADEMIC_PROGRAMS = {"pdflatex", "xelatex", "bibtex"}
+
+
+def run_gpt_academic_command(command: str, cwd: str, timeout: int = 60) -> bool:
+    """GPT Academic's `compile_latex_with_timeout` (its LaTeX plugins' one way to run TeX), in this sandbox:
+    the command string is split, never given to a shell; only pdflatex, xelatex and bibtex run (latexdiff,
+    whose --flatten reads any file, and anything else are refused and logged). As GPT Academic's, it answers
+    False when the run timed out (or was refused) and True when it ended, whatever TeX made of it."""
+    import logging
+    import shlex
+
+    log = logging.getLogger("localscholar.tex")
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = []
+    if not words or words[0] not in _GPT_ACADEMIC_PROGRAMS or any(w in (">", "|", ";", "&&") for w in words):
+        log.warning("a TeX command a plugin asked for was refused: %s", command[:200])
+        return False
+    if words[0] != "bibtex":
+        words = [words[0], "-no-shell-escape", *words[1:]]
+    seconds = max(1, min(int(timeout), PASS_SECONDS))
+    with tempfile.TemporaryDirectory(prefix="localscholar-tex-home-") as home:
+        problem = _pass(words, Path(cwd), _environment(Path(home)), seconds)
+    timed_out = problem is not None and ("longer than" in problem.en or "CPU time" in problem.en)
+    return not timed_out
+
+
+def guard_gpt_academic() -> None:
+    """Make a joined GPT Academic checkout's LaTeX plugins compile in this sandbox (before they import it)."""
+    import importlib
+
+    try:
+        toolbox = importlib.import_module("crazy_functions.latex_fns.latex_toolbox")
+    except Exception:  # noqa: BLE001 (no such module in this checkout, or it cannot load: nothing to guard)
+        return
+    toolbox.compile_latex_with_timeout = run_gpt_academic_command

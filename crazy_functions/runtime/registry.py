@@ -138,6 +138,9 @@ def join_gpt_academic(folder: str) -> None:
     if str(root) not in sys.path:
         sys.path.append(str(root))
     read_from(root)  # its relative reads of its own files resolve into its folder
+    from crazy_functions.latex.sandbox import guard_gpt_academic
+
+    guard_gpt_academic()  # its LaTeX plugins compile in TeX's sandbox
 
 
 def custom_plugins(config) -> tuple[Plugin, ...]:

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -50,7 +51,8 @@ class PluginChatbot(list):
         self.requests: list = []  # every Piece this run sent (crazy_functions.runtime.parallel), for figures and checks
         self.extra_html = ""  # charts and tables a plugin draws below the chat
         self.failure = ""  # the line of an error that ended the run (CatchException sets it)
-        self.background_failures: list[str] = []  # errors that ended a thread or a future the run started
+        self.background_failures: list[str] = []  # errors that ended a thread the run started
+        self.failed_futures: list[tuple[concurrent.futures.Future, str]] = []  # futures of its that hold an error
         self.first_new = len(self)  # the pairs from here on are this run's
         self.user = user
         self._cookies: dict = cookies if cookies is not None else {}  # GPT Academic's per-conversation state
@@ -136,10 +138,13 @@ def stepped(plugin_run: Iterator, chatbot: PluginChatbot) -> Generator:
 
 
 # The threads a plugin starts belong to its run: they see current_run() (so GPT Academic's helpers that take no
-# chatbot write into the right user's folders), and an error that ends one, or that a future of one holds,
-# is the run's, which the page's status line then reports instead of "finished".
+# chatbot write into the right user's folders), and an error that ends one, or that a future of one holds and
+# nobody asks for, is the run's, which the page's status line then reports instead of "finished".
 _thread_start = threading.Thread.start
 _future_set_exception = concurrent.futures.Future.set_exception
+_future_result = concurrent.futures.Future.result
+_future_exception = concurrent.futures.Future.exception
+_asked: weakref.WeakSet = weakref.WeakSet()  # futures whose result or error someone asked for
 
 
 def _start_in_run(thread: threading.Thread) -> None:
@@ -161,8 +166,18 @@ def _start_in_run(thread: threading.Thread) -> None:
 def _set_exception_in_run(future: concurrent.futures.Future, exception) -> None:
     run = current_run()
     if run is not None and isinstance(exception, Exception):
-        run.background_failures.append(_line(exception, run.lang))
+        run.failed_futures.append((future, _line(exception, run.lang)))
     _future_set_exception(future, exception)
+
+
+def _result_asked(future: concurrent.futures.Future, timeout=None):
+    _asked.add(future)  # whoever asks sees the error: it is theirs to report, not lost
+    return _future_result(future, timeout)
+
+
+def _exception_asked(future: concurrent.futures.Future, timeout=None):
+    _asked.add(future)
+    return _future_exception(future, timeout)
 
 
 def _line(exc: Exception, lang: str) -> str:
@@ -173,22 +188,30 @@ def _line(exc: Exception, lang: str) -> str:
 
 threading.Thread.start = _start_in_run
 concurrent.futures.Future.set_exception = _set_exception_in_run
+concurrent.futures.Future.result = _result_asked
+concurrent.futures.Future.exception = _exception_asked
 
+_FAILED_QUESTIONS = ("失败了", "执行失败了")
 _PRINTED_FAILURE = re.compile(r"No module named '([\w.]+)'|Traceback \(most recent call last\)")
 
 
 def ending(chatbot: PluginChatbot) -> str:
     """The line that says the run failed, or "" when it did not: the error that ended it, else the first error
-    of a thread or future it started, else an import failure or a traceback it only printed in the chat."""
+    of a thread or future it started, else a failure it only said in the chat (GPT Academic's "失败了" entry,
+    an import failure or a traceback)."""
     if chatbot.failure:
         return chatbot.failure
-    if chatbot.background_failures:
-        first, count = chatbot.background_failures[0], len(chatbot.background_failures)
+    lost = chatbot.background_failures + [line for future, line in chatbot.failed_futures if future not in _asked]
+    if lost:
+        first, count = lost[0], len(lost)
         return "⚠ " + chatbot.say(
             zh=f"插件已结束，但有 {count} 个后台任务出错：{first}",
             en=f"The plugin ended, but {count} background task(s) failed: {first}",
         )
-    for _, answer in chatbot[chatbot.first_new :]:
+    for question, answer in chatbot[chatbot.first_new :]:
+        if str(question or "").strip() in _FAILED_QUESTIONS:  # GPT Academic's own way to say a run failed
+            said = str(answer or "").strip().splitlines()[0][:200] if str(answer or "").strip() else ""
+            return "⚠ " + chatbot.say(zh=f"插件报告失败：{said}", en=f"The plugin reported a failure: {said}")
         found = _PRINTED_FAILURE.search(str(answer or ""))
         if found and found.group(1):
             from toolbox.ui import missing_module

@@ -3,6 +3,7 @@ session's llama-server, with the configuration as the page serves it (only AVAIL
 
 from __future__ import annotations
 
+import importlib
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -111,3 +112,26 @@ def test_its_source_comment_plugin_with_the_extras_reads_its_template_from_its_t
     compared = Path(report["upload"]) / "stats.py.compare.html"
     assert "REPLACE_CODE_FILE_LEFT" not in compared.read_text(encoding="utf-8")  # filled from its template
     assert any(path.endswith(".zip") for path in report["outputs"])
+
+
+def test_its_latex_translation_compiles_in_texs_sandbox_and_a_pdf_it_cannot_make_is_a_failure(config, tmp_path):
+    from crazy_functions.latex.sandbox import run_gpt_academic_command
+    from tests.plugins.test_tex_sandbox import paper
+
+    plugin = entry("📚本地Latex论文精细翻译（上传Latex项目）[需Latex]", config)
+    latex_toolbox = importlib.import_module("crazy_functions.latex_fns.latex_toolbox")  # the checkout's, joined
+    assert latex_toolbox.compile_latex_with_timeout is run_gpt_academic_command
+    chatbot = make_chatbot(tmp_path)
+    upload = user_dir(config, chatbot.get_user(), "uploads") / "paper"
+    paper(upload)
+    marker = tmp_path / "ran"
+    (upload / ".latexmkrc").write_text(f'system("touch {marker}");\n', encoding="utf-8")
+    intro = upload / "sections" / "intro.tex"
+    intro.write_text(intro.read_text(encoding="utf-8") + f"\\immediate\\write18{{touch {marker}}}\n", encoding="utf-8")
+    drive(plugin.run, str(upload), dict(KWARGS), chatbot)
+    assert not marker.exists()
+    assert any(path.name.endswith("result.zip") for path in chatbot.outputs)  # the translated .tex
+    # its Chinese template asks pdflatex for Windows' SimSun (fontset=windows), which Linux does not have
+    logs = list(Path(config["DATA_DIR"]).rglob("merge_translate_zh.log"))
+    assert logs and "simsun.ttc" in logs[0].read_text(encoding="utf-8", errors="replace")
+    assert ending(chatbot).startswith("⚠ 插件报告失败：虽然PDF生成失败了")

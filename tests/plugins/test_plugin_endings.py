@@ -127,3 +127,16 @@ def test_a_checkouts_plugin_reads_its_template_by_a_path_relative_to_its_folder_
     assert not Path("crazy_functions/pdf_fns/report_template.html").exists()  # nothing was copied here
     with pytest.raises(FileNotFoundError), open("crazy_functions/pdf_fns/report_template.html", encoding="utf-8"):
         pass  # code of ours reads from here, as before
+
+
+@CatchException
+def said_failed(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+    chatbot.append(("失败了", "虽然PDF生成失败了, 但请查收结果（压缩包）, 内含已经翻译的Tex文档 ..."))
+    yield from update_ui(chatbot, history)
+
+
+def test_gpt_academics_own_failed_entry_is_the_runs_failure(config, tmp_path):
+    assert (
+        ending(run(said_failed, tmp_path))
+        == "⚠ The plugin reported a failure: 虽然PDF生成失败了, 但请查收结果（压缩包）, 内含已经翻译的Tex文档 ..."
+    )
