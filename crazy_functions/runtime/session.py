@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import weakref
@@ -141,15 +143,26 @@ def stepped(plugin_run: Iterator, chatbot: PluginChatbot) -> Generator:
 # chatbot write into the right user's folders), and an error that ends one, or that a future of one holds and
 # nobody asks for, is the run's, which the page's status line then reports instead of "finished".
 _thread_start = threading.Thread.start
+_STDLIB = (os.path.dirname(threading.__file__) + os.sep,)
+_MODEL_LAYER = tuple(str(Path(__file__).resolve().parents[2] / part) + os.sep for part in ("request_llms", "knowledge"))
 _future_set_exception = concurrent.futures.Future.set_exception
 _future_result = concurrent.futures.Future.result
 _future_exception = concurrent.futures.Future.exception
 _asked: weakref.WeakSet = weakref.WeakSet()  # futures whose result or error someone asked for
 
 
+def _started_by_the_model_layer() -> bool:
+    """Whether the code starting a thread (past threading and concurrent.futures) is LocalScholar's model layer
+    or knowledge bases: their threads (a model's worker reader, a pool) outlive the run that happened to start them."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_filename.startswith(_MODEL_LAYER)
+
+
 def _start_in_run(thread: threading.Thread) -> None:
     run = current_run()
-    if run is not None:
+    if run is not None and not _started_by_the_model_layer():
         context, work = contextvars.copy_context(), thread.run
 
         def in_run() -> None:
