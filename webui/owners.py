@@ -20,7 +20,8 @@ from pathlib import Path
 
 from userfiles import data_dir, inside, user_digest, user_dir
 
-FILE_ROUTE = "/gradio_api/file="
+FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/")  # Gradio serves a file by either spelling
+CLOSED_ROUTES = ("/gradio_api/proxy=",)  # its reverse proxy to Hugging Face Spaces: never used here
 API_ROUTE = "/v1/"  # the OpenAI-compatible API (request_llms/api)
 SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
 
@@ -116,7 +117,10 @@ class OwnerGate:
                     pass
         name = cookie_name(_port(scope))
         owner_id = unseal(self.secret, cookies[name].value if name in cookies else None)
-        if scope["path"].startswith(FILE_ROUTE) and not self._may_read(scope, cookies, owner_id):
+        route = next((prefix for prefix in FILE_ROUTES if scope["path"].startswith(prefix)), None)
+        if route is not None and not self._may_read(scope["path"][len(route) :], scope, cookies, owner_id):
+            return await _not_found(send)
+        if scope["path"].startswith(CLOSED_ROUTES):
             return await _not_found(send)
         if owner_id:
             return await self.app(scope, receive, send)
@@ -130,9 +134,9 @@ class OwnerGate:
 
         return await self.app(scope, receive, send_with_cookie)
 
-    def _may_read(self, scope, cookies: SimpleCookie, owner_id: str | None) -> bool:
-        """Outside the file cache Gradio's own rules apply; inside it, only what lies in the asker's own shelf is served."""
-        raw = scope["path"][len(FILE_ROUTE) :]  # already decoded, exactly as Gradio's route reads it
+    def _may_read(self, raw: str, scope, cookies: SimpleCookie, owner_id: str | None) -> bool:
+        """Outside the file cache Gradio's own rules apply; inside it, only what lies in the asker's own shelf is
+        served. `raw` is the path as Gradio's route reads it (already decoded; a relative one from the working folder)."""
         try:
             path = Path(raw).resolve()
         except (OSError, ValueError):

@@ -124,6 +124,10 @@ def test_files_are_served_only_to_their_owner_and_go_with_the_conversation(tmp_p
             assert httpx.get(links[what], cookies=alice.cookies).status_code == 200, what
             assert httpx.get(links[what], cookies=bob.cookies).status_code == 404, what
             assert httpx.get(links[what]).status_code in (401, 403, 404), what
+            second_spelling = links[what].replace("gradio_api/file=", "gradio_api/file/")  # Gradio's other route
+            assert httpx.get(second_spelling, cookies=bob.cookies).status_code == 404, what
+            assert httpx.get(second_spelling).status_code in (401, 403, 404), what
+        assert httpx.get(f"{app.url}gradio_api/proxy=https://example.org/x", cookies=alice.cookies).status_code == 404
         upload = next((app.data / "users").glob("*/uploads/notes.txt"))
         for who in (alice, bob):
             assert httpx.get(f"{app.url}gradio_api/file={upload}", cookies=who.cookies).status_code in (403, 404)
