@@ -31,7 +31,7 @@ from .compare import lane_figures, lanes_markdown
 from .figures import figures
 from .functions import all_functions
 from .i18n import t
-from .owners import forget, offer, page_secret, user_of
+from .owners import forget, just_uploaded, offer, page_secret, user_of
 from .store import Conversation, open_store
 from .waiting import waiting_line
 
@@ -185,6 +185,9 @@ class Handlers:
         saved, refused = [], []
         for path in files or []:
             source = Path(path)
+            if not just_uploaded(self.config, source):  # a forged event naming a file the client never sent
+                refused.append(t("not_an_upload", lang, name=source.name))
+                continue
             if source.stat().st_size > limit * 1024 * 1024:
                 refused.append(t("too_big", lang, name=source.name, limit=limit))
             else:

@@ -41,6 +41,10 @@ STRINGS: dict[str, Text] = {
     "after_failed": Text(zh="（此前失败：{servers}）", en="(after {servers} failed)"),
     "need_models": Text(zh="请选择 2 到 4 个模型。", en="Pick two to four models."),
     "uploaded": Text(zh="已保存 {n} 个文件：{names}", en="Saved {n} file(s): {names}"),
+    "not_an_upload": Text(
+        zh="{name} 不是本次上传的文件，未保存。",
+        en="{name} is not a file this upload sent, and was not saved.",
+    ),
     "too_big": Text(
         zh="文件 {name} 超过 {limit} MB 的上限，未保存；可在 config_private.py 调大 MAX_UPLOAD_MB。",
         en="{name} is larger than the {limit} MB limit and was not saved; raise MAX_UPLOAD_MB in config_private.py.",

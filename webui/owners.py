@@ -31,6 +31,13 @@ def files_root(config) -> Path:
     return data_dir(config) / "files"
 
 
+def just_uploaded(config, path: Path) -> bool:
+    """Whether `path` is a file a client has just sent: Gradio's copy of an upload in the file cache, not a file
+    offered to someone (those lie on the shelf) nor anything outside the cache, and not a link."""
+    root = files_root(config).resolve()
+    return not path.is_symlink() and path.is_file() and inside(path, root, strictly=True) and not inside(path, root / SHELF)
+
+
 def page_secret(config) -> bytes:
     """A random key made once and kept in the data folder (mode 600); no route returns it."""
     path = data_dir(config) / "page.secret"

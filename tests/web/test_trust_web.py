@@ -114,6 +114,14 @@ def _own_files(client: Client, tmp_path: Path) -> dict[str, str]:
     return {"output": output["url"], "export": export["url"], "conversation": ran[3]["choices"][0][1]}
 
 
+def _forged_upload(url: str, client: Client, server_path: str) -> str:
+    """An upload event sent by hand that names a file on the server instead of sending one; the page's note."""
+    body = {"data": [[{"path": server_path, "meta": {"_type": "gradio.FileData"}}], "en"]}
+    event = httpx.post(f"{url}gradio_api/call/upload", json=body, cookies=client.cookies).json()["event_id"]
+    stream = httpx.get(f"{url}gradio_api/call/upload/{event}", cookies=client.cookies, timeout=30).text
+    return stream
+
+
 def test_files_are_served_only_to_their_owner_and_go_with_the_conversation(tmp_path):
     temp_before = {p.name for p in Path(tempfile.gettempdir()).glob("localscholar-*")}
     settings = _settings(AUTHENTICATION=[["alice", "a-pw"], ["bob", "b-pw"]])
@@ -128,6 +136,9 @@ def test_files_are_served_only_to_their_owner_and_go_with_the_conversation(tmp_p
             assert httpx.get(second_spelling, cookies=bob.cookies).status_code == 404, what
             assert httpx.get(second_spelling).status_code in (401, 403, 404), what
         assert httpx.get(f"{app.url}gradio_api/proxy=https://example.org/x", cookies=alice.cookies).status_code == 404
+        offered = Path(links["output"].split("file=", 1)[1])
+        said = _forged_upload(app.url, bob, str(offered))  # naming alice's file in an upload event of bob's
+        assert "was not saved" in said and offered.is_file() and not list((app.data / "users").glob(f"*/uploads/{offered.name}"))
         upload = next((app.data / "users").glob("*/uploads/notes.txt"))
         for who in (alice, bob):
             assert httpx.get(f"{app.url}gradio_api/file={upload}", cookies=who.cookies).status_code in (403, 404)
