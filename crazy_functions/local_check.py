@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import time
 
-from request_llms.deploy_check import Report, format_report, run_check
+from request_llms.deploy_check import MAX_CONCURRENCY, Report, format_report, run_check
 from toolbox import CatchException, error_line, update_ui
 
 from .models.charts import bar_chart
 from .models.selection import selected_models
+from .runtime.errors import PluginInputError
 from .runtime.registry import Field, Plugin
 
 
@@ -65,7 +66,13 @@ def charts(reports: list[Report], lang: str) -> str:
 def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
     say = chatbot.say
     specs = chatbot.allowed(selected_models(plugin_kwargs, llm_kwargs))
-    concurrency = int((plugin_kwargs.get("concurrency") or "4").strip() or 4)
+    typed = (plugin_kwargs.get("concurrency") or "4").strip() or "4"
+    concurrency = int(typed) if typed.isdigit() else 0
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise PluginInputError(
+            en=f"Concurrent requests must be a whole number from 1 to {MAX_CONCURRENCY}, not {typed[:20]}.",
+            zh=f"并发请求数须为 1 到 {MAX_CONCURRENCY} 的整数，而不是 {typed[:20]}。",
+        )
     chatbot.append([say(zh="本地模型体检", en="Local model check"), ""])
     reports: list[Report] = []
     failed: list[str] = []
@@ -76,7 +83,7 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
 
         def work(spec=spec, result=result) -> None:
             try:
-                result["report"] = run_check(spec, chatbot.config, concurrency=concurrency)
+                result["report"] = run_check(spec, chatbot.config, concurrency=concurrency, cancel=chatbot.cancel)
             except Exception as exc:  # a model that cannot answer at all: one line, the others go on
                 result["error"] = exc
 

@@ -17,7 +17,7 @@ from knowledge import cli as kb_cli
 
 from .chat import chat, complete
 from .config_loader import Config, get_config
-from .deploy_check import format_embedding_report, format_report, run_checks, run_embedding_check
+from .deploy_check import MAX_CONCURRENCY, format_embedding_report, format_report, run_checks, run_embedding_check
 from .embeddings import embed_model
 from .errors import LLMError, WrongKindOfModel
 from .listing import list_models
@@ -28,6 +28,13 @@ from .text import language
 from .thinking import Rethought, Thought
 
 INTERRUPTED = 130
+
+
+def _concurrency(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_CONCURRENCY} / 1 到 {MAX_CONCURRENCY}")
+    return number
 
 
 def _dim(text: str) -> str:
@@ -52,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("model", nargs="?", default=None, help="the model (with --embed: EMBED_MODEL when left out)")
     check.add_argument("--embed", action="store_true", help="check an embedding model (EMBED_MODEL is checked so anyway)")
     check.add_argument("--json", action="store_true", help="print the figures as JSON")
-    check.add_argument("--concurrency", type=int, default=4, help="parallel requests in the burst test")
+    check.add_argument(
+        "--concurrency", type=_concurrency, default=4, help=f"parallel requests in the burst test (1 to {MAX_CONCURRENCY})"
+    )
     pull = sub.add_parser("pull", help="download a model's weights (Ollama pull, or ModelScope / Hugging Face for native models)")
     pull.add_argument("model")
     pull.add_argument("--repo", default=None, help="the hub repository to download (ORG/NAME); needed for local-NAME")

@@ -15,7 +15,7 @@ from .chat import chat
 from .embeddings import embed
 from .errors import LLMError
 from .model_spec import ModelSpec
-from .request import ChatOptions
+from .request import CancelToken, ChatOptions
 from .runtime import runtime_of
 
 
@@ -66,13 +66,24 @@ QUESTIONS = (
     ),
 )
 OPTIONS = ChatOptions(temperature=0.0, max_tokens=32)
+MAX_CONCURRENCY = 64  # requests at once in the burst test: a check, not a load generator
 
 
-def _ask(spec: ModelSpec, config, server: str | None, name: str, history, prompt: str, test, strict: bool = False) -> Probe:
+def _ask(
+    spec: ModelSpec,
+    config,
+    server: str | None,
+    name: str,
+    history,
+    prompt: str,
+    test,
+    strict: bool = False,
+    cancel: CancelToken | None = None,
+) -> Probe:
     """Ask one question; a failure becomes a failed Probe, or is raised when `strict`."""
     started = time.perf_counter()
     try:
-        stream = chat(spec, prompt, history=history, options=OPTIONS, config=config, server=server)
+        stream = chat(spec, prompt, history=history, options=OPTIONS, config=config, server=server, cancel=cancel)
         answer = "".join(stream)
     except LLMError as exc:
         if strict:
@@ -92,18 +103,26 @@ def _ask(spec: ModelSpec, config, server: str | None, name: str, history, prompt
     )
 
 
-def run_check(spec: ModelSpec, config, concurrency: int = 4, server: str | None = None) -> Report:
+def run_check(
+    spec: ModelSpec, config, concurrency: int = 4, server: str | None = None, cancel: CancelToken | None = None
+) -> Report:
     """Run the check (of one server of a pool, when `server` names it); raises the backend's error only if the
-    model cannot answer at all."""
+    model cannot answer at all. `concurrency` is bounded by MAX_CONCURRENCY; `cancel` stops every request."""
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
+    cancel = cancel or CancelToken()
     report = Report(spec.text)
     # The first question doubles as the reachability test: a dead server stops the check with its one line.
-    report.probes.append(_ask(spec, config, server, *QUESTIONS[0], strict=True))
-    report.probes += [_ask(spec, config, server, *question) for question in QUESTIONS[1:]]
-    if concurrency > 1:
+    report.probes.append(_ask(spec, config, server, *QUESTIONS[0], strict=True, cancel=cancel))
+    report.probes += [_ask(spec, config, server, *question, cancel=cancel) for question in QUESTIONS[1:] if not cancel.is_set()]
+    if concurrency > 1 and not cancel.is_set():
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             probes = list(
-                pool.map(lambda i: _ask(spec, config, server, f"parallel {i + 1}", *QUESTIONS[0][1:]), range(concurrency))
+                pool.map(
+                    lambda i: _ask(spec, config, server, f"parallel {i + 1}", *QUESTIONS[0][1:], cancel=cancel),
+                    range(concurrency),
+                )
             )
         wall = time.perf_counter() - started
         tokens = sum(p.completion_tokens or 0 for p in probes)

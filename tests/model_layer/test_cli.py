@@ -144,6 +144,11 @@ def test_check_reads_the_memory_of_a_local_llama_server(tmp_path, llama_server):
     assert "Memory:" in done.stdout
 
 
+def test_check_refuses_a_burst_beyond_its_bound_before_asking_anything(tmp_path):
+    done = cli(cli_env(tmp_path, VLLM_API_BASE=f"http://127.0.0.1:{free_port()}/v1"), "check", "vllm-x", "--concurrency", "3000")
+    assert done.returncode == 2 and "1 to 64" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_check_on_a_dead_server_is_exit_3(tmp_path):
     done = cli(cli_env(tmp_path, VLLM_API_BASE=f"http://127.0.0.1:{free_port()}/v1"), "check", "vllm-gemma-270m")
     assert done.returncode == 3

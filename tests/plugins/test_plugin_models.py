@@ -30,3 +30,11 @@ def test_a_model_that_cannot_answer_is_one_line_and_the_others_are_still_checked
     answer = chatbot[-1][1]
     assert f"- {OLLAMA}: " in answer and "ollama serve" in answer
     assert f"| {LLAMA} |" in answer and "Traceback" not in answer
+
+
+def test_a_burst_beyond_its_bound_is_refused_in_both_languages_before_any_request(llama_kwargs, tmp_path):
+    for typed, lang in (("3000", "en"), ("many", "zh")):
+        chatbot = make_chatbot(tmp_path, lang=lang)
+        drive(local_check, "", llama_kwargs, chatbot, {"models": LLAMA, "concurrency": typed})
+        assert ("1 to 64" if lang == "en" else "1 到 64") in chatbot.failure and typed in chatbot.failure
+        assert not chatbot.outputs  # nothing was checked, no report written
