@@ -122,7 +122,11 @@ def _page_lines(page, number: int) -> list[_Line]:
     """The page's horizontal text lines with their font size, boldness and position."""
     lines = []
     height = page.rect.height or 1.0
-    for block_no, block in enumerate(page.get_text("dict")["blocks"]):
+    import pymupdf
+
+    # text only: with images kept, PyMuPDF decodes each (a 20000×20000 picture in a 400 KB file is 400 MB)
+    flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES
+    for block_no, block in enumerate(page.get_text("dict", flags=flags)["blocks"]):
         if block.get("type") != 0:
             continue
         right = block["bbox"][2]

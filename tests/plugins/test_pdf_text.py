@@ -112,3 +112,50 @@ def test_a_damaged_or_locked_pdf_is_refused_in_both_languages(tmp_path):
     with pytest.raises(PluginInputError) as caught:
         read_pdf(tmp_path / "locked.pdf")
     assert "password" in caught.value.text("en") and "密码" in caught.value.text("zh")
+
+
+def _pdf_with_a_huge_picture(path) -> None:
+    """A real PDF of one page: a line of text and a 20000×20000 grey picture, its pixels deflated to ~400 KB."""
+    import zlib
+
+    packer, row = zlib.compressobj(9), bytes(20000)
+    picture = b"".join(packer.compress(row) for _ in range(20000)) + packer.flush()
+    text = b"BT /F1 12 Tf 72 720 Td (Glaciers retreated 412 metres in the last survey of the valley.) Tj ET q 200 0 0 200 72 400 cm /Im1 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Image /Width 20000 /Height 20000 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n" % len(picture) + picture + b"\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
+    path.write_bytes(bytes(out))
+
+
+def test_a_small_pdf_holding_a_huge_picture_is_read_without_decoding_it(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "picture.pdf"
+    _pdf_with_a_huge_picture(path)
+    assert path.stat().st_size < 1_000_000
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from crazy_functions.documents.pdf_text import read_pdf\n"
+        "text = read_pdf(Path(sys.argv[1]))\n"
+        "print(int('412 metres' in text), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120, check=True)
+    found, peak_mib = map(int, done.stdout.split())
+    assert found == 1 and peak_mib < 300, f"peak {peak_mib} MiB"  # decoding the picture alone takes 381 MiB
