@@ -8,21 +8,26 @@ have no gate here: their worker keeps its own queue.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Generator
 
 from .request import CancelToken, Status, StatusKind
 
 _POLL = 0.5  # seconds between checks of the cancel token while waiting
+STALE_SECONDS = 15.0  # a waiter not heard from this long when its turn comes has been left by its caller
 
 
 class Gate:
     """A first-come, first-served limit of `size` requests at once."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, stale_seconds: float = STALE_SECONDS) -> None:
         self.size = size
         self._active = 0
         self._waiting: deque[object] = deque()
+        self._seen: dict[object, float] = {}  # each waiter's last look at the queue
+        self._dropped: set[object] = set()  # waiters passed over while their callers had stopped reading
+        self._stale = stale_seconds
         self._cond = threading.Condition()
 
     def wait_turn(self, cancel: CancelToken, label: str) -> Generator[Status, None, bool]:
@@ -42,13 +47,18 @@ class Gate:
         try:
             while True:
                 with self._cond:
+                    self._seen[ticket] = time.monotonic()
+                    if ticket in self._dropped:  # passed over while its caller was away: to the back of the queue
+                        self._dropped.discard(ticket)
+                        self._waiting.append(ticket)
                     if cancel.is_set():
-                        self._waiting.remove(ticket)
+                        self._forget(ticket)
                         self._cond.notify_all()
                         return False
+                    self._pass_over_the_gone()
                     position = self._waiting.index(ticket)
                     if position == 0 and self._active < self.size:
-                        self._waiting.popleft()
+                        self._forget(self._waiting[0])
                         self._active += 1
                         self._cond.notify_all()
                         break
@@ -65,9 +75,8 @@ class Gate:
                 )
         except BaseException:
             with self._cond:
-                if ticket in self._waiting:
-                    self._waiting.remove(ticket)
-                    self._cond.notify_all()
+                self._forget(ticket)
+                self._cond.notify_all()
             raise
         finally:
             unhook()
@@ -102,6 +111,20 @@ class Gate:
         with self._cond:
             self._active -= 1
             self._cond.notify_all()
+
+    def _forget(self, ticket: object) -> None:
+        if ticket in self._waiting:
+            self._waiting.remove(ticket)
+        self._seen.pop(ticket, None)
+        self._dropped.discard(ticket)
+
+    def _pass_over_the_gone(self) -> None:
+        """While a place is free, a waiter at the head not heard from for `stale` seconds (its caller stopped
+        reading: a client that went quiet without closing) is passed over, so it cannot hold up the queue; if its
+        caller comes back it waits again at the back."""
+        now = time.monotonic()
+        while self._waiting and self._active < self.size and now - self._seen.get(self._waiting[0], now) > self._stale:
+            self._dropped.add(self._waiting.popleft())
 
     def _wake(self) -> None:
         with self._cond:
