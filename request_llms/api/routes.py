@@ -72,6 +72,7 @@ def api_router(config) -> APIRouter:
             spec = _one(await run_in_threadpool(catalog.allowed, payload.model))
             turns, system = conversation(payload.messages)
             chosen = options(payload)
+            await run_in_threadpool(_answer_fits, runtime, spec, chosen.max_tokens)
             await run_in_threadpool(_room, runtime, spec)
         except ApiFailure as failure:
             return of_failure(failure, lang)
@@ -154,6 +155,20 @@ def _cards(entries, runtime, embed_model: str) -> list[ModelCard]:
     return cards
 
 
+def _answer_fits(runtime, spec: ModelSpec, limit: int | None) -> None:
+    """An answer limit beyond the model's whole window is a 400 naming the field, not a request that fails later."""
+    window = _context(spec.text, runtime) if limit else None
+    if limit and window and limit > window:
+        raise ApiFailure(
+            400,
+            Text(
+                en=f"max_tokens {limit} is more than {spec.base}'s whole context window ({window} tokens).",
+                zh=f"max_tokens {limit} 超过了 {spec.base} 的全部上下文窗口（{window} 个 token）。",
+            ),
+            param="max_tokens",
+        )
+
+
 def _context(identifier: str, runtime) -> int | None:
     try:
         spec = parse_model(identifier)
@@ -165,6 +180,8 @@ def _context(identifier: str, runtime) -> int | None:
 def _payload(raw: bytes, shape=ChatRequest):
     try:
         return shape.model_validate(json.loads(raw or b"null"))
+    except RecursionError:  # JSON nested deeper than Python parses
+        raise ApiFailure(400, Text(en="Bad request: the JSON is nested too deeply.", zh="请求有误：JSON 嵌套过深。")) from None
     except (ValueError, ValidationError) as exc:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first else None

@@ -67,6 +67,8 @@ def test_a_model_not_offered_is_model_not_found(keyed):
         ({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yes"}]}, "messages"),
         ({"messages": [{"role": "user", "content": "hi"}], "temperature": 7}, "temperature"),
         ({"messages": "hi"}, "messages"),
+        ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 10**12}, "max_tokens"),
+        ({"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 8193}, "max_tokens"),
     ],
 )
 def test_what_cannot_be_honoured_is_a_bad_request_naming_the_field(keyed, body, param):
@@ -76,6 +78,13 @@ def test_what_cannot_be_honoured_is_a_bad_request_naming_the_field(keyed, body, 
     )
     error = answer.json()["error"]
     assert answer.status_code == 400 and error["type"] == "invalid_request_error" and error["param"] == param, error
+
+
+def test_json_nested_deeper_than_can_be_read_is_a_bad_request(keyed):
+    url, _ = keyed
+    body = '{"model": "builtin-gemma3-270m", "messages": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    answer = httpx.post(f"{url}/chat/completions", content=body, headers={"Authorization": f"Bearer {KEY}"})
+    assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]["message"]
 
 
 def test_a_host_beyond_loopback_needs_keys_before_anything_listens(tmp_path):
