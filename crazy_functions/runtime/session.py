@@ -214,6 +214,15 @@ def ending(chatbot: PluginChatbot) -> str:
     an import failure or a traceback)."""
     if chatbot.failure:
         return chatbot.failure
+    asked = chatbot.requests
+    if asked and all(getattr(piece, "state", "") == "failed" for piece in asked):  # not one request was answered
+        from toolbox.ui import error_line
+
+        first = next((piece.error for piece in asked if piece.error is not None), None)
+        why = error_line(first, chatbot.lang) if first is not None else ""
+        return "⚠ " + chatbot.say(
+            zh=f"插件的 {len(asked)} 个请求全部失败：{why}", en=f"Every one of the plugin's {len(asked)} request(s) failed: {why}"
+        )
     lost = chatbot.background_failures + [line for future, line in chatbot.failed_futures if future not in _asked]
     if lost:
         first, count = lost[0], len(lost)

@@ -140,3 +140,30 @@ def test_gpt_academics_own_failed_entry_is_the_runs_failure(config, tmp_path):
         ending(run(said_failed, tmp_path))
         == "⚠ The plugin reported a failure: 虽然PDF生成失败了, 但请查收结果（压缩包）, 内含已经翻译的Tex文档 ..."
     )
+
+
+def test_a_run_whose_every_request_failed_ends_as_failed(tmp_path, monkeypatch):
+    from crazy_functions.crazy_utils import request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency
+    from tests.support.servers.running import free_port
+
+    private = tmp_path / "config_private.py"
+    private.write_text(
+        f"DATA_DIR = {str(tmp_path / 'data')!r}\nLOCAL_SERVER_URLS = {{'llamacpp': 'http://127.0.0.1:{free_port()}/v1'}}\n"
+        "MAX_RETRY = 0\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LOCALSCHOLAR_CONFIG", str(private))
+    get_config.cache_clear()
+
+    @CatchException
+    def ask_two(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt, user_request):
+        yield from request_gpt_model_multi_threads_with_very_awesome_ui_and_high_efficiency(
+            ["a", "b"], ["a", "b"], llm_kwargs, chatbot, [[], []], ["", ""]
+        )
+
+    try:
+        chatbot = make_chatbot(tmp_path, lang="en")
+        drive(ask_two, "go", {"llm_model": "llamacpp-m", "temperature": 0, "top_p": 1, "max_length": 8}, chatbot)
+        assert ending(chatbot).startswith("⚠ Every one of the plugin's 2 request(s) failed: ")
+    finally:
+        get_config.cache_clear()
