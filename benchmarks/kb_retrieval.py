@@ -163,7 +163,7 @@ def rank_all(base, config, questions: list[dict]) -> tuple[list[Ranked], list[fl
         both = list(chunks)
         cosines = store.similarities(vector, both)
         similarity = {i: cosines.get(i, 0.0) for i in both}
-        coverage = retrieval._coverage(store, both, retrieval._rarity(store, words))
+        coverage = retrieval.coverage(store, both, retrieval.rarity(store, words))
         results.append(
             Ranked(q, ranks, [i for i, _ in keyword], [i for i, _ in nearest], hits, dict(keyword), similarity, coverage)
         )

@@ -132,7 +132,7 @@ def search(
     nearest = store.nearest(vector, CANDIDATES, file_ids) if vector is not None else []
     candidates = list(dict.fromkeys([i for i, _ in nearest] + [i for i, _ in keyword]))
     similarity = store.similarities(vector, candidates) if vector is not None else {}
-    covered = _coverage(store, candidates, _rarity(store, words))
+    covered = coverage(store, candidates, rarity(store, words))
     near_counts = not (model in ENGLISH_ONLY and _CJK.search(question))
     weight = NEARNESS_WEIGHT if near_counts else 0.0
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
@@ -152,7 +152,7 @@ def search(
     return Found(hits, model, notices)
 
 
-def _rarity(store, words: list[str]) -> dict[str, float]:
+def rarity(store, words: list[str]) -> dict[str, float]:
     """Each word's weight: BM25's inverse document frequency in the base (a word no chunk holds weighs most).
 
     A pair of Chinese characters no chunk holds is left out: pairs are cut across word boundaries (冰川退缩 gives
@@ -165,7 +165,7 @@ def _rarity(store, words: list[str]) -> dict[str, float]:
     }
 
 
-def _coverage(store, ids: list[int], weights: dict[str, float]) -> dict[int, float]:
+def coverage(store, ids: list[int], weights: dict[str, float]) -> dict[int, float]:
     """The share of the question's weight that each chunk of `ids` holds."""
     whole = sum(weights.values())
     found = {}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from crazy_functions.runtime.errors import FriendlyException
 from crazy_functions.runtime.session import say
 from toolbox.folders import _home, _user
-from toolbox.ui import FriendlyException
 from userfiles import inside
 
 

@@ -5,6 +5,7 @@ Same names and meanings as GPT Academic's `toolbox`, written over LocalScholar's
 keys, proxies, small text helpers).
 """
 
+from crazy_functions.runtime.errors import FriendlyException, error_line, missing_module
 from shared_utils.advanced_markdown_format import format_io
 from shared_utils.config_loader import read_single_conf_with_lru_cache, set_conf, set_multi_conf
 from shared_utils.handle_upload import extract_archive, file_manifest_filter_type, html_local_file, html_local_img
@@ -54,10 +55,7 @@ from .settings import (
 from .ui import (
     CatchException,
     ChatBotWithCookies,
-    FriendlyException,
     HotReload,
-    error_line,
-    missing_module,
     report_exception,
     trimmed_format_exc,
     trimmed_format_exc_markdown,

@@ -14,9 +14,12 @@ A project is data from a user, so TeX runs as if it were hostile:
 from __future__ import annotations
 
 import ctypes
+import importlib
+import logging
 import os
 import re
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -167,6 +170,7 @@ def _first_error(log: Path) -> Text | None:
     return Text(zh=f"编译在 {name} 第 {line} 行出错：{message}", en=f"The compile stopped at {name}, line {line}: {message}")
 
 
+_log = logging.getLogger("localscholar.tex")
 _GPT_ACADEMIC_PROGRAMS = {"pdflatex", "xelatex", "bibtex"}
 
 
@@ -175,16 +179,12 @@ def run_gpt_academic_command(command: str, cwd: str, timeout: int = 60) -> bool:
     the command string is split, never given to a shell; only pdflatex, xelatex and bibtex run (latexdiff,
     whose --flatten reads any file, and anything else are refused and logged). As GPT Academic's, it answers
     False when the run timed out (or was refused) and True when it ended, whatever TeX made of it."""
-    import logging
-    import shlex
-
-    log = logging.getLogger("localscholar.tex")
     try:
         words = shlex.split(command)
     except ValueError:
         words = []
     if not words or words[0] not in _GPT_ACADEMIC_PROGRAMS or any(w in (">", "|", ";", "&&") for w in words):
-        log.warning("a TeX command a plugin asked for was refused: %s", command[:200])
+        _log.warning("a TeX command a plugin asked for was refused: %s", command[:200])
         return False
     if words[0] != "bibtex":
         words = [words[0], "-no-shell-escape", *words[1:]]
@@ -197,8 +197,6 @@ def run_gpt_academic_command(command: str, cwd: str, timeout: int = 60) -> bool:
 
 def guard_gpt_academic() -> None:
     """Make a joined GPT Academic checkout's LaTeX plugins compile in this sandbox (before they import it)."""
-    import importlib
-
     try:
         toolbox = importlib.import_module("crazy_functions.latex_fns.latex_toolbox")
     except Exception:  # noqa: BLE001 (no such module in this checkout, or it cannot load: nothing to guard)

@@ -19,9 +19,12 @@ from functools import cache
 from pathlib import Path
 
 from request_llms.text import Text
+from toolbox import CatchException, HotReload
 
+from ..latex.sandbox import guard_gpt_academic
 from .checkout_files import read_from
 from .checkout_menu import Entry, read_menu
+from .errors import PluginInputError, missing_module
 
 GROUPS = {
     "paper": ("论文", "Papers"),
@@ -138,8 +141,6 @@ def join_gpt_academic(folder: str) -> None:
     if str(root) not in sys.path:
         sys.path.append(str(root))
     read_from(root)  # its relative reads of its own files resolve into its folder
-    from crazy_functions.latex.sandbox import guard_gpt_academic
-
     guard_gpt_academic()  # its LaTeX plugins compile in TeX's sandbox
 
 
@@ -196,8 +197,6 @@ def why_not_loaded(target: str, exc: Exception) -> Text:
             en=f"The plugin module {module} was not found: check CUSTOM_PLUGINS in config_private.py ({target}).",
         )
     if isinstance(exc, ModuleNotFoundError) and exc.name:
-        from toolbox.ui import missing_module
-
         return missing_module(exc.name)
     if isinstance(exc, ImportError) and exc.name and "cannot import name" in str(exc):
         missing = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
@@ -218,10 +217,6 @@ def why_not_loaded(target: str, exc: Exception) -> Text:
 
 
 def _cannot_load(why: Text) -> Callable:
-    from toolbox import CatchException
-
-    from .errors import PluginInputError
-
     @CatchException
     def run(*args, **kwargs):
         raise PluginInputError(en=why.en, zh=why.zh)
@@ -244,8 +239,6 @@ def checkout_plugins(config) -> tuple[Plugin, ...]:
 
 @cache
 def _checkout_plugins(entries: tuple[Entry, ...], shown: tuple[str, ...]) -> tuple[Plugin, ...]:
-    from toolbox import HotReload
-
     found = []
     for i, entry in enumerate(entries):
         fields: tuple[Field, ...] = ()

@@ -25,6 +25,8 @@ from request_llms.model_spec import ModelSpec, parse_models
 from request_llms.request import CancelToken
 from request_llms.text import Text
 
+from .errors import error_line, missing_module
+
 
 class PluginChatbot(list):
     """A list of [question, answer] pairs that also carries the run's context."""
@@ -169,7 +171,7 @@ def _start_in_run(thread: threading.Thread) -> None:
             try:
                 context.run(work)
             except Exception as exc:
-                run.background_failures.append(_line(exc, run.lang))
+                run.background_failures.append(error_line(exc, run.lang))
                 raise
 
         thread.run = in_run
@@ -179,7 +181,7 @@ def _start_in_run(thread: threading.Thread) -> None:
 def _set_exception_in_run(future: concurrent.futures.Future, exception) -> None:
     run = current_run()
     if run is not None and isinstance(exception, Exception):
-        run.failed_futures.append((future, _line(exception, run.lang)))
+        run.failed_futures.append((future, error_line(exception, run.lang)))
     _future_set_exception(future, exception)
 
 
@@ -191,12 +193,6 @@ def _result_asked(future: concurrent.futures.Future, timeout=None):
 def _exception_asked(future: concurrent.futures.Future, timeout=None):
     _asked.add(future)
     return _future_exception(future, timeout)
-
-
-def _line(exc: Exception, lang: str) -> str:
-    from toolbox.ui import error_line  # toolbox imports this module
-
-    return error_line(exc, lang)
 
 
 threading.Thread.start = _start_in_run
@@ -216,8 +212,6 @@ def ending(chatbot: PluginChatbot) -> str:
         return chatbot.failure
     asked = chatbot.requests
     if asked and all(getattr(piece, "state", "") == "failed" for piece in asked):  # not one request was answered
-        from toolbox.ui import error_line
-
         first = next((piece.error for piece in asked if piece.error is not None), None)
         why = error_line(first, chatbot.lang) if first is not None else ""
         return "⚠ " + chatbot.say(
@@ -236,8 +230,6 @@ def ending(chatbot: PluginChatbot) -> str:
             return "⚠ " + chatbot.say(zh=f"插件报告失败：{said}", en=f"The plugin reported a failure: {said}")
         found = _PRINTED_FAILURE.search(str(answer or ""))
         if found and found.group(1):
-            from toolbox.ui import missing_module
-
             return "⚠ " + missing_module(found.group(1)).text(chatbot.lang)
         if found:
             return "⚠ " + chatbot.say(

