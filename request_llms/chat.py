@@ -196,11 +196,17 @@ def chat(
     cancel = cancel or CancelToken()
     backend = runtime.backend_for(spec)
 
-    def attempt(chosen: Server | None) -> Iterator[Event]:
-        if chosen is not None:
-            runtime.learn(spec, [chosen])
-        gate = runtime.gate(spec, chosen)
-        if gate is not None and not (yield from gate.wait_turn(cancel, spec.base)):
+    def attempt(chosen: Server | None, expected: bool = False) -> Iterator[Event]:
+        """One try at `chosen`; `expected`: routing counted it at the server's gate (Router.pick's `expect`)."""
+        try:
+            if chosen is not None:
+                runtime.learn(spec, [chosen])
+            gate = runtime.gate(spec, chosen)
+        except BaseException:
+            if expected:
+                chosen.gate.unexpect()
+            raise
+        if gate is not None and not (yield from gate.wait_turn(cancel, spec.base, expected)):
             return
         if stream.status is not None:
             stream.answer_started = time.perf_counter()  # the clock of the answer starts when the wait ends
@@ -235,17 +241,17 @@ def chat(
         router, tried, stream.pooled = runtime.router, [], True
         last: LLMError | None = None
         while True:
-            chosen = router.pick(spec, servers, tried, affinity)
+            chosen = router.pick(spec, servers, tried, affinity, expect=True)
             if chosen is None and last is not None and is_server_failure(last):
                 # every server failed once and tries are left: wait as the transport does for one server, then again
                 if cancel.wait(wait_before(len(tried) // len(servers) - 1)):
                     return
-                chosen = router.pick(spec, servers, [], affinity)
+                chosen = router.pick(spec, servers, [], affinity, expect=True)
             if chosen is None:  # each server lacks the model
                 raise pool_failed(last, tried) if last else no_server(spec, servers)
             stream.server, answered = chosen.url, False
             try:
-                for event in attempt(chosen):
+                for event in attempt(chosen, expected=True):
                     answered = answered or isinstance(event, (str, Thought))
                     yield event
             except LLMError as exc:

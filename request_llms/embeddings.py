@@ -182,7 +182,7 @@ class _Asker:
                 raise embedding_stopped()
             server = self._pick(tried)
             try:
-                vectors = self._at(server, batch)
+                vectors = self._at(server, batch, expected=server is not None and len(self.servers) > 1)
             except LLMError as exc:
                 if server is None or len(self.servers) < 2:
                     raise
@@ -205,15 +205,22 @@ class _Asker:
     def _pick(self, tried: list[Server]) -> Server | None:
         if len(self.servers) < 2:
             return self.servers[0] if self.servers else None
-        server = self.runtime.router.pick(self.spec, self.servers, tried, self.affinity)
-        return server or self.runtime.router.pick(self.spec, self.servers, [], self.affinity)
+        router = self.runtime.router
+        server = router.pick(self.spec, self.servers, tried, self.affinity, expect=True)
+        return server or router.pick(self.spec, self.servers, [], self.affinity, expect=True)
 
-    def _at(self, server: Server | None, batch: list[str]) -> Vectors:
-        if server is not None:
-            self.runtime.learn(self.spec, [server])
-        gate = self.runtime.gate(self.spec, server)
+    def _at(self, server: Server | None, batch: list[str], expected: bool) -> Vectors:
+        """The vectors of `batch` from `server`; `expected`: routing counted the request at its gate."""
+        try:
+            if server is not None:
+                self.runtime.learn(self.spec, [server])
+            gate = self.runtime.gate(self.spec, server)
+        except BaseException:
+            if expected:
+                server.gate.unexpect()
+            raise
         if gate is not None:
-            turn = gate.wait_turn(self.cancel, self.spec.base)
+            turn = gate.wait_turn(self.cancel, self.spec.base, expected)
             while True:
                 try:
                     next(turn)

@@ -27,17 +27,31 @@ class Gate:
         self._waiting: deque[object] = deque()
         self._seen: dict[object, float] = {}  # each waiter's last look at the queue
         self._dropped: set[object] = set()  # waiters passed over while their callers had stopped reading
+        self._coming = 0  # requests routed here that have not reached the gate yet (learning the server's slots)
         self._stale = stale_seconds
         self._cond = threading.Condition()
 
-    def wait_turn(self, cancel: CancelToken, label: str) -> Generator[Status, None, bool]:
+    def expect(self) -> None:
+        """Count a request routed here before it reaches `wait_turn(expected=True)`, so that requests routed at the
+        same moment see it in `load`; `unexpect()` if it never comes."""
+        with self._cond:
+            self._coming += 1
+
+    def unexpect(self) -> None:
+        with self._cond:
+            self._coming -= 1
+
+    def wait_turn(self, cancel: CancelToken, label: str, expected: bool = False) -> Generator[Status, None, bool]:
         """Yield a queued Status whenever the position changes; return True once this request may go.
 
         Returns False if cancelled while waiting. After True the caller must call `leave()`. Taking the
         turn yields nothing, so the request goes out at once rather than after the caller's next read.
+        `expected`: the request was counted by `expect()`, which its arrival here settles.
         """
         ticket = object()
         with self._cond:
+            if expected:
+                self._coming -= 1
             if self._active < self.size and not self._waiting:
                 self._active += 1
                 return True
@@ -98,7 +112,7 @@ class Gate:
     def load(self) -> float:
         """The share of its size taken, in flight or waiting (1.0: as many as it lets in at once)."""
         with self._cond:
-            return (self._active + len(self._waiting)) / max(self.size, 1)
+            return (self._active + len(self._waiting) + self._coming) / max(self.size, 1)
 
     def resize(self, size: int) -> None:
         """Let `size` requests in at once from now on (requests already in keep their turn)."""

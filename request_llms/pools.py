@@ -40,8 +40,13 @@ class Router:
         self._turn = 0
         self._lock = threading.Lock()
 
-    def pick(self, spec: ModelSpec, servers: list[Server], tried: list[Server], affinity: str | None) -> Server | None:
-        """The server for the next try of `spec`: the least busy server in service that was not tried yet."""
+    def pick(
+        self, spec: ModelSpec, servers: list[Server], tried: list[Server], affinity: str | None, expect: bool = False
+    ) -> Server | None:
+        """The server for the next try of `spec`: the least busy server in service that was not tried yet.
+
+        `expect`: count the request at the chosen server's gate (`Gate.expect`) in the same step, so that requests
+        routed at the same moment, before any has reached a gate, do not all see the same loads."""
         now = time.monotonic()
         left = [server for server in servers if server not in tried and not server.lacks(spec.model, now)]
         if not left:
@@ -49,14 +54,13 @@ class Router:
         in_service = [server for server in left if not server.resting(now)]
         if not in_service:  # all resting: the one whose rest ends first may be back already
             in_service = [min(left, key=lambda server: server.until)]
+        key = (affinity, spec.base) if affinity else None
         with self._lock:
             self._turn += 1
             turn = self._turn % len(in_service)
-        order = in_service[turn:] + in_service[:turn]  # equal loads take turns
-        loads = {server.url: server.gate.load for server in order}
-        chosen = min(order, key=lambda server: loads[server.url])
-        key = (affinity, spec.base) if affinity else None
-        with self._lock:
+            order = in_service[turn:] + in_service[:turn]  # equal loads take turns
+            loads = {server.url: server.gate.load for server in order}
+            chosen = min(order, key=lambda server: loads[server.url])
             last = self._sticky.get(key) if key else None
             if last in loads and loads[last] - loads[chosen.url] < STICKY_MARGIN:
                 chosen = next(server for server in order if server.url == last)
@@ -65,6 +69,8 @@ class Router:
                 self._sticky.move_to_end(key)
                 while len(self._sticky) > AFFINITIES:
                     self._sticky.popitem(last=False)
+            if expect:
+                chosen.gate.expect()
         return chosen
 
     def failed(self, backend: Backend, spec: ModelSpec, server: Server, exc: LLMError) -> bool:

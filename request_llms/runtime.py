@@ -93,10 +93,12 @@ class Runtime:
         ttl = backend.facts_ttl(spec)
         if ttl is None:
             return
-        never, stale = [], []
+        never, stale, awaited = [], [], []
         for server in backend.servers(spec) if servers is None else servers:
             with server.lock:
                 if server.learning:
+                    if not server.first_read.is_set():
+                        awaited.append(server)  # another request reads it for the first time: wait for that answer
                     continue
                 if server.learned_at and server.learned_at + ttl > time.monotonic():
                     continue
@@ -109,6 +111,7 @@ class Runtime:
             finally:
                 with server.lock:
                     server.learning = False
+                server.first_read.set()
 
         for server in stale:
             threading.Thread(target=read, args=(server,), daemon=True, name=f"learn-{server.url}").start()
@@ -117,6 +120,8 @@ class Runtime:
         elif never:
             with ThreadPoolExecutor(max_workers=len(never)) as pool:
                 list(pool.map(read, never))
+        for server in awaited:
+            server.first_read.wait(LEARN_TIMEOUT + 1)
 
     def shutdown(self) -> None:
         """Let go of worker processes; the next request starts them again."""

@@ -39,6 +39,7 @@ class Server:
         self.models: dict[str, int | None] | None = None  # what it serves, with each context window, when last asked
         self.learned_at = 0.0  # time.monotonic() when its facts were last read; 0: never
         self.learning = False  # a thread is reading its facts
+        self.first_read = threading.Event()  # set once the first reading of its facts has ended, answered or not
         self.lock = threading.RLock()
 
     def __repr__(self) -> str:

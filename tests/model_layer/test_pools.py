@@ -146,6 +146,38 @@ def test_the_least_busy_server_gets_the_request_and_equal_ones_take_turns(tmp_pa
     assert runtime_of(config).waiting(spec) == 0
 
 
+def test_requests_routed_at_one_moment_count_at_their_gates_before_they_reach_them(tmp_path):
+    """Requests picked while none has reached a gate yet (each first reads its server's slots) spread by the
+    picks themselves; a request that never comes gives its count back."""
+    urls = closed_urls(2)
+    config = pool_config(tmp_path, urls)
+    spec, pick = parse_model(MODEL), Picker(config)
+    router = runtime_of(config).router
+    held = hold(config, urls[0], 1)
+    try:
+        chosen = [router.pick(spec, pick.servers, [], None, expect=True) for _ in range(5)]
+        counts = {url: sum(server.url == url for server in chosen) for url in urls}
+        assert counts == {urls[0]: 2, urls[1]: 3}, counts  # 1 held + 2 routed against 3 routed: without the count, 0 + 5
+        assert pick.server(urls[0]).gate.load == pick.server(urls[1]).gate.load == 1.5
+        for server in chosen:
+            server.gate.unexpect()
+        assert pick.server(urls[0]).gate.load == 0.5 and pick.server(urls[1]).gate.load == 0
+    finally:
+        release(held)
+
+
+def test_failed_and_stopped_requests_of_a_pool_leave_nothing_counted_at_its_gates(tmp_path):
+    urls = closed_urls(2)
+    config = pool_config(tmp_path, urls, MAX_RETRY="3")
+    for _ in range(3):
+        with pytest.raises(BackendUnreachable):
+            list(chat(MODEL, "hello", config=config))
+    stopped = CancelToken()
+    stopped.cancel()
+    list(chat(MODEL, "hello", config=config, cancel=stopped))
+    assert [server.gate.load for server in servers_of(config)] == [0, 0]
+
+
 def test_a_conversation_keeps_its_server_until_it_is_busier_by_the_margin(tmp_path):
     urls = closed_urls(2)
     config = pool_config(tmp_path, urls)

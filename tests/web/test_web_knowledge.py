@@ -19,9 +19,16 @@ def app(tmp_path_factory, llama_server, ollama_server):
 
 
 def _run_plugin(page, label: str, base: str) -> None:
+    """Picks the plugin and fills its base field once the pick has redrawn the fields (the redraw empties them, and
+    the previous knowledge-base plugin's description also says 知识库, so the sync point is a changed description)."""
+    before = page.inner_text("#plugin-about")
     page.click("#plugin-select input")
     page.get_by_role("option", name=re.compile(re.escape(label))).first.click()
-    page.wait_for_function("() => (document.querySelector('#plugin-about')?.innerText || '').includes('知识库')")
+    page.wait_for_function(
+        "before => { const about = document.querySelector('#plugin-about')?.innerText || '';"
+        " return about !== before && about.includes('知识库'); }",
+        arg=before,
+    )
     page.fill("#plugin-field-0 textarea", base)
     page.click("#plugin-run-btn")
 
