@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..request import ChatOptions
 from ..text import Text
+from .bounds import count_characters
 from .failures import ApiFailure
 from .protocol import ChatRequest, Message
 
@@ -44,6 +45,7 @@ def conversation(messages: list[Message]) -> tuple[list[dict[str, str]], str]:
             system.append(_text(message))
         else:
             turns.append({"role": role, "content": _text(message)})
+    count_characters(system + [turn["content"] for turn in turns])
     if not turns or turns[-1]["role"] != "user":
         raise _bad("The last message must be the user's.", "最后一条消息必须来自用户（user）。", "messages")
     return turns, "\n\n".join(system)

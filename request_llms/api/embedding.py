@@ -1,7 +1,7 @@
 """`POST /v1/embeddings`: from an OpenAI embeddings request to `embed()`'s model and texts, and its answer back.
 
 A request is bounded before anything is asked (MAX_INPUTS texts, MAX_CHARACTERS characters in all, and the body
-itself), and what the models here cannot do is refused by name: token arrays (`input`) and shortened vectors
+itself, bounds.MAX_BODY_BYTES), and what the models here cannot do is refused by name: token arrays (`input`) and shortened vectors
 (`dimensions`). The model is checked as chat's is (offered by the catalog: configured, or found on a configured
 server; only sampling parameters may differ from the configuration), and EMBED_MODEL counts as configured.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import struct
-
-from starlette.requests import Request
 
 from ..embeddings import Embeddings
 from ..errors import ModelNotAllowed, WrongKindOfModel
@@ -25,7 +23,6 @@ from .protocol import Embedding, EmbeddingList, EmbeddingRequest, EmbeddingUsage
 
 MAX_INPUTS = 2048  # texts in one request (OpenAI's own limit)
 MAX_CHARACTERS = 1_000_000  # characters of all the texts of one request
-MAX_BODY_BYTES = 16 * MAX_CHARACTERS  # the body: room for every character escaped in JSON, a surrogate pair at worst
 
 
 def _bad(en: str, zh: str, param: str = "input") -> ApiFailure:
@@ -38,20 +35,6 @@ def too_much() -> ApiFailure:
         "send the rest in further requests.",
         f"单个请求要生成向量的内容过多：最多 {MAX_INPUTS} 段文本、共 {MAX_CHARACTERS:,} 个字符；其余内容请分多次请求发送。",
     )
-
-
-async def body(request: Request) -> bytes:
-    """The request's body, read no further than MAX_BODY_BYTES."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_much()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_much()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _token_array(item: object) -> bool:

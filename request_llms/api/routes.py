@@ -22,11 +22,11 @@ from ..chat import ChatStream, chat
 from ..embeddings import embed
 from ..errors import LLMError, WrongKindOfModel
 from ..model_spec import ModelSpec, parse_model
-from ..request import CancelToken, Status, StatusKind
+from ..request import CancelToken, ChatOptions, Status, StatusKind
 from ..runtime import runtime_of
 from ..text import Text
 from ..thinking import Thought
-from . import embedding
+from . import bounds, embedding
 from .access import caller
 from .convert import StopCutter, conversation, options
 from .failures import ApiFailure, error_response, language, of_error, of_failure
@@ -68,10 +68,9 @@ def api_router(config) -> APIRouter:
         lang = language(request.headers.get("accept-language"))
         try:
             key = caller(request.headers.get("authorization"), config)
-            payload = _payload(await request.body())
+            raw = await bounds.body(request, bounds.chat_too_much)
+            payload, turns, system, chosen = await run_in_threadpool(_chat_request, raw)
             spec = _one(await run_in_threadpool(catalog.allowed, payload.model))
-            turns, system = conversation(payload.messages)
-            chosen = options(payload)
             await run_in_threadpool(_answer_fits, runtime, spec, chosen.max_tokens)
             await run_in_threadpool(_room, runtime, spec)
         except ApiFailure as failure:
@@ -103,7 +102,8 @@ def api_router(config) -> APIRouter:
         lang = language(request.headers.get("accept-language"))
         try:
             key = caller(request.headers.get("authorization"), config)
-            payload = _payload(await embedding.body(request), EmbeddingRequest)
+            raw = await bounds.body(request, embedding.too_much)
+            payload = await run_in_threadpool(_payload, raw, EmbeddingRequest)
             texts = embedding.texts(payload)
             spec = _one(await run_in_threadpool(embedding.specs, catalog, config, payload.model))
             await run_in_threadpool(_room, runtime, spec)
@@ -177,9 +177,20 @@ def _context(identifier: str, runtime) -> int | None:
         return None
 
 
-def _payload(raw: bytes, shape=ChatRequest):
+def _chat_request(raw: bytes) -> tuple[ChatRequest, list[dict[str, str]], str, ChatOptions]:
+    """The request, its turns, its system text and its options, bounded (run off the event loop)."""
+    payload = _payload(raw, ChatRequest, bounds.count_messages)
+    turns, system = conversation(payload.messages)
+    return payload, turns, system, options(payload)
+
+
+def _payload(raw: bytes, shape=ChatRequest, check=None):
+    """`raw` parsed and validated as `shape`; `check` sees the parsed JSON first (and may refuse it)."""
     try:
-        return shape.model_validate(json.loads(raw or b"null"))
+        parsed = json.loads(raw or b"null")
+        if check is not None:
+            check(parsed)
+        return shape.model_validate(parsed)
     except RecursionError:  # JSON nested deeper than Python parses
         raise ApiFailure(400, Text(en="Bad request: the JSON is nested too deeply.", zh="请求有误：JSON 嵌套过深。")) from None
     except (ValueError, ValidationError) as exc:

@@ -87,6 +87,41 @@ def test_json_nested_deeper_than_can_be_read_is_a_bad_request(keyed):
     assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]["message"]
 
 
+def test_a_request_beyond_the_bounds_is_refused_before_any_work_in_both_languages(keyed):
+    """100,000 messages (13 MB), 5,000,000 characters in a few messages, a body declared or sent beyond 16 MB: each a
+    400 naming the bounds, nothing built or asked."""
+    url, _ = keyed
+    headers = {"Authorization": f"Bearer {KEY}"}
+    many = [{"role": "user", "content": f"message {i} " * 10} for i in range(100_000)]
+    long = [{"role": "user", "content": "x" * 2_500_000}, {"role": "assistant", "content": "ok"}] * 2
+    for messages in (many, long[:-1]):
+        answer = httpx.post(
+            f"{url}/chat/completions", json={"model": "builtin-gemma3-270m", "messages": messages}, headers=headers, timeout=120
+        )
+        error = answer.json()["error"]
+        assert answer.status_code == 400 and error["param"] == "messages", error
+        assert "10,000 messages and 4,000,000 characters" in error["message"]
+    chinese = httpx.post(
+        f"{url}/chat/completions",
+        json={"model": "builtin-gemma3-270m", "messages": many},
+        headers={**headers, "Accept-Language": "zh-CN"},
+        timeout=120,
+    )
+    assert "最多 10,000 条消息" in chinese.json()["error"]["message"]
+    beyond = b'{"model": "builtin-gemma3-270m", "messages": [{"role": "user", "content": "' + b"y" * 16_000_001 + b'"}]}'
+    for path, says in (("chat/completions", "16,000,000 bytes"), ("embeddings", "1,000,000 characters")):
+        answer = httpx.post(f"{url}/{path}", content=beyond, headers=headers, timeout=120)
+        assert answer.status_code == 400 and says in answer.json()["error"]["message"], answer.text
+
+    def chunks():
+        yield b'{"model": "builtin-gemma3-270m", "messages": [{"role": "user", "content": "'
+        for _ in range(20):
+            yield b"z" * 1_000_000  # sent without a length: read no further than the bound
+
+    answer = httpx.post(f"{url}/chat/completions", content=chunks(), headers=headers, timeout=120)
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "messages"
+
+
 def test_a_host_beyond_loopback_needs_keys_before_anything_listens(tmp_path):
     private = tmp_path / "config_private.py"
     private.write_text(f'DATA_DIR = "{tmp_path}/data"\n', encoding="utf-8")
