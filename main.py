@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from request_llms.api.access import refusal
     from request_llms.text import Text
     from webui.app import CSS, HEAD, build_app
+    from webui.images import ImagePolicy
 
     app = build_app(config)
     data = data_dir(config)
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(data / "page.secret"),
                 str(ROOT / "config_private.py"),
             ],  # fmt: skip
-            app_kwargs={"middleware": [Middleware(OwnerGate, config=config)]},
+            app_kwargs={"middleware": [Middleware(OwnerGate, config=config), Middleware(ImagePolicy)]},
             footer_links=["settings"],
             css=CSS,
             head=HEAD,

@@ -17,6 +17,7 @@ from .api_usage import api_usage_shown
 from .functions import all_functions
 from .handlers import IDLE_STOP, MAX_COMPARE, Handlers
 from .i18n import STRINGS, t
+from .images import remote_images_as_links
 from .plugin_page import MAX_FIELDS, PluginHandlers, plugin_choices
 
 LATEX = [
@@ -127,13 +128,15 @@ def build_app(config) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=3):
                         chatbot = labels.add(
-                            gr.Chatbot(
-                                elem_id="chatbot",
-                                label=L("chat"),
-                                height=560,
-                                latex_delimiters=LATEX,
-                                buttons=["copy", "copy_all"],
-                                feedback_options=None,
+                            remote_images_as_links(
+                                gr.Chatbot(
+                                    elem_id="chatbot",
+                                    label=L("chat"),
+                                    height=560,
+                                    latex_delimiters=LATEX,
+                                    buttons=["copy", "copy_all"],
+                                    feedback_options=None,
+                                )
                             ),
                             label="chat",
                         )
@@ -253,7 +256,8 @@ def build_app(config) -> gr.Blocks:
                     answers, facts = [], []
                     for i in range(MAX_COMPARE):
                         with gr.Column(min_width=240):
-                            answers.append(gr.Markdown(visible=False, elem_id=f"compare-answer-{i}", latex_delimiters=LATEX))
+                            answer = gr.Markdown(visible=False, elem_id=f"compare-answer-{i}", latex_delimiters=LATEX)
+                            answers.append(remote_images_as_links(answer))
                             facts.append(gr.Markdown(visible=False, elem_id=f"compare-figures-{i}"))
 
         # ---- wiring ----

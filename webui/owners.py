@@ -17,11 +17,14 @@ import shutil
 import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 from userfiles import data_dir, inside, user_digest, user_dir
 
 FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/")  # Gradio serves a file by either spelling
-CLOSED_ROUTES = ("/gradio_api/proxy=",)  # its reverse proxy to Hugging Face Spaces: never used here
+# never used here: its reverse proxy to Hugging Face Spaces, and its deep links (a snapshot of any session whose id
+# the asker names, saved for anyone who has the link)
+CLOSED_ROUTES = ("/gradio_api/proxy=", "/gradio_api/deep_link")
 API_ROUTE = "/v1/"  # the OpenAI-compatible API (request_llms/api)
 SHELF = "u"  # files/u/<owner digest>/<conversation>/<random>/<name>
 
@@ -129,6 +132,8 @@ class OwnerGate:
             return await _not_found(send)
         if scope["path"].startswith(CLOSED_ROUTES):
             return await _not_found(send)
+        if b"deep_link" in scope.get("query_string", b""):  # the page opened at a deep link: opened plainly
+            scope = {**scope, "query_string": _without_deep_link(scope["query_string"])}
         if owner_id:
             return await self.app(scope, receive, send)
         sealed = seal(self.secret, uuid.uuid4().hex)
@@ -163,6 +168,11 @@ class OwnerGate:
                 if key in cookies and tokens.get(cookies[key].value):
                     users.append(f"user:{tokens[cookies[key].value]}")
         return users
+
+
+def _without_deep_link(query: bytes) -> bytes:
+    kept = [pair for pair in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if pair[0] != "deep_link"]
+    return urlencode(kept).encode("latin-1")
 
 
 async def _not_found(send) -> None:

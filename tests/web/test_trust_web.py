@@ -136,6 +136,8 @@ def test_files_are_served_only_to_their_owner_and_go_with_the_conversation(tmp_p
             assert httpx.get(second_spelling, cookies=bob.cookies).status_code == 404, what
             assert httpx.get(second_spelling).status_code in (401, 403, 404), what
         assert httpx.get(f"{app.url}gradio_api/proxy=https://example.org/x", cookies=alice.cookies).status_code == 404
+        snapshot = httpx.get(f"{app.url}gradio_api/deep_link", params={"session_hash": alice.session_hash}, cookies=bob.cookies)
+        assert snapshot.status_code == 404 and not (app.data / "files" / "deep_links").exists()
         offered = Path(links["output"].split("file=", 1)[1])
         said = _forged_upload(app.url, bob, str(offered))  # naming alice's file in an upload event of bob's
         assert "was not saved" in said and offered.is_file() and not list((app.data / "users").glob(f"*/uploads/{offered.name}"))
