@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from request_llms.compat import options_from
+from request_llms.errors import LLMError
 from request_llms.lanes import Lane, run_lanes
+from request_llms.text import Text
 from toolbox import CatchException, update_ui
 
 from .models.selection import selected_models
@@ -57,6 +59,12 @@ def multi_model(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
     report = (
         f"# {say(zh='多模型同时询问', en='Several models at once')}\n\n> {txt}\n\n{table}\n\n{_answers(lanes, chatbot.lang)}\n"
     )
+    if all(lane.error and not lane.text for lane in lanes):  # not one model answered: a failed run, nothing kept
+        first = lanes[0].failure or Text(zh=lanes[0].error, en=lanes[0].error)
+        raise LLMError(
+            zh=f"{len(lanes)} 个模型都没有回答：{first.text('zh')}",
+            en=f"None of the {len(lanes)} models answered: {first.text('en')}",
+        )
     saved = chatbot.write_output("multi-model.md", report)
     chatbot[-1] = [txt, f"{table}\n\n{_answers(lanes, chatbot.lang)}\n\n📄 {saved.name}"]
     history.extend([txt, chatbot[-1][1]])

@@ -195,3 +195,6 @@ def error_named(code: str) -> type[LLMError]:
 
 def _all_errors(cls: type[LLMError]) -> list[type[LLMError]]:
     return [cls, *(sub for child in cls.__subclasses__() for sub in _all_errors(child))]
+
+
+REFUSALS = (ContextTooLong, IdentifierError, ModelNotAllowed)  # refused before anything was asked of a model

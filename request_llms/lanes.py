@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .chat import ChatStream, chat
-from .errors import LLMError
+from .errors import REFUSALS, LLMError
 from .model_spec import ModelSpec
 from .redraw import REDRAW_SECONDS
 from .request import CancelToken, ChatOptions, Status
@@ -29,6 +29,7 @@ class Lane:
     done: bool = False
     progress: Status | None = None
     failure: Text | None = None
+    refused: bool = False  # refused before anything was asked (errors.REFUSALS), with nothing answered
 
     @property
     def text(self) -> str:
@@ -84,6 +85,7 @@ def run_lanes(
                 changed.put(1)
         except LLMError as exc:
             lane.failure, lane.error = Text(zh=exc.text("zh"), en=exc.text("en")), exc.text(lang)
+            lane.refused = isinstance(exc, REFUSALS) and not lane.text
         except Exception as exc:
             lane.failure = _internal_error(exc)
             lane.error = lane.failure.text(lang)

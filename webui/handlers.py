@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 
 from request_llms.chat import chat
-from request_llms.errors import ContextTooLong, IdentifierError, LLMError, ModelNotAllowed
+from request_llms.errors import REFUSALS, LLMError
 from request_llms.lanes import internal_error, run_lanes
 from request_llms.redraw import Throttle
 from request_llms.request import CancelToken, ChatOptions, Status
@@ -36,7 +36,6 @@ from .store import Conversation, open_store
 from .waiting import waiting_line
 
 MAX_COMPARE = 4
-REFUSALS = (ContextTooLong, IdentifierError, ModelNotAllowed)  # nothing was asked: the turn is not kept
 KEPT_LANGUAGES = 4096  # page sessions whose language switch is remembered
 IDLE_STOP = {"interactive": False, "variant": "secondary"}  # the Stop button while nothing runs
 BUSY_STOP = {"interactive": True, "variant": "stop"}
@@ -266,6 +265,8 @@ class Handlers:
                     reply["content"] = lanes_markdown(lanes, self.language(request, lang))
                     yield messages, conv, "", box, gr.skip()
                 answer = reply["content"]
+                refused = all(lane.refused for lane in lanes)  # not one model was asked: the turn is not kept
+                status = lanes[0].failure.text(self.language(request, lang)) if refused else ""
             else:
                 stream = chat(specs[0], prompt, history, system, options, token, self.config, affinity=conv.id)
                 throttle = Throttle()

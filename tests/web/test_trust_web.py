@@ -49,9 +49,12 @@ class Canary:
         self.sock.close()
 
 
+PAIR = "llamacpp-small(max_token=512)&llamacpp-tiny(max_token=256)"  # an A&B pick whose lanes both refuse a long prompt
+
+
 def _settings(**more) -> dict:
     return {
-        "AVAIL_LLM_MODELS": ["llamacpp-gemma3-270m", "llamacpp-small(max_token=512)"],
+        "AVAIL_LLM_MODELS": ["llamacpp-gemma3-270m", "llamacpp-small(max_token=512)", "llamacpp-tiny(max_token=256)", PAIR],
         "LOCAL_SERVER_URLS": {"llamacpp": f"http://127.0.0.1:{free_port()}/v1"},  # nothing listens there
         "LOCAL_API_KEY": LOCAL_KEY,
         **more,
@@ -87,6 +90,12 @@ def test_refused_input_is_not_stored_and_the_status_says_so(tmp_path):
         huge = "word " * 400_000  # 2 MB, far over the 512-token window
         messages, status, *_ = page.predict(huge, "llamacpp-small(max_token=512)", 0.0, 1.0, 8, "", "en", api_name="/send")
         assert "context budget is 512 tokens" in status, status
+        messages, status, *_ = page.predict(huge, PAIR, 0.0, 1.0, 8, "", "en", api_name="/send")
+        assert "context budget is" in status and messages[-1]["content"][0]["text"].count("⚠") == 2, status
+        ran = page.predict(
+            "multi_model", PAIR, "", "", [], huge, "llamacpp-gemma3-270m", 0.0, 1.0, 8, "", "en", api_name="/plugin"
+        )
+        assert "None of the 2 models answered" in ran[1] and "finished" not in ran[1], ran[1]
         ran = page.predict("word_summary", "", "", "", [], "../../config_private.py", "llamacpp-gemma3-270m", 0.0, 1.0, 8,
                            "", "en", api_name="/plugin")  # fmt: skip
         assert ran[1].startswith("⚠") and "finished" not in ran[1]
