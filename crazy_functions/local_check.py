@@ -10,12 +10,15 @@ import threading
 import time
 
 from request_llms.deploy_check import MAX_CONCURRENCY, Report, format_report, run_check
+from request_llms.stability import format_stability, run_stability
 from toolbox import CatchException, error_line, update_ui
 
 from .models.charts import bar_chart
 from .models.selection import selected_models
 from .runtime.errors import PluginInputError
 from .runtime.registry import Field, Plugin
+
+PAGE_STABILITY_MINUTES = 60  # the page's stability run: an hour at most (the command line allows a day)
 
 
 def _figures(report: Report) -> tuple[float | None, float | None, float | None]:
@@ -73,6 +76,10 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
             en=f"Concurrent requests must be a whole number from 1 to {MAX_CONCURRENCY}, not {typed[:20]}.",
             zh=f"并发请求数须为 1 到 {MAX_CONCURRENCY} 的整数，而不是 {typed[:20]}。",
         )
+    minutes = _stability_minutes(plugin_kwargs)
+    if minutes:
+        yield from _stability(specs, minutes, concurrency, chatbot, history)
+        return
     chatbot.append([say(zh="本地模型体检", en="Local model check"), ""])
     reports: list[Report] = []
     failed: list[str] = []
@@ -118,6 +125,67 @@ def local_check(txt, llm_kwargs, plugin_kwargs, chatbot, history, system_prompt,
     yield from update_ui(chatbot, history)
 
 
+def _stability_minutes(plugin_kwargs: dict) -> float:
+    """The stability field: 0 (empty) for the usual check, else minutes, 0 < m <= PAGE_STABILITY_MINUTES."""
+    typed = (plugin_kwargs.get("stability") or "").strip()
+    if not typed:
+        return 0.0
+    try:
+        minutes = float(typed)
+    except ValueError:
+        minutes = -1.0
+    if not 0 < minutes <= PAGE_STABILITY_MINUTES:
+        raise PluginInputError(
+            en=f"Stability minutes must be a number above 0 and at most {PAGE_STABILITY_MINUTES}, not {typed[:20]}; "
+            "longer runs: python -m request_llms check MODEL --stability MINUTES.",
+            zh=f"稳定性测试分钟数须大于 0 且不超过 {PAGE_STABILITY_MINUTES}，而不是 {typed[:20]}；"
+            "更长的测试请用 python -m request_llms check 模型 --stability 分钟数。",
+        )
+    return minutes
+
+
+def _stability(specs, minutes: float, concurrency: int, chatbot, history):
+    """The stability mode on each model in turn, with its progress; a report file of all of them."""
+    say = chatbot.say
+    title = say(zh="稳定性测试", en="Stability run")
+    chatbot.append([title, ""])
+    shown: list[str] = []
+    for spec in specs:
+        if chatbot.stopped:
+            break
+        result: dict = {}
+        figures = {"seconds": 0.0, "answered": 0, "failed": 0}
+
+        def work(spec=spec, result=result, figures=figures) -> None:
+            def progress(seconds: float, answered: int, failed: int) -> None:
+                figures.update(seconds=seconds, answered=answered, failed=failed)
+
+            try:
+                result["report"] = run_stability(spec, chatbot.config, minutes, concurrency, chatbot.cancel, progress=progress)
+            except Exception as exc:  # a model that cannot answer at all: one line, the others go on
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, daemon=True, name=f"stability-{spec.base}")
+        thread.start()
+        while thread.is_alive():
+            f = figures
+            chatbot[-1][1] = "\n\n".join(
+                [*shown, say(zh=f"{spec.base}：{f['seconds']:.0f} / {minutes * 60:.0f} s，成功 {f['answered']}，失败 {f['failed']}",
+                             en=f"{spec.base}: {f['seconds']:.0f} / {minutes * 60:.0f} s, {f['answered']} answered, {f['failed']} failed")]
+            )  # fmt: skip
+            yield from update_ui(chatbot, history)
+            thread.join(1.0)
+        if "report" in result:
+            shown.append(f"```\n{format_stability(result['report'], chatbot.lang)}\n```")
+        else:
+            shown.append(f"- {spec.base}: {error_line(result['error'], chatbot.lang)}")
+    body = "\n\n".join(shown)
+    saved = chatbot.write_output("stability.md", f"# {title}\n\n*{time.strftime('%Y-%m-%d %H:%M')}*\n\n{body}\n")
+    chatbot[-1][1] = f"{body}\n\n📄 {saved.name}"
+    history.extend([title, body])
+    yield from update_ui(chatbot, history)
+
+
 PLUGIN = Plugin(
     key="local_check",
     zh="本地模型体检",
@@ -132,5 +200,10 @@ PLUGIN = Plugin(
     fields=(
         Field("models", zh="模型（用 & 分隔，留空为当前模型）", en="Models (separated by &; empty: the current one)"),
         Field("concurrency", zh="并发请求数", en="Concurrent requests", default="4"),
+        Field(
+            "stability",
+            zh=f"稳定性测试分钟数（留空为常规体检，最多 {PAGE_STABILITY_MINUTES}）",
+            en=f"Stability run, minutes (empty: the usual check; at most {PAGE_STABILITY_MINUTES})",
+        ),
     ),
 )

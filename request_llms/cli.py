@@ -24,6 +24,7 @@ from .listing import list_models
 from .model_spec import parse_model, parse_models
 from .request import CancelToken, ChatOptions, Status
 from .runtime import runtime_of
+from .stability import MAX_MINUTES, format_stability, run_stability
 from .text import language
 from .thinking import Rethought, Thought
 
@@ -34,6 +35,16 @@ def _concurrency(value: str) -> int:
     number = int(value)
     if not 1 <= number <= MAX_CONCURRENCY:
         raise argparse.ArgumentTypeError(f"1 to {MAX_CONCURRENCY} / 1 到 {MAX_CONCURRENCY}")
+    return number
+
+
+def _minutes(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= MAX_MINUTES:
+        raise argparse.ArgumentTypeError(f"above 0 and at most {MAX_MINUTES} / 大于 0 且不超过 {MAX_MINUTES}")
     return number
 
 
@@ -61,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the figures as JSON")
     check.add_argument(
         "--concurrency", type=_concurrency, default=4, help=f"parallel requests in the burst test (1 to {MAX_CONCURRENCY})"
+    )
+    check.add_argument(
+        "--stability",
+        type=_minutes,
+        default=None,
+        metavar="MINUTES",
+        help=f"stability mode: keep the model busy this many minutes at --concurrency (up to {MAX_MINUTES})",
     )
     pull = sub.add_parser("pull", help="download a model's weights (Ollama pull, or ModelScope / Hugging Face for native models)")
     pull.add_argument("model")
@@ -195,6 +213,8 @@ def _ask_several(specs, prompt: str, system: str, options: ChatOptions, config: 
 def cmd_check(args, config: Config) -> int:
     if args.embed or args.model is None or args.model == config["EMBED_MODEL"]:
         return _check_embeddings(args, config)
+    if args.stability is not None:
+        return _stability(args, config)
     try:
         reports = run_checks(parse_model(args.model), config, concurrency=args.concurrency)
     except WrongKindOfModel:  # an embedding model: its own check
@@ -205,6 +225,18 @@ def cmd_check(args, config: Config) -> int:
     else:
         print("\n\n".join(format_report(report, config.lang) for report in reports))
     return 0
+
+
+def _stability(args, config: Config) -> int:
+    def progress(seconds: float, answered: int, failed: int) -> None:
+        if not args.json:
+            print(f"\r{seconds:6.0f} s  {answered} ✓  {failed} ✗", end="", file=sys.stderr, flush=True)
+
+    report = run_stability(parse_model(args.model), config, args.stability, args.concurrency, progress=progress)
+    if not args.json:
+        print(file=sys.stderr)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else format_stability(report, config.lang))
+    return 0 if report.answered and report.recovery.get("answered", True) else 1
 
 
 def _check_embeddings(args, config: Config) -> int:

@@ -38,3 +38,21 @@ def test_a_burst_beyond_its_bound_is_refused_in_both_languages_before_any_reques
         drive(local_check, "", llama_kwargs, chatbot, {"models": LLAMA, "concurrency": typed})
         assert ("1 to 64" if lang == "en" else "1 到 64") in chatbot.failure and typed in chatbot.failure
         assert not chatbot.outputs  # nothing was checked, no report written
+
+
+def test_a_stability_run_from_the_page_reports_its_intervals_and_recovery(llama_kwargs, tmp_path):
+    chatbot = make_chatbot(tmp_path, lang="en")
+    drive(local_check, "", llama_kwargs, chatbot, {"models": LLAMA, "concurrency": "2", "stability": "0.2"})
+    answer = chatbot[-1][1]
+    assert f"Stability run: {LLAMA}, 0.2 min, concurrency 2" in answer and ", 0 failed" in answer
+    assert "Recovery: after a request stopped mid-answer" in answer and "MiB/hour" in answer
+    (report,) = chatbot.outputs
+    assert report.name == "stability.md" and "latency p99" in report.read_text(encoding="utf-8")
+
+
+def test_stability_minutes_beyond_the_pages_bound_are_refused_in_both_languages(llama_kwargs, tmp_path):
+    for typed, lang in (("600", "en"), ("0", "zh"), ("long", "en")):
+        chatbot = make_chatbot(tmp_path, lang=lang)
+        drive(local_check, "", llama_kwargs, chatbot, {"models": LLAMA, "concurrency": "1", "stability": typed})
+        assert ("at most 60" if lang == "en" else "不超过 60") in chatbot.failure and typed in chatbot.failure
+        assert not chatbot.outputs
