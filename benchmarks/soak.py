@@ -154,7 +154,7 @@ class Soak:
             client.predict("en", api_name="/on_load")
             client.predict([handle_file(str(note))], "en", api_name="/upload")
             ran = client.predict(
-                "markdown_translate", "", "", "", [note.name], "", MODEL_ID, 0.0, 1.0, self.tokens, "", "en", api_name="/plugin"
+                "markdown_translate", "", "", "", [], "", MODEL_ID, 0.0, 1.0, self.tokens, "", "en", api_name="/plugin"
             )
         finally:
             client.close()
@@ -234,11 +234,19 @@ def main() -> int:
             return
         began = soak.now()
         soak.restart = (began, began + 600)
+        port = server.port
         server.stop()
         time.sleep(5)
-        server = start_llama_server(parallel=2, ctx=4096, port=server.port, extra_args=["--threads", str(args.server_threads)])
+        for attempt in range(6):
+            try:
+                server = start_llama_server(parallel=2, ctx=4096, port=port, extra_args=["--threads", str(args.server_threads)])
+                break
+            except Exception as exc:  # noqa: BLE001 - the port may still be held for a moment: try again, then say so
+                progress(f"\nrestart attempt {attempt + 1} failed: {type(exc).__name__}: {str(exc)[:300]}\n")
+                time.sleep(5)
         soak.restart = (began, soak.now())
         progress(f"\nllama-server restarted at {began:.0f} s, back after {soak.now() - began:.0f} s\n")
+        stop.wait()  # the server dies with the thread that started it (its parent-death signal): this one stays
 
     threading.Thread(target=sampler, daemon=True).start()
     threading.Thread(target=restarter, daemon=True).start()
@@ -265,10 +273,10 @@ def main() -> int:
         stop_group(page)
         server.stop()
     after = load()
-    return report(args, results, samples, stored, output, before, after, duration)
+    return report(args, results, samples, stored, output, before, after, duration, folder)
 
 
-def report(args, results, samples, stored, output, before, after, duration) -> int:
+def report(args, results, samples, stored, output, before, after, duration, folder) -> int:
     quarter = duration / 4
     rows = []
     for kind in KINDS:
@@ -320,6 +328,7 @@ def report(args, results, samples, stored, output, before, after, duration) -> i
         print(f"  {r.kind} at {r.at:.0f} s: {r.error}")
     for r in [r for r in results if not r.ok and r.during_restart][:3]:
         print(f"  (during restart) {r.kind} at {r.at:.0f} s: {r.error}")
+    print(f"\nthe run's folder (page.log, the page's data): {folder}")
     return 0 if not lost and not failed_outside and not tracebacks else 1
 
 
