@@ -3,10 +3,13 @@ Gradio's own bundled files: a route a future Gradio adds fails here until it is 
 
 from __future__ import annotations
 
+import asyncio
+
 import gradio as gr
 from gradio.routes import App
 
-from webui.owners import CLOSED_ROUTES, FILE_ROUTES
+from tests.support.helpers import make_config
+from webui.owners import CLOSED_ROUTES, FILE_ROUTES, OwnerGate
 
 GRADIOS_OWN_FILES = ("/svelte/", "/static/", "/assets/")  # its page's bundled scripts, styles and fonts
 
@@ -26,3 +29,29 @@ def test_every_route_that_takes_a_path_is_gated_closed_or_gradios_own():
     assert len(taking_a_path) >= 5  # the walk reached the routers Gradio includes
     unjudged = [path for path in taking_a_path if not path.startswith(FILE_ROUTES + CLOSED_ROUTES + GRADIOS_OWN_FILES)]
     assert unjudged == []
+
+
+def test_a_deep_link_is_closed_and_a_page_opened_at_one_opens_plainly(tmp_path):
+    """Gradio's deep links (a snapshot of the session whose id the asker names) are never made or opened."""
+    seen: list[dict] = []
+
+    async def app(scope, receive, send):
+        seen.append(scope)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    gate = OwnerGate(app, make_config(tmp_path, DATA_DIR=str(tmp_path / "data")))
+
+    def get(path: str, query: bytes) -> int:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "query_string": query, "headers": [], "server": ("127.0.0.1", 7860)}
+        asyncio.run(gate(scope, None, send))
+        return sent[0]["status"]
+
+    assert get("/gradio_api/deep_link", b"session_hash=someone-elses") == 404 and not seen
+    assert get("/", b"deep_link=abc123&lang=zh") == 200
+    assert seen[-1]["query_string"] == b"lang=zh"
