@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
@@ -183,15 +184,13 @@ class Soak:
 
 
 def stored_markers(data: Path) -> dict[str, int]:
-    """In how many saved rows of the page's store (conversations) each marker appears."""
+    """In how many saved conversations each marker is the user's question (an answer may echo another marker)."""
+    asked = re.compile(r'"role": "user", "content": "Repeat exactly: (SOAK-\d{5})"')
     found: dict[str, int] = {}
     with sqlite3.connect(data / "conversations.sqlite3") as db:
-        tables = [row[0] for row in db.execute("select name from sqlite_master where type='table'")]
-        for name in tables:
-            for row in db.execute(f"select * from {name}"):
-                words = " ".join(str(value) for value in row).replace('"', " ").replace("\\n", " ").split()
-                for marker in {word[:10] for word in words if word.startswith("SOAK-")}:
-                    found[marker] = found.get(marker, 0) + 1
+        for (messages,) in db.execute("select messages from conversations"):
+            for marker in set(asked.findall(messages)):
+                found[marker] = found.get(marker, 0) + 1
     return found
 
 
