@@ -4,6 +4,7 @@ Gradio's own bundled files: a route a future Gradio adds fails here until it is 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import gradio as gr
 from gradio.routes import App
@@ -49,7 +50,10 @@ def test_a_deep_link_is_closed_and_a_page_opened_at_one_opens_plainly(tmp_path):
             sent.append(message)
 
         scope = {"type": "http", "path": path, "query_string": query, "headers": [], "server": ("127.0.0.1", 7860)}
-        asyncio.run(gate(scope, None, send))
+        # a thread of its own: the browser tests' driver may already run an event loop in this one
+        runner = threading.Thread(target=asyncio.run, args=(gate(scope, None, send),))
+        runner.start()
+        runner.join(10)
         return sent[0]["status"]
 
     assert get("/gradio_api/deep_link", b"session_hash=someone-elses") == 404 and not seen
