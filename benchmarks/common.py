@@ -360,3 +360,14 @@ def ollama_copy(base_url: str, source: str, name: str, parameters: Mapping[str, 
             yield name
         finally:
             client.request("DELETE", "/api/delete", json={"model": name})
+
+
+def text_of(content: object) -> str:
+    """A chat message's text: a string, or Gradio's list of {"type": "text", "text": ...} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(text_of(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text", "")) if content.get("type", "text") == "text" else json.dumps(content)
+    return str(content)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import CI_NOTE, load, machine, page_args, page_config, percentile, progress, start_web, stop_group, table
+from common import CI_NOTE, load, machine, page_args, page_config, percentile, progress, start_web, stop_group, table, text_of
 from gradio_client import Client, handle_file
 
 from request_llms.stability import slope_per_hour
@@ -75,16 +75,6 @@ def proc_figures(pid: int) -> tuple[float, int, int]:
             elif line.startswith("Threads:"):
                 threads = int(line.split()[1])
     return rss / 1024, len(os.listdir(f"/proc/{pid}/fd")), threads
-
-
-def text_of(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(text_of(part) for part in content)
-    if isinstance(content, dict):
-        return text_of(content.get("text") or content.get("content") or "")
-    return ""
 
 
 class Soak:

@@ -74,6 +74,7 @@ from common import (
     start_web,
     stop_group,
     table,
+    text_of,
 )
 from gradio_client import Client
 from gradio_client.client import Job
@@ -204,17 +205,6 @@ def find_endpoints(url: str) -> tuple[str, str]:
     if "/send" not in sends or "/on_load" not in named:
         raise SystemExit(f"the page has no /send with inputs {SEND_INPUTS} or no /on_load; endpoints: {sorted(named)}")
     return "/send", "/on_load"
-
-
-def text_of(content: object) -> str:
-    """A chat message's text: a string, or Gradio's list of {"type": "text", "text": ...} parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(text_of(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text", "")) if content.get("type", "text") == "text" else json.dumps(content)
-    return str(content)
 
 
 def reply_text(result: object) -> str:

@@ -4,13 +4,11 @@ whatever the rewrite does not catch, in real Chromium against `python main.py` w
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import gradio as gr
 import httpx
 import pytest
 
+from tests.support.canary import Canary
 from tests.support.webapp import app_settings, open_page, running_app, send
 from webui.images import POLICY, links_for_remote_images, remote_images_as_links
 
@@ -60,29 +58,9 @@ def test_the_chat_and_compare_components_show_links():
     )
 
 
-class _Listener:
-    """A TCP listener on 127.0.0.1 standing for the remote host: counts the connections a browser makes to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port, self.connections = self.sock.getsockname()[1], 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-
 @pytest.mark.servers
 def test_the_page_never_fetches_a_remote_image(tmp_path, context, llama_server, ollama_server):
-    host = _Listener()
+    host = Canary()
     remote = f"http://127.0.0.1:{host.port}"
     with running_app(tmp_path, app_settings(llama_server, ollama_server)) as app:
         assert httpx.get(app.url).headers["content-security-policy"] == POLICY
@@ -91,5 +69,5 @@ def test_the_page_never_fetches_a_remote_image(tmp_path, context, llama_server, 
         page.wait_for_function("() => [...document.querySelectorAll('#chatbot a')].some(a => a.innerText.includes('🖼 tag'))")
         page.evaluate(f"() => {{ const img = new Image(); img.src = '{remote}/script.gif'; document.body.append(img); }}")
         page.wait_for_timeout(1500)  # room for a fetch the policy should have refused
-        host.sock.close()
-    assert host.connections == 0
+        host.close()
+    assert host.received == []

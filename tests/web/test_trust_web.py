@@ -6,47 +6,20 @@ Each test starts the real `python main.py`; no LLM server is needed (the request
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 from gradio_client import Client, handle_file
 
+from tests.support.canary import Canary
 from tests.support.documents import lying_zip
 from tests.support.servers.running import free_port
 from tests.support.webapp import running_app
 
 pytestmark = pytest.mark.servers  # starts main.py
 LOCAL_KEY = "sk-local-secret-key-9876"
-
-
-class Canary:
-    """A listener that records every connection made to it: nothing should ever reach it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.received: list[bytes] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    self.received.append(conn.recv(65536))
-                except OSError:
-                    self.received.append(b"")
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 PAIR = "llamacpp-small(max_token=512)&llamacpp-tiny(max_token=256)"  # an A&B pick whose lanes both refuse a long prompt
